@@ -1,0 +1,566 @@
+"""Our own protobuf decoder: binary wire format and text format, driven by schema tables.
+
+A schema is plain data: ``{message_name: {field_number: (field_name, type)}}`` where ``type`` is a scalar
+type name (``int32``, ``int64``, ``uint32``, ``uint64``, ``sint32``, ``sint64``, ``bool``, ``enum``,
+``fixed32``, ``fixed64``, ``sfixed32``, ``sfixed64``, ``float``, ``double``, ``string``, ``bytes``) or the name
+of another message of the schema; a ``[]`` suffix marks a repeated field.
+
+Decoding produces `Message` objects (dicts keyed by field name with attribute access and schema defaults).
+Binary decoding works on absolute offsets over one buffer (bytes or a read-only mmap): large ``bytes`` fields
+and large packed fixed-width arrays are recorded as `BytesRef` / `PackedRef` (offset, length), not copied, so
+opening a 1 GB model reads only its structure. Every length is checked against the bytes that remain and
+nesting depth is bounded; malformed input raises `ProtobufError` (a ValueError).
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+MAX_DEPTH = 100
+LAZY_THRESHOLD = 1024  # bytes fields / packed arrays larger than this are referenced, not copied
+
+Schema = Dict[str, Dict[int, Tuple[str, str]]]
+
+_FIXED = {"fixed32": "<I", "sfixed32": "<i", "float": "<f", "fixed64": "<Q", "sfixed64": "<q", "double": "<d"}
+_VARINT = {"int32", "int64", "uint32", "uint64", "sint32", "sint64", "bool", "enum"}
+_SCALAR_DEFAULTS = {"string": "", "bytes": b"", "bool": False, "float": 0.0, "double": 0.0}
+_NUMPY_TYPES = {"fixed32": "<u4", "sfixed32": "<i4", "float": "<f4", "fixed64": "<u8", "sfixed64": "<i8",
+                "double": "<f8"}
+
+
+class ProtobufError(ValueError):
+    """The bytes or text are not a valid encoding of the expected message."""
+
+
+class BytesRef:
+    """A ``bytes`` field left in place: `(offset, length)` into the source buffer, read on demand."""
+
+    __slots__ = ("source", "offset", "length")
+
+    def __init__(self, source, offset: int, length: int):
+        self.source, self.offset, self.length = source, offset, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def tobytes(self) -> bytes:
+        return bytes(self.source[self.offset:self.offset + self.length])
+
+    def __repr__(self) -> str:
+        return f"BytesRef(offset={self.offset}, length={self.length})"
+
+
+class PackedRef(BytesRef):
+    """A large packed array of a fixed-width type, decoded on demand with numpy."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, source, offset: int, length: int, type_name: str):
+        super().__init__(source, offset, length)
+        self.type = type_name
+
+    def __len__(self) -> int:
+        return self.length // struct.calcsize(_FIXED[self.type])
+
+    def array(self):
+        import numpy as np
+        return np.frombuffer(self.tobytes(), dtype=_NUMPY_TYPES[self.type])
+
+    def __iter__(self):
+        return iter(self.array().tolist())
+
+
+def to_bytes(value: Union[bytes, BytesRef, None]) -> bytes:
+    """The bytes of a field whether it was copied or referenced."""
+    if value is None:
+        return b""
+    return value.tobytes() if isinstance(value, BytesRef) else bytes(value)
+
+
+class Message(dict):
+    """A decoded message: field name → value, with attribute access returning schema defaults."""
+
+    __slots__ = ("_type",)
+
+    def __init__(self, compiled: Optional[_CompiledMessage] = None):
+        super().__init__()
+        self._type = compiled
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self:
+            return self[name]
+        compiled = self._type
+        if compiled is not None and name in compiled.by_name:
+            return compiled.default(name)
+        raise AttributeError(name)
+
+    def has(self, name: str) -> bool:
+        return name in self
+
+    @property
+    def type_name(self) -> str:
+        return self._type.name if self._type else ""
+
+
+class _CompiledMessage:
+    __slots__ = ("name", "fields", "by_name")
+
+    def __init__(self, name: str):
+        self.name = name
+        # number → (name, type, repeated, sub-message or None)
+        self.fields: Dict[int, Tuple[str, str, bool, Optional[_CompiledMessage]]] = {}
+        self.by_name: Dict[str, Tuple[str, bool, Optional[_CompiledMessage]]] = {}
+
+    def default(self, name: str) -> Any:
+        type_name, repeated, sub = self.by_name[name]
+        if repeated:
+            return []
+        if sub is not None:
+            return None
+        return _SCALAR_DEFAULTS.get(type_name, 0)
+
+
+_compiled_cache: Dict[int, Dict[str, _CompiledMessage]] = {}
+
+
+def compile_schema(schema: Schema) -> Dict[str, _CompiledMessage]:
+    """Resolve message references once per schema table."""
+    cached = _compiled_cache.get(id(schema))
+    if cached is not None:
+        return cached
+    compiled = {name: _CompiledMessage(name) for name in schema}
+    for message_name, fields in schema.items():
+        target = compiled[message_name]
+        for number, (field_name, type_name) in fields.items():
+            repeated = type_name.endswith("[]")
+            base = type_name[:-2] if repeated else type_name
+            sub = compiled.get(base)
+            if sub is None and base not in _VARINT and base not in _FIXED and base not in ("string", "bytes"):
+                raise KeyError(f"schema: {message_name}.{field_name} has unknown type {base!r}")
+            target.fields[number] = (field_name, base, repeated, sub)
+            target.by_name[field_name] = (base, repeated, sub)
+    _compiled_cache[id(schema)] = compiled
+    return compiled
+
+
+def open_buffer(path: Union[str, Path]):
+    """The file's bytes as a read-only mmap (or b"" for an empty file)."""
+    with open(path, "rb") as stream:
+        try:
+            return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # empty file
+            return b""
+
+
+# --- binary wire format ---------------------------------------------------------------------------------
+
+def read_varint(buffer, position: int, end: int) -> Tuple[int, int]:
+    result = shift = 0
+    while True:
+        if position >= end:
+            raise ProtobufError("truncated varint")
+        byte = buffer[position]
+        position += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, position
+        shift += 7
+        if shift >= 70:
+            raise ProtobufError("varint too long")
+
+
+def _signed64(value: int) -> int:
+    value &= 0xFFFFFFFFFFFFFFFF
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _convert_varint(value: int, type_name: str) -> Any:
+    if type_name in ("int32", "int64", "enum"):
+        value = _signed64(value)
+        return value if type_name != "int32" else ((value + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+    if type_name in ("sint32", "sint64"):
+        return (value >> 1) ^ -(value & 1)
+    if type_name == "bool":
+        return value != 0
+    if type_name == "uint32":
+        return value & 0xFFFFFFFF
+    return value & 0xFFFFFFFFFFFFFFFF
+
+
+def _skip_group(buffer, position: int, end: int, number: int, depth: int) -> int:
+    if depth > MAX_DEPTH:
+        raise ProtobufError("groups nested too deeply")
+    while position < end:
+        key, position = read_varint(buffer, position, end)
+        wire = key & 7
+        if wire == 4:
+            if key >> 3 != number:
+                raise ProtobufError("mismatched end of group")
+            return position
+        position = _skip_field(buffer, position, end, key, depth + 1)
+    raise ProtobufError("unterminated group")
+
+
+def _skip_field(buffer, position: int, end: int, key: int, depth: int) -> int:
+    wire = key & 7
+    if wire == 0:
+        return read_varint(buffer, position, end)[1]
+    if wire == 1:
+        position += 8
+    elif wire == 5:
+        position += 4
+    elif wire == 2:
+        length, position = read_varint(buffer, position, end)
+        position += length
+    elif wire == 3:
+        return _skip_group(buffer, position, end, key >> 3, depth)
+    else:
+        raise ProtobufError(f"invalid wire type {wire}")
+    if position > end:
+        raise ProtobufError("field runs past the end of its message")
+    return position
+
+
+def _decode_packed(buffer, start: int, end: int, type_name: str) -> Any:
+    if type_name in _FIXED:
+        fmt = _FIXED[type_name]
+        size = struct.calcsize(fmt)
+        if (end - start) % size:
+            raise ProtobufError("packed array length is not a multiple of its element size")
+        if end - start > LAZY_THRESHOLD:
+            return PackedRef(buffer, start, end - start, type_name)
+        return list(struct.unpack_from(f"<{(end - start) // size}{fmt[1]}", buffer, start))
+    values = []
+    position = start
+    while position < end:
+        value, position = read_varint(buffer, position, end)
+        values.append(_convert_varint(value, type_name))
+    return values
+
+
+def _decode(buffer, compiled: _CompiledMessage, position: int, end: int, depth: int) -> Message:
+    if depth > MAX_DEPTH:
+        raise ProtobufError("messages nested too deeply")
+    message = Message(compiled)
+    fields = compiled.fields
+    while position < end:
+        key, position = read_varint(buffer, position, end)
+        number, wire = key >> 3, key & 7
+        field = fields.get(number)
+        if field is None:
+            position = _skip_field(buffer, position, end, key, depth)
+            continue
+        name, type_name, repeated, sub = field
+        if wire == 2:
+            length, position = read_varint(buffer, position, end)
+            stop = position + length
+            if stop > end:
+                raise ProtobufError(f"field {name!r} runs past the end of its message")
+            if sub is not None:
+                value = _decode(buffer, sub, position, stop, depth + 1)
+            elif type_name == "string":
+                value = bytes(buffer[position:stop]).decode("utf-8", errors="replace")
+            elif type_name == "bytes":
+                value = BytesRef(buffer, position, length) if length > LAZY_THRESHOLD \
+                    else bytes(buffer[position:stop])
+            elif repeated:
+                packed = _decode_packed(buffer, position, stop, type_name)
+                if isinstance(packed, PackedRef) and name not in message:
+                    message[name] = packed
+                else:
+                    message.setdefault(name, []).extend(packed)
+                    if isinstance(message[name], PackedRef):  # a second chunk: materialise
+                        message[name] = list(message[name]) + list(packed)
+                position = stop
+                continue
+            else:
+                raise ProtobufError(f"field {name!r} has a length-delimited encoding but is a {type_name}")
+            position = stop
+        elif wire == 0 and type_name in _VARINT:
+            raw, position = read_varint(buffer, position, end)
+            value = _convert_varint(raw, type_name)
+        elif wire in (1, 5) and type_name in _FIXED:
+            fmt = _FIXED[type_name]
+            size = 8 if wire == 1 else 4
+            if struct.calcsize(fmt) != size:
+                raise ProtobufError(f"field {name!r} has the wrong fixed width")
+            if position + size > end:
+                raise ProtobufError(f"field {name!r} runs past the end of its message")
+            value = struct.unpack_from(fmt, buffer, position)[0]
+            position += size
+        else:
+            # Wire type does not fit the schema (an unknown extension or a different message): skip it.
+            position = _skip_field(buffer, position, end, key, depth)
+            continue
+        if repeated:
+            existing = message.get(name)
+            if existing is None:
+                message[name] = [value]
+            elif isinstance(existing, PackedRef):
+                message[name] = list(existing) + [value]
+            else:
+                existing.append(value)
+        elif sub is not None and name in message:
+            message[name].update(value)  # protobuf merges repeated occurrences of a message field
+        else:
+            message[name] = value
+    if position != end:
+        raise ProtobufError("message runs past its end")
+    return message
+
+
+def decode(buffer, schema: Schema, message_name: str, start: int = 0, end: Optional[int] = None) -> Message:
+    """Decode `buffer[start:end]` as `message_name` of `schema`."""
+    compiled = compile_schema(schema)[message_name]
+    end = len(buffer) if end is None else end
+    if not 0 <= start <= end <= len(buffer):
+        raise ProtobufError("message range outside the buffer")
+    return _decode(buffer, compiled, start, end, 0)
+
+
+def decode_ref(ref: Union[bytes, BytesRef], schema: Schema, message_name: str) -> Message:
+    """Decode a nested encoded message kept as bytes or a BytesRef."""
+    if isinstance(ref, BytesRef):
+        return decode(ref.source, schema, message_name, ref.offset, ref.offset + ref.length)
+    return decode(ref, schema, message_name)
+
+
+def peek_fields(header: bytes, limit: int = 16) -> List[Tuple[int, int]]:
+    """The (field number, wire type) pairs of the first top-level fields in `header`, for cheap detection.
+
+    Stops at the end of the header or at the first invalid key; a length-delimited field whose bytes run past
+    the header still counts (the header is a prefix of the file).
+    """
+    pairs: List[Tuple[int, int]] = []
+    position, end = 0, len(header)
+    while position < end and len(pairs) < limit:
+        try:
+            key, position = read_varint(header, position, end)
+        except ProtobufError:
+            break
+        number, wire = key >> 3, key & 7
+        if number == 0 or wire in (3, 4, 6, 7):
+            return pairs + [(0, wire)]
+        pairs.append((number, wire))
+        try:
+            if wire == 0:
+                _, position = read_varint(header, position, end)
+            elif wire == 1:
+                position += 8
+            elif wire == 5:
+                position += 4
+            else:
+                length, position = read_varint(header, position, end)
+                position += length
+        except ProtobufError:
+            break
+    return pairs
+
+
+def matches_signature(header: bytes, allowed: Dict[int, Tuple[int, ...]], required: Tuple[int, ...] = (),
+                      minimum: int = 1) -> bool:
+    """True when the header's leading fields all use numbers/wire types from `allowed` ({number: wires})."""
+    pairs = peek_fields(header)
+    if len(pairs) < minimum:
+        return False
+    for number, wire in pairs:
+        if wire not in allowed.get(number, ()):
+            return False
+    numbers = {number for number, _ in pairs}
+    return all(number in numbers for number in required)
+
+
+# --- text format ----------------------------------------------------------------------------------------
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b",
+            "f": "\f", "v": "\v", "?": "?"}
+
+
+class _Tokens:
+    """A tokenizer for protobuf text format: identifiers, numbers, strings and punctuation."""
+
+    def __init__(self, text: str):
+        self.text, self.position, self.length = text, 0, len(text)
+
+    def _skip_space(self, separators: str = ",;") -> None:
+        text, position = self.text, self.position
+        while position < self.length:
+            char = text[position]
+            if char in " \t\r\n\f\v" or char in separators:
+                position += 1
+            elif char == "#":
+                newline = text.find("\n", position)
+                position = self.length if newline < 0 else newline + 1
+            else:
+                break
+        self.position = position
+
+    def peek(self) -> str:
+        self._skip_space()
+        if self.position >= self.length:
+            return ""
+        return self.text[self.position]
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise ProtobufError(f"expected {char!r} at offset {self.position}")
+        self.position += 1
+
+    def word(self) -> str:
+        """An identifier, number or dotted/bracketed name."""
+        self._skip_space()
+        start = position = self.position
+        text = self.text
+        if position < self.length and text[position] == "[":  # extension or Any type URL
+            close = text.find("]", position)
+            if close < 0:
+                raise ProtobufError("unterminated [extension] name")
+            self.position = close + 1
+            return text[position:close + 1]
+        while position < self.length and (text[position].isalnum() or text[position] in "_.-+"):
+            position += 1
+        if position == start:
+            raise ProtobufError(f"unexpected {text[start:start + 1]!r} at offset {start}")
+        self.position = position
+        return text[start:position]
+
+    def string(self) -> bytes:
+        """One or more adjacent quoted strings, unescaped, as bytes."""
+        parts = [self._quoted()]
+        while True:
+            self._skip_space(separators="")  # a comma ends the string: ["a", "b"] is two values
+            if self.position >= self.length or self.text[self.position] not in ("'", '"'):
+                return b"".join(parts)
+            parts.append(self._quoted())
+
+    def _quoted(self) -> bytes:
+        self._skip_space()
+        text, quote = self.text, self.text[self.position]
+        position = self.position + 1
+        out = bytearray()
+        while True:
+            if position >= self.length:
+                raise ProtobufError("unterminated string")
+            char = text[position]
+            if char == quote:
+                self.position = position + 1
+                return bytes(out)
+            if char == "\n":
+                raise ProtobufError("newline inside a string")
+            if char != "\\":
+                out += char.encode("utf-8")
+                position += 1
+                continue
+            position += 1
+            escape = text[position:position + 1]
+            if escape in _ESCAPES:
+                out += _ESCAPES[escape].encode()
+                position += 1
+            elif escape in "01234567" and escape:
+                digits = text[position:position + 3]
+                count = len(digits) - len(digits.lstrip("01234567"))
+                out.append(int(text[position:position + count], 8) & 0xFF)
+                position += count
+            elif escape in ("x", "X"):
+                digits = text[position + 1:position + 3]
+                count = len(digits) - len(digits.lstrip("0123456789abcdefABCDEF"))
+                if count == 0:
+                    raise ProtobufError("bad \\x escape")
+                out.append(int(digits[:count], 16))
+                position += 1 + count
+            elif escape in ("u", "U"):
+                width = 4 if escape == "u" else 8
+                out += chr(int(text[position + 1:position + 1 + width], 16)).encode("utf-8")
+                position += 1 + width
+            else:
+                raise ProtobufError(f"bad escape \\{escape}")
+
+
+def _text_scalar(token: str, type_name: str) -> Any:
+    lowered = token.lower()
+    if type_name in ("float", "double"):
+        if lowered.rstrip("f") in ("inf", "infinity", "-inf", "-infinity", "nan", "-nan"):
+            return float(lowered.rstrip("f").replace("infinity", "inf"))
+        return float(token[:-1] if lowered.endswith("f") and not lowered.startswith("0x") else token)
+    if type_name == "bool":
+        if lowered in ("true", "t", "1"):
+            return True
+        if lowered in ("false", "f", "0"):
+            return False
+        raise ProtobufError(f"bad bool {token!r}")
+    if type_name == "enum":
+        try:
+            return int(token, 0)
+        except ValueError:
+            return token  # symbolic enum value, kept by name
+    if type_name in _VARINT or type_name in _FIXED:
+        return int(token, 0)
+    return _guess_scalar(token)
+
+
+def _guess_scalar(token: str) -> Any:
+    """A value of a field the schema does not know: number when it parses as one, else the identifier."""
+    lowered = token.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for convert in (lambda t: int(t, 0), float):
+        try:
+            return convert(token)
+        except ValueError:
+            pass
+    return token
+
+
+def _parse_text_message(tokens: _Tokens, compiled: Optional[_CompiledMessage], close: str, depth: int) -> Message:
+    if depth > MAX_DEPTH:
+        raise ProtobufError("messages nested too deeply")
+    message = Message(compiled)
+    while True:
+        char = tokens.peek()
+        if char == close:
+            if close:
+                tokens.position += 1
+            return message
+        if char == "":
+            raise ProtobufError("unexpected end of text")
+        name = tokens.word()
+        info = compiled.by_name.get(name) if compiled is not None else None
+        type_name, repeated, sub = info if info is not None else ("", True, None)
+        if tokens.peek() == ":":
+            tokens.position += 1
+        values = []
+        if tokens.peek() == "[":
+            tokens.position += 1
+            while tokens.peek() != "]":
+                values.append(_parse_text_value(tokens, type_name, sub, info is None, depth))
+            tokens.position += 1
+        else:
+            values.append(_parse_text_value(tokens, type_name, sub, info is None, depth))
+        if repeated:
+            message.setdefault(name, []).extend(values)
+        elif sub is not None and name in message:
+            message[name].update(values[-1])
+        else:
+            message[name] = values[-1]
+
+
+def _parse_text_value(tokens: _Tokens, type_name: str, sub, unknown: bool, depth: int) -> Any:
+    char = tokens.peek()
+    if char in ("{", "<"):
+        tokens.position += 1
+        return _parse_text_message(tokens, sub, "}" if char == "{" else ">", depth + 1)
+    if char in ("'", '"'):
+        raw = tokens.string()
+        return raw if type_name == "bytes" else raw.decode("utf-8", errors="replace")
+    token = tokens.word()
+    return _guess_scalar(token) if unknown else _text_scalar(token, type_name)
+
+
+def parse_text(text: str, schema: Schema, message_name: str) -> Message:
+    """Parse protobuf text format into a Message. Fields the schema lacks are kept with guessed types
+    (repeated: a list per name) so readers can still show them."""
+    compiled = compile_schema(schema)[message_name]
+    return _parse_text_message(_Tokens(text), compiled, "", 0)

@@ -1,0 +1,72 @@
+"""Shared test fixtures: the shared model corpus and a virtual display for GUI tests."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_corpus() -> Path:
+    """The shared corpus folder; skips visibly outside CI when it is missing, fails under CI=true."""
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        message = f"shared corpus not found at {CORPUS}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return CORPUS
+
+
+def manifest_rows(family: str = "") -> list:
+    """MANIFEST.tsv rows (dicts) for one format family, or all; empty when the corpus is missing."""
+    manifest = CORPUS / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    with manifest.open(newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream, delimiter="\t"))
+    return [row for row in rows if not family or row["format"] == family]
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `python -m litenetron ARGS` and return the finished process (text output)."""
+    return subprocess.run([sys.executable, "-m", "litenetron", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    return require_corpus()
+
+
+@pytest.fixture(scope="session")
+def display():
+    """A DISPLAY for Tk: the one that is set, or an Xvfb server started for this test session."""
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        if IN_CI:
+            pytest.fail("Xvfb is not installed (.ci/run installs it)")
+        pytest.skip("no DISPLAY and no Xvfb to start one")
+    number = 90 + os.getpid() % 500
+    server = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.environ["DISPLAY"] = f":{number}"
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield os.environ["DISPLAY"]
+    server.terminate()
+    server.wait(timeout=10)
+    del os.environ["DISPLAY"]
