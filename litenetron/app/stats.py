@@ -1,0 +1,111 @@
+"""Weight statistics and a histogram picture for the sidebar (numpy + Pillow, no Tk)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any, List, Optional, Tuple
+
+# Elements shown in the value preview.
+PREVIEW_LIMIT = 64
+
+
+@dataclass
+class TensorStats:
+    count: int
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    mean: Optional[float] = None
+    std: Optional[float] = None
+    zeros: float = 0.0             # percentage of exact zeros
+    nans: int = 0
+    infs: int = 0
+    histogram: List[int] = field(default_factory=list)
+    edges: Tuple[float, float] = (0.0, 0.0)  # the histogram's value range
+    preview: str = ""
+
+    def rows(self) -> List[Tuple[str, str]]:
+        """(label, text) pairs for the sidebar table."""
+        rows = [("elements", f"{self.count:,}")]
+        for label, number in (("min", self.minimum), ("max", self.maximum), ("mean", self.mean),
+                              ("std", self.std)):
+            if number is not None:
+                rows.append((label, format_number(number)))
+        rows.append(("zeros", f"{self.zeros:.2f} %"))
+        rows.append(("NaN / Inf", f"{self.nans:,} / {self.infs:,}"))
+        return rows
+
+
+def format_number(number: float) -> str:
+    return f"{number:.6g}"
+
+
+def compute_stats(array: Any, bins: int = 64) -> TensorStats:
+    """Statistics of a numpy array; NaN/Inf are counted and left out of min/max/mean/std."""
+    import numpy
+
+    array = numpy.asarray(array)
+    flat = array.reshape(-1)
+    stats = TensorStats(count=int(flat.size), preview=preview_text(flat))
+    if flat.size == 0:
+        return stats
+    if flat.dtype.kind == "b":
+        flat = flat.astype(numpy.uint8)
+    if flat.dtype.kind not in "iufc":
+        return stats
+    if flat.dtype.kind == "c":
+        flat = numpy.abs(flat)
+    stats.zeros = 100.0 * float(numpy.count_nonzero(flat == 0)) / flat.size
+    if flat.dtype.kind == "f":
+        finite_mask = numpy.isfinite(flat)
+        stats.nans = int(numpy.count_nonzero(numpy.isnan(flat)))
+        stats.infs = int(flat.size - stats.nans - numpy.count_nonzero(finite_mask))
+        finite = flat[finite_mask].astype(numpy.float64)
+    else:
+        finite = flat.astype(numpy.float64)
+    if finite.size == 0:
+        return stats
+    stats.minimum, stats.maximum = float(finite.min()), float(finite.max())
+    stats.mean, stats.std = float(finite.mean()), float(finite.std())
+    low, high = stats.minimum, stats.maximum
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    counts, _ = numpy.histogram(finite, bins=bins, range=(low, high))
+    stats.histogram = [int(c) for c in counts]
+    stats.edges = (low, high)
+    return stats
+
+
+def preview_text(flat: Any, limit: int = PREVIEW_LIMIT) -> str:
+    """The first elements, comma separated, with an ellipsis when there are more."""
+    items = []
+    for item in flat[:limit].tolist():
+        items.append(format_number(item) if isinstance(item, float) else str(item))
+    text = ", ".join(items)
+    return text + (", …" if flat.size > limit else "")
+
+
+def histogram_png(stats: TensorStats, width: int = 260, height: int = 90) -> Optional[bytes]:
+    """The histogram as PNG bytes (bars plus min/max labels), None when there is nothing to draw."""
+    if not stats.histogram or max(stats.histogram) == 0:
+        return None
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    label_height = 12
+    plot = height - label_height - 2
+    peak = max(stats.histogram)
+    bar = width / len(stats.histogram)
+    for index, count in enumerate(stats.histogram):
+        if count:
+            top = plot - max(1.0, plot * count / peak)
+            draw.rectangle([index * bar, top, (index + 1) * bar - 1, plot], fill="#4a78b8")
+    draw.line([0, plot, width, plot], fill="#888888")
+    low, high = stats.edges
+    draw.text((1, plot + 1), format_number(low), fill="#444444")
+    right = format_number(high)
+    draw.text((width - 1 - draw.textlength(right), plot + 1), right, fill="#444444")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
