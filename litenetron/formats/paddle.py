@@ -1,0 +1,355 @@
+"""PaddlePaddle reader: a ProgramDesc (`.pdmodel`, `__model__`, `.paddle`) and its weights.
+
+Block 0's ops become nodes; `feed`/`fetch` ops become the graph's inputs/outputs. Variables meet by name.
+Persistable variables are weights: drawn as rows of the ops that read them (`Filter ⟨32×3×3×3⟩`). Their
+values are read lazily from a combined `.pdiparams` file (the persistable tensors in sorted-name order) or
+from one file per variable beside `__model__`; opening records only where each tensor's bytes are.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from ..codecs.binary import BinaryError, BinaryReader, array_loader
+from ..codecs.protobuf import Message, ProtobufError, decode, open_buffer, read_varint
+from ..model import (
+    DTYPE_ITEMSIZE,
+    Argument,
+    Attribute,
+    Graph,
+    Model,
+    ModelError,
+    Node,
+    OpType,
+    Tensor,
+    TensorType,
+    Value,
+)
+from .paddle_shapes import infer_shapes
+from .schemas.paddle import ATTR_FIELDS, ATTR_TYPES, DATA_TYPES, OP_CATEGORIES, PADDLE
+
+EXTENSIONS = (".pdmodel", ".paddle")
+MODEL_NAMES = ("__model__", "inference.pdmodel", "model.pdmodel")
+COMBINED_PARAMS = ("__params__", "params")
+MAX_BLOCK_DEPTH = 32
+
+# Attributes Paddle adds for its own bookkeeping: kept, but hidden unless asked for.
+_NOISE_ATTRIBUTES = {
+    "op_callstack", "op_namescope", "op_role", "op_role_var", "op_device", "with_quant_attr", "is_test",
+    "use_mkldnn", "use_cudnn", "use_quantizer", "mkldnn_data_type", "name", "workspace_size_MB",
+    "exhaustive_search", "fuse_with_relu", "use_addto", "force_fp32_output", "fuse_relu_before_depthwise_conv",
+}
+_FEED_FETCH_KINDS = {9, 10, 28}  # FEED_MINIBATCH, FETCH_LIST, FEED_LIST: not stored with the weights
+_DATA_KINDS = {7, 8, 13}  # LOD_TENSOR, SELECTED_ROWS, LOD_TENSOR_ARRAY
+
+
+def match(path: Path, header: bytes) -> bool:
+    if path.is_dir():
+        return any((path / name).is_file() for name in MODEL_NAMES)
+    name = path.name.lower()
+    if path.suffix.lower() in EXTENSIONS or name == "__model__":
+        return _looks_like_program(header)
+    if path.suffix.lower() == ".pdiparams":
+        return path.with_suffix(".pdmodel").is_file()
+    # One weight file of the per-variable layout: opening it opens the program beside it.
+    return (path.parent / "__model__").is_file() and _looks_like_tensor(header)
+
+
+def _looks_like_program(header: bytes) -> bool:
+    """A ProgramDesc starts with `blocks` (field 1), whose BlockDesc starts with `idx` (field 1, varint)."""
+    if len(header) < 4 or header[0] != 0x0A:
+        return False
+    try:
+        length, position = read_varint(header, 1, len(header))
+    except ProtobufError:
+        return False
+    return length > 0 and position < len(header) and header[position] == 0x08
+
+
+def _looks_like_tensor(header: bytes) -> bool:
+    """A saved LoDTensor: version 0, a LoD level count, tensor version 0, then a TensorDesc."""
+    reader = BinaryReader(header)
+    try:
+        if reader.uint32() != 0:
+            return False
+        levels = reader.uint64()
+        if levels > 8:
+            return False
+        for _ in range(levels):
+            reader.skip(reader.uint64())
+        return reader.uint32() == 0 and 0 < reader.int32() < 4096 and reader.uint8() == 0x08
+    except BinaryError:
+        return False
+
+
+def read(path: Path) -> Model:
+    model_path = _model_file(path)
+    program = decode(open_buffer(model_path), PADDLE, "ProgramDesc")
+    blocks = program.blocks
+    if not blocks:
+        raise ModelError(model_path, "the program holds no blocks")
+    weights = _Weights(model_path, blocks[0])
+    reader = _ProgramReader(model_path, blocks, weights)
+    graph = reader.graph(0, 0)
+    graph.stored_parameters = weights.parameters()
+    version = _version_text(program.version.version if program.version else 0)
+    producer = f"PaddlePaddle {version}" if version else "PaddlePaddle"
+    imports = [f"{pair.op_name} v{pair.op_version.version}" for pair in (program.op_version_map or {}).get("pair", [])
+               if pair.op_version is not None]
+    model = Model(format="PaddlePaddle", graphs=[graph], producer=producer, version=version, imports=imports)
+    if weights.location:
+        model.metadata.append(("weights", weights.location))
+    return model
+
+
+def _model_file(path: Path) -> Path:
+    """The ProgramDesc for any file of a Paddle model: the folder, the program itself or a weights file."""
+    if path.is_dir():
+        for name in MODEL_NAMES:
+            if (path / name).is_file():
+                return path / name
+        raise ModelError(path, "the folder holds no Paddle program (__model__ or *.pdmodel)")
+    if path.suffix.lower() == ".pdiparams":
+        return path.with_suffix(".pdmodel")
+    if path.suffix.lower() in EXTENSIONS or path.name.lower() == "__model__":
+        return path
+    return path.parent / "__model__"
+
+
+def _version_text(number: int) -> str:
+    """Paddle stores its version as major·10⁶ + minor·10³ + patch (2006002 → 2.6.2); 0 means unset."""
+    if number <= 0:
+        return ""
+    return f"{number // 1000000}.{number // 1000 % 1000}.{number % 1000}"
+
+
+def var_type(var: Optional[Message]) -> Optional[TensorType]:
+    """The dtype and shape a VarDesc declares (dims -1 → unknown); None when it declares none."""
+    if var is None or var.type is None:
+        return None
+    kind = var.type
+    desc = None
+    for holder in ("lod_tensor", "tensor_array"):
+        if kind.get(holder) is not None:
+            desc = kind[holder].tensor
+            break
+    else:
+        desc = kind.selected_rows
+    if desc is None:
+        return None
+    shape = tuple(None if d < 0 else d for d in desc.dims) if desc.has("dims") else None
+    return TensorType(DATA_TYPES.get(desc.data_type), shape)
+
+
+class _Weights:
+    """Where each persistable variable's values are: offsets in `.pdiparams` or one file per variable."""
+
+    def __init__(self, model_path: Path, block: Message):
+        self.tensors: Dict[str, Tuple[Path, int, str, Tuple[int, ...]]] = {}
+        self.location = ""
+        self.names = sorted(var.name for var in block.vars if var.persistable and var.type is not None
+                            and var.type.type not in _FEED_FETCH_KINDS)
+        self.model_path = model_path
+        combined = self._combined_file(model_path)
+        if combined is not None:
+            self._read_combined(combined)
+        elif model_path.name == "__model__":
+            self._read_separate(model_path.parent)
+
+    @staticmethod
+    def _combined_file(model_path: Path) -> Optional[Path]:
+        candidates = [model_path.with_suffix(".pdiparams")]
+        if model_path.name == "__model__":
+            candidates += [model_path.parent / name for name in COMBINED_PARAMS]
+        return next((path for path in candidates if path.is_file()), None)
+
+    def _read_combined(self, path: Path) -> None:
+        buffer = open_buffer(path)
+        reader = BinaryReader(buffer)
+        for name in self.names:
+            if reader.remaining == 0:
+                raise ModelError(path, f"ends before the weights of {name!r} "
+                                       f"({len(self.tensors)} of {len(self.names)} tensors found)")
+            self.tensors[name] = self._tensor_header(path, reader)
+        if reader.remaining:
+            raise ModelError(path, f"{reader.remaining} bytes remain after the {len(self.names)} tensors "
+                                   "the program declares")
+        self.location = path.name
+
+    def _read_separate(self, folder: Path) -> None:
+        for name in self.names:
+            path = folder / name
+            # A variable name could hold path separators: such a file would lie outside the model folder.
+            if "/" in name or "\\" in name or name in (".", "..") or not path.is_file():
+                continue
+            reader = BinaryReader(open_buffer(path))
+            self.tensors[name] = self._tensor_header(path, reader)
+            if reader.remaining:
+                raise ModelError(path, f"{reader.remaining} bytes remain after the tensor")
+        if self.tensors:
+            self.location = f"{len(self.tensors)} files in {folder.name or '.'}"
+
+    @staticmethod
+    def _tensor_header(path: Path, reader: BinaryReader) -> Tuple[Path, int, str, Tuple[int, ...]]:
+        """Read one saved LoDTensor's header, step over its data and return (file, data offset, dtype, dims)."""
+        try:
+            reader.uint32()  # LoDTensor version
+            for _ in range(reader.count(8, "LoD level count", wide=True)):
+                reader.skip(reader.count(1, "LoD level size", wide=True), "LoD level")
+            reader.uint32()  # Tensor version
+            size = reader.count(1, "TensorDesc size", signed=True)
+            start = reader.skip(size, "TensorDesc")
+            desc = decode(reader.buffer, PADDLE, "TensorDesc", start, start + size)
+            dtype = DATA_TYPES.get(desc.data_type)
+            if dtype is None:
+                raise ModelError(path, f"tensor at offset {start} has unknown data type {desc.data_type}")
+            dims = tuple(desc.dims)
+            if any(d < 0 for d in dims):
+                raise ModelError(path, f"tensor at offset {start} has a negative dimension {list(dims)}")
+            count = 1
+            for dim in dims:
+                count *= dim
+            offset = reader.skip(count * _itemsize(dtype), f"tensor data {list(dims)}")
+        except BinaryError as error:
+            raise ModelError(path, str(error)) from None
+        return path, offset, dtype, dims
+
+    def tensor(self, name: str, declared: Optional[TensorType]) -> Tensor:
+        stored = self.tensors.get(name)
+        if stored is None:
+            dtype = declared.dtype if declared else None
+            shape = declared.shape if declared else None
+            return Tensor(name, dtype, shape)
+        path, offset, dtype, dims = stored
+        return Tensor(name, dtype, dims, loader=array_loader(path, offset, dtype, dims), location=path.name)
+
+    def parameters(self) -> int:
+        total = 0
+        for _, _, _, dims in self.tensors.values():
+            count = 1
+            for dim in dims:
+                count *= dim
+            total += count
+        return total
+
+
+def _itemsize(dtype: str) -> int:
+    return int(DTYPE_ITEMSIZE[dtype])
+
+
+class _ProgramReader:
+    def __init__(self, path: Path, blocks: List[Message], weights: _Weights):
+        self.path = path
+        self.blocks = blocks
+        self.weights = weights
+        self.initializers: Dict[str, Tensor] = {}
+
+    def _vars(self, index: int) -> Dict[str, Message]:
+        """Variables visible in a block: its own over its ancestors'."""
+        chain, seen = [], set()
+        while 0 <= index < len(self.blocks) and index not in seen:
+            seen.add(index)
+            chain.append(self.blocks[index])
+            index = self.blocks[index].parent_idx
+        found: Dict[str, Message] = {}
+        for block in reversed(chain):
+            found.update((var.name, var) for var in block.vars)
+        return found
+
+    def graph(self, index: int, depth: int) -> Graph:
+        if depth > MAX_BLOCK_DEPTH:
+            raise ModelError(self.path, "blocks are nested too deeply")
+        block = self.blocks[index]
+        variables = self._vars(index)
+        types = {name: var_type(var) for name, var in variables.items()}
+        infer_shapes(block.ops, types)
+        graph = Graph(name=f"block {index}" if index else "main")
+        feeds: List[Tuple[int, Argument]] = []
+        fetches: List[Tuple[int, Argument]] = []
+        for op in block.ops:
+            if op.type in ("feed", "fetch"):
+                slots = op.outputs if op.type == "feed" else op.inputs
+                column = next((attr.i for attr in op.attrs if attr.name == "col"), 0)
+                for slot in slots:
+                    for name in slot.arguments:
+                        entry = (column, Argument(name, [Value(name, types.get(name))]))
+                        (feeds if op.type == "feed" else fetches).append(entry)
+                continue
+            graph.nodes.append(self._node(op, variables, types, depth))
+        graph.inputs = [argument for _, argument in sorted(feeds, key=lambda entry: entry[0])]
+        graph.outputs = [argument for _, argument in sorted(fetches, key=lambda entry: entry[0])]
+        return graph
+
+    def _value(self, name: str, variables: Dict[str, Message], types: Dict[str, Optional[TensorType]]) -> Value:
+        var = variables.get(name)
+        declared = types.get(name)
+        if var is not None and var.persistable and var.type is not None and var.type.type in _DATA_KINDS:
+            tensor = self.initializers.get(name)
+            if tensor is None:
+                tensor = self.initializers[name] = self.weights.tensor(name, declared)
+            return Value(name, tensor.type, initializer=tensor)
+        return Value(name, declared)
+
+    def _node(self, op: Message, variables: Dict[str, Message], types, depth: int) -> Node:
+        inputs = [Argument(slot.parameter, [self._value(name, variables, types) for name in slot.arguments])
+                  for slot in op.inputs if slot.arguments]
+        read = {name for slot in op.inputs for name in slot.arguments}
+        outputs = []
+        for slot in op.outputs:
+            # batch_norm's MeanOut/VarianceOut update its own Mean/Variance in place: not a new tensor to draw.
+            names = [name for name in slot.arguments if name not in read]
+            if names:
+                outputs.append(Argument(slot.parameter, [Value(name, types.get(name)) for name in names]))
+        node = Node(name=_node_name(op), type=OpType(op.type, OP_CATEGORIES.get(op.type, "")),
+                    inputs=inputs, outputs=outputs)
+        for attr in sorted(op.attrs, key=lambda item: item.name):
+            node.attributes.append(self._attribute(attr, node, depth))
+        return node
+
+    def _attribute(self, attr: Message, node: Node, depth: int) -> Attribute:
+        field = ATTR_FIELDS.get(attr.type)
+        value = _attribute_value(attr, field)
+        if attr.type in (8, 10):  # BLOCK / BLOCKS: the sub-programs of control-flow ops
+            for index in value if isinstance(value, list) else [value]:
+                if 0 < index < len(self.blocks):
+                    node.graphs.append(self.graph(index, depth + 1))
+        return Attribute(attr.name, value, ATTR_TYPES.get(attr.type, ""), visible=attr.name not in _NOISE_ATTRIBUTES)
+
+
+def _attribute_value(attr: Message, field: Optional[str]):
+    if field is None:
+        return None
+    value = getattr(attr, field)
+    if field == "scalar":
+        return _scalar(value)
+    if field == "scalars":
+        return [_scalar(item) for item in value]
+    if isinstance(value, list) or not hasattr(value, "__iter__") or isinstance(value, str):
+        return value
+    return list(value)
+
+
+def _scalar(value: Optional[Message]):
+    if value is None:
+        return None
+    if value.type == 1:
+        return value.b
+    if value.type == 2:
+        return value.i
+    if value.type == 4 and value.c is not None:
+        return complex(value.c.r, value.c.i)
+    return value.r
+
+
+_TEMP_SUFFIX = re.compile(r"\.tmp_\d+$")
+
+
+def _node_name(op: Message) -> str:
+    """Ops have no names: use the first output variable, without Paddle's `.tmp_N` suffix."""
+    for slot in op.outputs:
+        for name in slot.arguments:
+            return _TEMP_SUFFIX.sub("", name)
+    return ""
+
