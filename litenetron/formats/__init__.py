@@ -17,6 +17,8 @@ from ..model import DECODE_ERRORS, Model, ModelError
 # Family modules, most specific first: a module earlier in the list wins a file that several would claim.
 FAMILIES = (
     "onnx",
+    "coreml",
+    "paddle",
     "darknet",
 )
 
