@@ -20,6 +20,7 @@ FAMILIES = (
     "coreml",
     "paddle",
     "darknet",
+    "mxnet",
 )
 
 HEADER_SIZE = 4096
