@@ -5,7 +5,9 @@ type name (``int32``, ``int64``, ``uint32``, ``uint64``, ``sint32``, ``sint64``,
 ``fixed32``, ``fixed64``, ``sfixed32``, ``sfixed64``, ``float``, ``double``, ``string``, ``bytes``) or the name
 of another message of the schema; a ``[]`` suffix marks a repeated field.
 
-Decoding produces `Message` objects (dicts keyed by field name with attribute access and schema defaults).
+Decoding produces `Message` objects (dicts keyed by field name with attribute access and schema defaults;
+a field named like a dict method — `values`, `keys`, `items`, `get`, `copy`... — must be read as
+`message.get("values")` or `message["values"]`).
 Binary decoding works on absolute offsets over one buffer (bytes or a read-only mmap): large ``bytes`` fields
 and large packed fixed-width arrays are recorded as `BytesRef` / `PackedRef` (offset, length), not copied, so
 opening a 1 GB model reads only its structure. Every length is checked against the bytes that remain and
@@ -482,9 +484,11 @@ class _Tokens:
 def _text_scalar(token: str, type_name: str) -> Any:
     lowered = token.lower()
     if type_name in ("float", "double"):
-        if lowered.rstrip("f") in ("inf", "infinity", "-inf", "-infinity", "nan", "-nan"):
-            return float(lowered.rstrip("f").replace("infinity", "inf"))
-        return float(token[:-1] if lowered.endswith("f") and not lowered.startswith("0x") else token)
+        special = lowered.lstrip("-")
+        if special in ("inf", "infinity", "inff", "infinityf", "nan", "nanf"):
+            sign = "-" if lowered.startswith("-") else ""
+            return float(sign + ("nan" if special.startswith("nan") else "inf"))
+        return float(token[:-1] if lowered.endswith("f") else token)  # 1.5f is C-style float text
     if type_name == "bool":
         if lowered in ("true", "t", "1"):
             return True

@@ -106,7 +106,7 @@ def infer_types(model_bytes: bytes) -> Dict[str, TypeEntry]:
     except Exception:  # noqa: BLE001 - onnx raises many kinds; the declared types remain
         return {}
     types: Dict[str, TypeEntry] = {}
-    for info in inferred.graph.value_info:
+    for info in (*inferred.graph.value_info, *inferred.graph.output):
         if info.type.HasField("tensor_type"):
             tensor = info.type.tensor_type
             shape = None

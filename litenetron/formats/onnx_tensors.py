@@ -45,6 +45,8 @@ def _unpack_bits(raw, count: int, bits: int, dtype: str):
     mask = (1 << bits) - 1
     parts = [(data >> (bits * k)) & mask for k in range(per_byte)]
     values = np.stack(parts, axis=-1).reshape(-1)[:count]
+    if dtype.startswith("float"):  # the nibble is a bit pattern, not a number
+        return values.astype(np.uint8).view(numpy_dtype(dtype))
     if dtype.startswith("int"):  # sign-extend
         values = values.astype(np.int8)
         values = np.where(values >= 1 << (bits - 1), values - (1 << bits), values).astype(np.int8)
@@ -168,8 +170,9 @@ def _item_bits(dtype: str) -> int:
 
 def sparse_tensor_from_proto(proto: Message, model_path: Path) -> Tensor:
     """A sparse initializer: drawn with its dense shape, values scattered on data()."""
-    values = tensor_from_proto(proto.values or Message(), model_path)
-    indices = tensor_from_proto(proto.indices or Message(), model_path)
+    # `values` collides with dict.values: index the Message instead of using attribute access.
+    values = tensor_from_proto(proto.get("values") or Message(), model_path)
+    indices = tensor_from_proto(proto.get("indices") or Message(), model_path)
     shape = tuple(proto.dims)
     count = math.prod(shape)
 

@@ -1,0 +1,216 @@
+"""Our protobuf decoder against messages encoded by the `protobuf` package itself."""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import pytest
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from litenetron.codecs.protobuf import (
+    BytesRef,
+    PackedRef,
+    ProtobufError,
+    decode,
+    matches_signature,
+    parse_text,
+    peek_fields,
+)
+
+SCHEMA = {
+    "Sample": {
+        1: ("i32", "int32"), 2: ("i64", "int64"), 3: ("u32", "uint32"), 4: ("u64", "uint64"),
+        5: ("s32", "sint32"), 6: ("s64", "sint64"), 7: ("flag", "bool"), 8: ("kind", "enum"),
+        9: ("f32", "float"), 10: ("f64", "double"), 11: ("fx32", "fixed32"), 12: ("sfx64", "sfixed64"),
+        13: ("text", "string"), 14: ("blob", "bytes"), 15: ("child", "Child"), 16: ("children", "Child[]"),
+        17: ("packed_floats", "float[]"), 18: ("packed_ints", "int64[]"), 19: ("loose_ints", "int32[]"),
+        20: ("names", "string[]"),
+    },
+    "Child": {1: ("name", "string"), 2: ("child", "Child")},
+}
+
+_PROTO_TYPES = {
+    "int32": 5, "int64": 3, "uint32": 13, "uint64": 4, "sint32": 17, "sint64": 18, "bool": 8, "enum": 5,
+    "float": 2, "double": 1, "fixed32": 7, "sfixed64": 16, "string": 9, "bytes": 12,
+}
+
+
+def _reference_classes():
+    """The same messages compiled by the protobuf package (a descriptor built here, no .proto file)."""
+    file = descriptor_pb2.FileDescriptorProto(name="litenetron_test_sample.proto", package="t", syntax="proto2")
+    for message_name, fields in SCHEMA.items():
+        message = file.message_type.add(name=message_name)
+        for number, (name, type_name) in fields.items():
+            repeated = type_name.endswith("[]")
+            base = type_name.rstrip("[]")
+            field = message.field.add(name=name, number=number)
+            field.label = field.LABEL_REPEATED if repeated else field.LABEL_OPTIONAL
+            if base in SCHEMA:
+                field.type, field.type_name = field.TYPE_MESSAGE, f".t.{base}"
+            else:
+                field.type = _PROTO_TYPES[base]
+            if name.startswith("packed"):
+                field.options.packed = True
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"t.{name}")) for name in SCHEMA}
+
+
+REFERENCE = _reference_classes()
+
+
+def _sample(**values):
+    message = REFERENCE["Sample"]()
+    for name, value in values.items():
+        field = getattr(message, name)
+        if isinstance(value, list):
+            field.extend(value)
+        else:
+            setattr(message, name, value)
+    return message
+
+
+def test_scalars_round_trip_through_the_reference_encoder():
+    message = _sample(i32=-5, i64=-(2 ** 40), u32=2 ** 32 - 1, u64=2 ** 64 - 1, s32=-123, s64=-(2 ** 50),
+                      flag=True, kind=3, f32=1.5, f64=math.pi, fx32=0xDEADBEEF, sfx64=-7, text="héllo ⟨x⟩",
+                      blob=b"\x00\x01\xff")
+    decoded = decode(message.SerializeToString(), SCHEMA, "Sample")
+    assert decoded.i32 == -5 and decoded.i64 == -(2 ** 40)
+    assert decoded.u32 == 2 ** 32 - 1 and decoded.u64 == 2 ** 64 - 1
+    assert decoded.s32 == -123 and decoded.s64 == -(2 ** 50)
+    assert decoded.flag is True and decoded.kind == 3
+    assert decoded.f32 == 1.5 and decoded.f64 == math.pi
+    assert decoded.fx32 == 0xDEADBEEF and decoded.sfx64 == -7
+    assert decoded.text == "héllo ⟨x⟩" and decoded.blob == b"\x00\x01\xff"
+
+
+def test_defaults_for_absent_fields():
+    decoded = decode(b"", SCHEMA, "Sample")
+    assert decoded.i32 == 0 and decoded.text == "" and decoded.blob == b"" and decoded.flag is False
+    assert decoded.children == [] and decoded.child is None
+    with pytest.raises(AttributeError):
+        decoded.not_a_field  # noqa: B018
+
+
+def test_nested_repeated_packed_and_unpacked():
+    message = _sample(packed_floats=[0.5, -2.0], packed_ints=[1, -1, 2 ** 40], loose_ints=[7, -8],
+                      names=["a", "b"])
+    message.child.name = "outer"
+    message.child.child.name = "inner"
+    message.children.add(name="x")
+    message.children.add(name="y")
+    decoded = decode(message.SerializeToString(), SCHEMA, "Sample")
+    assert decoded.packed_floats == [0.5, -2.0]
+    assert decoded.packed_ints == [1, -1, 2 ** 40]
+    assert decoded.loose_ints == [7, -8]
+    assert decoded.names == ["a", "b"]
+    assert decoded.child.child.name == "inner"
+    assert [child.name for child in decoded.children] == ["x", "y"]
+
+
+def test_large_bytes_and_packed_arrays_are_referenced_not_copied():
+    floats = [float(i) for i in range(2000)]
+    blob = bytes(range(256)) * 20
+    data = _sample(blob=blob, packed_floats=floats).SerializeToString()
+    decoded = decode(data, SCHEMA, "Sample")
+    assert isinstance(decoded.blob, BytesRef) and decoded.blob.tobytes() == blob
+    assert data[decoded.blob.offset:decoded.blob.offset + len(blob)] == blob
+    assert isinstance(decoded.packed_floats, PackedRef) and len(decoded.packed_floats) == 2000
+    assert decoded.packed_floats.array().tolist() == floats
+
+
+def test_unknown_fields_and_groups_are_skipped():
+    known = _sample(text="kept").SerializeToString()
+    unknown = (_varint(99 << 3 | 0) + _varint(150)                        # varint field 99
+               + _varint(100 << 3 | 1) + struct.pack("<d", 1.0)               # fixed64 field 100
+               + _varint(21 << 3 | 3) + _varint(1 << 3 | 0) + b"\x05" + _varint(21 << 3 | 4))  # group 21
+    decoded = decode(unknown + known, SCHEMA, "Sample")
+    assert decoded.text == "kept"
+    assert set(decoded) == {"text"}
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"\x08", "truncated varint"),
+    (b"\x6a\x05ab", "runs past"),
+    (b"\x08" + b"\xff" * 11, "varint too long"),
+    (b"\x0f", "invalid wire type"),
+])
+def test_malformed_input_raises_protobuf_error(data, reason):
+    with pytest.raises(ProtobufError, match=reason):
+        decode(data, SCHEMA, "Sample")
+
+
+def test_nesting_depth_is_bounded():
+    data = b""
+    for _ in range(200):  # Child.child nested 200 deep
+        data = bytes([2 << 3 | 2]) + bytes(_varint(len(data))) + data
+    with pytest.raises(ProtobufError, match="nested too deeply"):
+        decode(data, SCHEMA, "Child")
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_decode_or_fail_cleanly(data):
+    try:
+        decode(data, SCHEMA, "Sample")
+    except ProtobufError:
+        pass
+
+
+def test_peek_fields_and_signature():
+    data = _sample(i32=1, text="x" * 5000).SerializeToString()
+    header = data[:100]
+    assert peek_fields(header) == [(1, 0), (13, 2)]
+    assert matches_signature(header, {1: (0,), 13: (2,)}, required=(1,))
+    assert not matches_signature(header, {1: (0,)})
+    assert not matches_signature(b"\x89PNG\r\n\x1a\n", {1: (0,), 13: (2,)})
+
+
+def test_text_format_matches_the_reference_parser():
+    from google.protobuf import text_format
+    message = _sample(i32=-3, f32=0.25, text='q"uote\n', blob=b"\x00\xfe", flag=True, names=["a", "b"],
+                      packed_ints=[4, 5])
+    message.child.child.name = "deep"
+    text = text_format.MessageToString(message)
+    parsed = parse_text(text, SCHEMA, "Sample")
+    assert parsed.i32 == -3 and parsed.f32 == 0.25 and parsed.flag is True
+    assert parsed.text == 'q"uote\n' and parsed.blob == b"\x00\xfe"
+    assert parsed.names == ["a", "b"] and parsed.packed_ints == [4, 5]
+    assert parsed.child.child.name == "deep"
+
+
+def test_text_format_syntax_variants():
+    text = """
+    # a comment
+    i32: 0x10 f64: -inf text: 'single' "joined"
+    names: ["x", 'y'] names: "z"
+    child < name: "angle" >
+    child { child { name: "merged" } }
+    kind: SOME_ENUM
+    extra_field { anything: 1.5 nested { deep: true } }
+    """
+    parsed = parse_text(text, SCHEMA, "Sample")
+    assert parsed.i32 == 16 and parsed.f64 == float("-inf") and parsed.text == "singlejoined"
+    assert parsed.names == ["x", "y", "z"]
+    assert parsed.child.name == "angle" and parsed.child.child.name == "merged"
+    assert parsed.kind == "SOME_ENUM"
+    assert parsed.extra_field[0]["anything"] == [1.5]
+    assert parsed.extra_field[0]["nested"][0]["deep"] == [True]
+
+
+@pytest.mark.parametrize("text", ['text: "unterminated', "child { name: 'x'", "i32: ]", 'text: "\\q"'])
+def test_text_format_errors(text):
+    with pytest.raises(ProtobufError):
+        parse_text(text, SCHEMA, "Sample")
