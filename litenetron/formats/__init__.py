@@ -21,6 +21,7 @@ FAMILIES = (
     "paddle",
     "darknet",
     "mxnet",
+    "tensorflow",
 )
 
 HEADER_SIZE = 4096
