@@ -1,0 +1,70 @@
+"""Headless export: a model's graph drawn to a PNG or SVG file (the CLI's `--export` and File ▸ Export)."""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from pathlib import Path
+from typing import Union
+
+from ..model import Graph, Model, ModelError
+from ..scene import ViewOptions, build_scene
+
+FORMATS = (".png", ".svg")
+
+
+def _check_suffix(path: Union[str, Path]) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ModelError(path, f"cannot export to '{suffix or 'no extension'}': name the file .png or .svg")
+    return suffix
+
+
+def select_graph(model: Model, choice: Union[str, int, None]) -> Graph:
+    """The graph named `choice`, else the one at index `choice` (0-based); the first when `choice` is None."""
+    if not model.graphs:
+        raise ModelError(model.path, "the model holds no graph to draw")
+    if choice is None or choice == "":
+        return model.graphs[0]
+    for graph in model.graphs:
+        if graph.name == str(choice):
+            return graph
+    try:
+        index = int(choice)
+    except ValueError:
+        index = None
+    if index is not None and 0 <= index < len(model.graphs):
+        return model.graphs[index]
+    names = ", ".join(f"{number}: {graph.name or '(unnamed)'}" for number, graph in enumerate(model.graphs))
+    raise ModelError(model.path, f"no graph '{choice}' (the model has {names})")
+
+
+def options_from_args(args: Namespace) -> ViewOptions:
+    return ViewOptions(show_attributes=bool(getattr(args, "show_attributes", False)),
+                       show_weights=not getattr(args, "hide_weights", False),
+                       show_names=bool(getattr(args, "show_names", False)),
+                       horizontal=bool(getattr(args, "horizontal", False)))
+
+
+def export_graph(graph: Graph, path: Union[str, Path], options: ViewOptions, scale: float = 2.0) -> None:
+    """Draw `graph` into `path` (.png at `scale` pixels per unit, or .svg), laid out with Pillow's font metrics."""
+    from .fonts import PillowFonts
+
+    suffix = _check_suffix(path)
+    if suffix == ".png":
+        from .png import render_png
+
+        if not scale > 0:
+            raise ModelError(path, f"the scale must be positive, not {scale}")
+        render_png(build_scene(graph, options, PillowFonts(scale).measure), path, scale)
+    else:
+        from .svg import render_svg
+
+        render_svg(build_scene(graph, options, PillowFonts(1.0).measure), path)
+
+
+def export_model(model: Model, path: Union[str, Path], args: Namespace) -> None:
+    """`--export`: the graph chosen with `--graph` drawn with the view options given on the command line."""
+    _check_suffix(path)
+    graph = select_graph(model, getattr(args, "graph", None))
+    scale = getattr(args, "scale", None)
+    export_graph(graph, path, options_from_args(args), 2.0 if scale is None else float(scale))

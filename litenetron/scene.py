@@ -1,0 +1,380 @@
+"""Graph + view options → a laid-out, backend-neutral picture: boxes with rows, edges with labels.
+
+Every backend (Tk canvas, PNG, SVG) draws a `Scene`; each builds its own with the text metrics of the font it
+draws with (the `Measure` callback), so boxes fit their text while the boxes, rows, colours and order stay the
+same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import style
+from .layout import layout
+from .model import Argument, Graph, Node, Tensor, Value, format_shape
+
+# (text, style) → (width, height) in scene units; style is "title", "row" or "label" (see style.FONTS).
+Measure = Callable[[str, str], Tuple[float, float]]
+Point = Tuple[float, float]
+
+# Tensors up to this many bytes may be read to draw a one-element weight as `name = value`.
+SMALL_TENSOR_BYTES = 1024
+# Control-dependency values are named like TensorFlow spells them: "^producer".
+CONTROL_PREFIX = "^"
+
+
+@dataclass
+class ViewOptions:
+    show_attributes: bool = False
+    show_weights: bool = True
+    show_names: bool = False
+    horizontal: bool = False
+
+
+@dataclass
+class Row:
+    kind: str   # "weight" | "attribute" | "chain" | "type" (the shape row of an input/output pill)
+    name: str   # argument / attribute / chained operator name
+    text: str   # the drawn text, e.g. "W ⟨32×3×3×3⟩", "kernel_shape = 3, 3"
+    fill: str = ""         # chain rows are drawn as a header band in their category colour
+    text_color: str = ""
+
+
+@dataclass
+class Box:
+    id: int
+    kind: str   # "node" | "input" | "output" (inputs/outputs are drawn as pills)
+    title: str
+    fill: str
+    text_color: str
+    rows: List[Row]
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 0.0
+    height: float = 0.0
+    node: Optional[Node] = None
+    argument: Optional[Argument] = None
+    title_height: float = 0.0  # header band height; rows follow, each `row_height` tall
+    row_height: float = 0.0
+
+    @property
+    def radius(self) -> float:
+        """Corner radius: pills are rounder than operator boxes."""
+        if self.kind == "node":
+            return style.CORNER_RADIUS
+        return min(self.title_height / 2, self.height / 2)
+
+    def row_top(self, index: int) -> float:
+        """Top edge of row `index`; rows start below the header after a small gap."""
+        return self.y + self.title_height + style.ROWS_PAD_Y + index * self.row_height
+
+    def title_left(self, text_width: float) -> float:
+        """Left end of the header text: after the padding in boxes with rows (like Netron), else centred."""
+        if self.kind == "node" and self.rows:
+            return self.x + style.TITLE_PAD_X
+        return self.x + (self.width - text_width) / 2
+
+    def row_left(self, text_width: float) -> float:
+        """Left end of a row's text: after the padding in operator boxes, centred in pills."""
+        if self.kind == "node":
+            return self.x + style.ROW_PAD_X
+        return self.x + (self.width - text_width) / 2
+
+    def title_text_top(self) -> float:
+        return self.y + style.TITLE_PAD_Y
+
+    def row_text_top(self, index: int) -> float:
+        return self.row_top(index) + style.ROW_PAD_Y / 2
+
+
+@dataclass
+class Edge:
+    id: int
+    source: int  # Box ids
+    target: int
+    value: Value
+    label: str   # "?×32×224×224" (or the value name with show_names), "" when none
+    points: List[Point] = field(default_factory=list)
+    label_x: float = 0.0
+    label_y: float = 0.0
+    dashed: bool = False  # control dependencies
+
+
+@dataclass
+class Scene:
+    graph: Graph
+    options: ViewOptions
+    boxes: List[Box]
+    edges: List[Edge]
+    width: float
+    height: float
+
+
+def shorten_middle(text: str, limit: int) -> str:
+    """`very_long_name_of_a_node` → `very_lo…a_node`: keeps both ends, which tell names apart."""
+    if len(text) <= limit:
+        return text
+    head = limit // 2
+    tail = limit - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+def shorten_end(text: str, limit: int) -> str:
+    """`1, 2, 3, 4, 5, 6` → `1, 2, 3, …`: for values, whose start matters most."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def format_value(value: Any, limit: int = style.MAX_ATTRIBUTE_CHARS) -> str:
+    """A short text for an attribute or tiny tensor value (plain Python, numpy, Tensor, Graph)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (int, str)):
+        return shorten_end(str(value), limit)
+    if isinstance(value, bytes):
+        try:
+            return shorten_end(value.decode("utf-8"), limit)
+        except UnicodeDecodeError:
+            return f"{len(value)} bytes"
+    if isinstance(value, Tensor):
+        return f"⟨{format_shape(value.shape)}⟩"
+    if isinstance(value, Graph):
+        return value.name or "graph"
+    if value is None:
+        return ""
+    if hasattr(value, "tolist") and hasattr(value, "shape"):  # numpy arrays and scalars
+        if getattr(value, "size", 0) > 64:
+            return f"⟨{format_shape(tuple(value.shape))}⟩"
+        value = value.tolist()
+        if not isinstance(value, list):
+            return format_value(value, limit)
+    if isinstance(value, (list, tuple)):
+        parts: List[str] = []
+        length = 0
+        for item in value:
+            text = format_value(item, limit)
+            parts.append(text)
+            length += len(text) + 2
+            if length > limit:  # stop early: a long list is cut anyway
+                break
+        return shorten_end(", ".join(parts), limit)
+    return shorten_end(str(value), limit)
+
+
+def _weight_row(argument: Argument, value: Value) -> Row:
+    tensor = value.initializer
+    assert tensor is not None
+    name = argument.name or value.name
+    nbytes = tensor.nbytes
+    if tensor.size == 1 and nbytes is not None and nbytes <= SMALL_TENSOR_BYTES and tensor.loader is not None:
+        try:
+            text = format_value(tensor.data().reshape(-1)[0])
+        except Exception:  # noqa: BLE001 — a value that cannot be read is drawn by its shape instead
+            text = ""
+        if text:
+            return Row("weight", name, shorten_end(f"{name} = {text}", style.MAX_ROW_CHARS))
+    return Row("weight", name, shorten_middle(f"{name} ⟨{format_shape(tensor.shape)}⟩", style.MAX_ROW_CHARS))
+
+
+def node_rows(node: Node, options: ViewOptions) -> List[Row]:
+    """The rows drawn inside a node box for these options."""
+    rows: List[Row] = []
+    if options.show_weights:
+        rows.extend(_weight_row(argument, value) for argument, value in node.weights() if argument.visible)
+    if options.show_attributes:
+        for attribute in node.attributes:
+            if attribute.visible:
+                text = f"{attribute.name} = {format_value(attribute.value)}"
+                rows.append(Row("attribute", attribute.name, shorten_end(text, style.MAX_ROW_CHARS)))
+    for link in node.chain:
+        fill, text_color = style.category_colors(link.type.category)
+        title = link.name if options.show_names and link.name else link.type.name
+        rows.append(Row("chain", link.type.name, shorten_middle(title, style.MAX_TITLE_CHARS), fill, text_color))
+    return rows
+
+
+def _pill_rows(argument: Argument) -> List[Row]:
+    rows = []
+    for value in argument.values:
+        if value.type is not None and value.type.shape is not None:
+            text = f"{value.type.dtype or '?'} ⟨{format_shape(value.type.shape)}⟩"
+            rows.append(Row("type", value.name, shorten_middle(text, style.MAX_ROW_CHARS)))
+    return rows
+
+
+def edge_label(value: Value, options: ViewOptions) -> str:
+    """Shape (or name) drawn beside an edge; "" when unknown or too long to stay readable."""
+    if options.show_names:
+        text = value.name
+    elif value.type is not None and value.type.shape:
+        text = format_shape(value.type.shape)
+    else:
+        text = ""
+    return text if len(text) <= style.MAX_LABEL_CHARS else ""
+
+
+def _size_box(box: Box, measure: Measure) -> None:
+    title_width, title_height = measure(box.title, "title")
+    box.title_height = title_height + 2 * style.TITLE_PAD_Y
+    width = title_width + 2 * style.TITLE_PAD_X
+    height = box.title_height
+    if box.rows:
+        box.row_height = measure("Ag", "row")[1] + style.ROW_PAD_Y
+        width = max([width] + [measure(row.text, "row")[0] + 2 * style.ROW_PAD_X for row in box.rows])
+        height += len(box.rows) * box.row_height + 2 * style.ROWS_PAD_Y
+    if box.kind != "node":  # pills keep their text clear of the round ends
+        width += box.title_height / 2
+    box.width = math.ceil(max(width, style.MIN_BOX_WIDTH))
+    box.height = math.ceil(height)
+
+
+def _graph_boxes(graph: Graph, options: ViewOptions) -> List[Box]:
+    boxes: List[Box] = []
+    pill_fill, pill_text = style.PILL_COLORS
+    for argument in graph.inputs:
+        # Old ONNX files list every initializer as a graph input too: those are rows, not pills.
+        if argument.values and all(value.initializer is not None for value in argument.values):
+            continue
+        title = shorten_middle(argument.name or _first_name(argument), style.MAX_TITLE_CHARS)
+        boxes.append(Box(len(boxes), "input", title, pill_fill, pill_text, _pill_rows(argument), argument=argument))
+    for node in graph.nodes:
+        fill, text_color = style.category_colors(node.type.category)
+        title = node.name if options.show_names and node.name else node.type.name
+        boxes.append(Box(len(boxes), "node", shorten_middle(title, style.MAX_TITLE_CHARS), fill, text_color,
+                         node_rows(node, options), node=node))
+    for argument in graph.outputs:
+        title = shorten_middle(argument.name or _first_name(argument), style.MAX_TITLE_CHARS)
+        boxes.append(Box(len(boxes), "output", title, pill_fill, pill_text, _pill_rows(argument),
+                         argument=argument))
+    return boxes
+
+
+def _first_name(argument: Argument) -> str:
+    return argument.values[0].name if argument.values else ""
+
+
+def _connect(boxes: Sequence[Box]) -> List[Tuple[int, int, Value]]:
+    """(producer box, consumer box, value) per tensor and consumer; constant weights are rows, not edges."""
+    producers: Dict[str, int] = {}
+    node_boxes: Dict[str, int] = {}
+    for box in boxes:
+        if box.kind == "input" and box.argument is not None:
+            for value in box.argument.values:
+                producers.setdefault(value.name, box.id)
+        elif box.node is not None:
+            node_boxes.setdefault(box.node.name, box.id)
+            for argument in box.node.outputs:
+                for value in argument.values:
+                    if value.name:
+                        producers.setdefault(value.name, box.id)
+    links: List[Tuple[int, int, Value]] = []
+    seen = set()
+    for box in boxes:
+        if box.kind == "input":
+            continue
+        arguments = box.node.inputs if box.node is not None else [box.argument] if box.argument else []
+        for argument in arguments:
+            for value in argument.values:
+                if not value.name or value.initializer is not None:
+                    continue
+                source = producers.get(value.name)
+                if source is None and value.name.startswith(CONTROL_PREFIX):
+                    bare = value.name[len(CONTROL_PREFIX):]
+                    source = producers.get(bare, node_boxes.get(bare))
+                if source is None or (value.name, box.id) in seen:
+                    continue
+                seen.add((value.name, box.id))
+                links.append((source, box.id, value))
+    return links
+
+
+def build_scene(graph: Graph, options: ViewOptions, measure: Measure) -> Scene:
+    """Boxes and edges for `graph`, sized with `measure` and laid out (positions in scene units)."""
+    boxes = _graph_boxes(graph, options)
+    for box in boxes:
+        _size_box(box, measure)
+    edges: List[Edge] = []
+    label_sizes: List[Optional[Tuple[float, float]]] = []
+    groups: Dict[str, int] = {}
+    edge_groups: List[int] = []
+    for source, target, value in _connect(boxes):
+        label = edge_label(value, options)
+        edges.append(Edge(len(edges), source, target, value, label, dashed=value.name.startswith(CONTROL_PREFIX)))
+        if label:
+            width, height = measure(label, "label")
+            label_sizes.append((math.ceil(width + 2 * style.LABEL_PAD), math.ceil(height + 2 * style.LABEL_PAD)))
+        else:
+            label_sizes.append(None)
+        edge_groups.append(groups.setdefault(value.name, len(groups)))
+    result = layout([(box.width, box.height) for box in boxes], [(edge.source, edge.target) for edge in edges],
+                    label_sizes=label_sizes, edge_groups=edge_groups, horizontal=options.horizontal)
+    for box, (cx, cy) in zip(boxes, result.centers):
+        box.x, box.y = cx - box.width / 2, cy - box.height / 2
+    for edge, route, position in zip(edges, result.routes, result.label_positions):
+        edge.points = [(float(x), float(y)) for x, y in route]
+        if position is None:
+            edge.label = ""
+        else:
+            edge.label_x, edge.label_y = position
+    return Scene(graph, options, boxes, edges, result.width, result.height)
+
+
+def smooth_path(points: Sequence[Point], steps: int = 6) -> List[Point]:
+    """A polyline with its corners rounded (quadratic B-spline through the leg midpoints).
+
+    The curve starts and ends at the polyline's ends and leaves the last leg straight, so an arrowhead drawn
+    along the last segment points the right way; it never overshoots the polyline's hull.
+    """
+    path: List[Point] = []
+    for x, y in points:
+        if not path or (x, y) != path[-1]:
+            path.append((float(x), float(y)))
+    if len(path) < 3:
+        return path
+    smooth = [path[0]]
+    for i in range(1, len(path) - 1):
+        (ax, ay), (bx, by), (cx, cy) = path[i - 1], path[i], path[i + 1]
+        start = ((ax + bx) / 2, (ay + by) / 2) if i > 1 else (ax, ay)
+        end = ((bx + cx) / 2, (by + cy) / 2) if i < len(path) - 2 else (cx, cy)
+        if abs((bx - ax) * (cy - by) - (by - ay) * (cx - bx)) < 1e-6:  # straight on: no curve needed
+            smooth.append(end)
+            continue
+        for step in range(1, steps + 1):
+            t = step / steps
+            u = 1 - t
+            smooth.append((u * u * start[0] + 2 * u * t * bx + t * t * end[0],
+                           u * u * start[1] + 2 * u * t * by + t * t * end[1]))
+    return smooth
+
+
+def arrow(points: Sequence[Point], length: float = style.ARROW_LENGTH,
+          width: float = style.ARROW_WIDTH) -> Tuple[List[Point], List[Point]]:
+    """(the path shortened to the arrowhead's base, the arrowhead triangle tip-first).
+
+    The base is where the path leaves the circle of radius `length` around the tip, so the head follows the
+    curve's end even when the smoothed path's last segments are shorter than the head.
+    """
+    if len(points) < 2:
+        return list(points), []
+    tx, ty = points[-1]
+    index = len(points) - 2
+    while index > 0 and math.hypot(points[index][0] - tx, points[index][1] - ty) < length:
+        index -= 1
+    (ax, ay), (bx, by) = points[index], points[index + 1]
+    if math.hypot(ax - tx, ay - ty) <= length:  # the whole path is shorter than the head
+        base = (ax, ay)
+    else:  # solve |A + s·(B − A) − T| = length for s in [0, 1], the crossing nearest B
+        dx, dy, fx, fy = bx - ax, by - ay, ax - tx, ay - ty
+        a, b, c = dx * dx + dy * dy, 2 * (fx * dx + fy * dy), fx * fx + fy * fy - length * length
+        s = (-b - math.sqrt(max(b * b - 4 * a * c, 0.0))) / (2 * a) if a else 0.0
+        base = (ax + s * dx, ay + s * dy)
+    distance = math.hypot(tx - base[0], ty - base[1])
+    if distance == 0:
+        return list(points), []
+    ux, uy = (tx - base[0]) / distance, (ty - base[1]) / distance
+    half = width / 2
+    head = [(tx, ty), (base[0] - uy * half, base[1] + ux * half), (base[0] + uy * half, base[1] - ux * half)]
+    return list(points[: index + 1]) + [base], head

@@ -1,0 +1,235 @@
+"""Scene building: rows, titles, colours, edge labels, pills and the effect of each view option."""
+
+from __future__ import annotations
+
+import math
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from litenetron.model import Argument, Attribute, Graph, Node, OpType, Tensor, TensorType, Value
+
+
+def _ensure_layout() -> None:
+    """Until the layout package lands, a trivial column layout stands in (test-only)."""
+    try:
+        from litenetron.layout import layout  # noqa: F401
+        return
+    except ImportError:
+        pass
+    from dataclasses import dataclass
+
+    @dataclass
+    class Layout:
+        centers: list
+        routes: list
+        label_positions: list
+        width: float
+        height: float
+
+    def layout(sizes, edges, *, label_sizes=None, edge_groups=None, horizontal=False, node_separation=20.0,
+               rank_separation=30.0):
+        centers, offset = [], 0.0
+        for width, height in sizes:
+            centers.append((width / 2, offset + height / 2) if not horizontal else (offset + width / 2, height / 2))
+            offset += (width if horizontal else height) + rank_separation
+        routes = [[centers[s], centers[t]] for s, t in edges]
+        labels = [None if not size else ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+                  for size, (a, b) in zip(label_sizes or [None] * len(edges), routes)]
+        width = max([w for w, _ in sizes] + [0]) if not horizontal else offset
+        height = offset if not horizontal else max([h for _, h in sizes] + [0])
+        return Layout(centers, routes, labels, width, height)
+
+    module = types.ModuleType("litenetron.layout")
+    module.Layout, module.layout = Layout, layout
+    sys.modules["litenetron.layout"] = module
+
+
+_ensure_layout()
+
+from litenetron import style  # noqa: E402
+from litenetron.scene import (  # noqa: E402
+    ViewOptions,
+    arrow,
+    build_scene,
+    format_value,
+    shorten_middle,
+    smooth_path,
+)
+
+
+def measure(text: str, text_style: str):
+    """Deterministic metrics: 6 units per character, 12 high (the real backends use font metrics)."""
+    return 6.0 * len(text), 12.0
+
+
+def _tensor(name, shape, values=None):
+    loader = None if values is None else (lambda: np.asarray(values, dtype=np.float32).reshape(shape))
+    return Tensor(name, "float32", shape, loader=loader)
+
+
+def _weight(argument, name, shape, values=None):
+    return Argument(argument, [Value(name, TensorType("float32", shape), _tensor(name, shape, values))])
+
+
+def conv_bn_relu() -> Graph:
+    image = Value("image", TensorType("float32", (None, 3, 448, 448)))
+    conv_out = Value("conv_out", TensorType("float32", (None, 32, 224, 224)))
+    bn_out = Value("bn_out", TensorType("float32", (None, 32, 224, 224)))
+    relu_out = Value("relu_out", TensorType("float32", (None, 32, 224, 224)))
+    conv = Node("conv1", OpType("Conv", "Layer"),
+                inputs=[Argument("X", [image]), _weight("W", "conv1.w", (32, 3, 3, 3)), _weight("B", "conv1.b", (32,))],
+                outputs=[Argument("Y", [conv_out])],
+                attributes=[Attribute("kernel_shape", [3, 3]), Attribute("strides", [2, 2]),
+                            Attribute("group", 1, visible=False)])
+    bn = Node("bn1", OpType("BatchNormalization", "Normalization"),
+              inputs=[Argument("X", [conv_out])] + [_weight(name, f"bn1.{name}", (32,))
+                                                     for name in ("scale", "B", "mean", "var")],
+              outputs=[Argument("Y", [bn_out])], attributes=[Attribute("epsilon", 1e-5)])
+    relu = Node("relu1", OpType("Relu", "Activation"), inputs=[Argument("X", [bn_out])],
+                outputs=[Argument("Y", [relu_out])])
+    return Graph("g", inputs=[Argument("image", [image])], outputs=[Argument("relu_out", [relu_out])],
+                 nodes=[conv, bn, relu])
+
+
+def _box(scene, title):
+    return next(box for box in scene.boxes if box.title == title)
+
+
+def test_rows_labels_and_colours():
+    scene = build_scene(conv_bn_relu(), ViewOptions(), measure)
+    conv, bn, relu = _box(scene, "Conv"), _box(scene, "BatchNormalization"), _box(scene, "Relu")
+    assert [row.text for row in conv.rows] == ["W ⟨32×3×3×3⟩", "B ⟨32⟩"]
+    assert len(bn.rows) == 4 and all(row.kind == "weight" for row in bn.rows)
+    assert bn.rows[0].text == "scale ⟨32⟩"
+    assert relu.rows == []
+    assert (conv.fill, relu.fill, bn.fill) == ("#335588", "#702921", "#335544")
+    assert conv.text_color == "#FFFFFF"
+    by_target = {scene.boxes[edge.target].title: edge for edge in scene.edges}
+    assert by_target["BatchNormalization"].label == "?×32×224×224"
+    assert by_target["Conv"].label == "?×3×448×448"
+    # Edges join producer → consumer; weights are rows, never edges.
+    assert len(scene.edges) == 4
+    assert {edge.value.name for edge in scene.edges} == {"image", "conv_out", "bn_out", "relu_out"}
+
+
+def test_pills_for_inputs_and_outputs():
+    scene = build_scene(conv_bn_relu(), ViewOptions(), measure)
+    kinds = [box.kind for box in scene.boxes]
+    assert kinds.count("input") == 1 and kinds.count("output") == 1 and kinds.count("node") == 3
+    image = next(box for box in scene.boxes if box.kind == "input")
+    assert image.title == "image" and image.rows[0].text == "float32 ⟨?×3×448×448⟩"
+    output = next(box for box in scene.boxes if box.kind == "output")
+    assert any(edge.target == output.id and scene.boxes[edge.source].title == "Relu" for edge in scene.edges)
+    assert image.radius > style.CORNER_RADIUS
+
+
+def test_boxes_fit_their_text_and_are_placed():
+    scene = build_scene(conv_bn_relu(), ViewOptions(show_attributes=True), measure)
+    for box in scene.boxes:
+        texts = [box.title] + [row.text for row in box.rows]
+        assert box.width >= max(measure(text, "")[0] for text in texts)
+        assert box.height >= box.title_height + len(box.rows) * box.row_height
+        assert 0 <= box.x and box.x + box.width <= scene.width + 1e-6
+    assert all(len(edge.points) >= 2 for edge in scene.edges)
+
+
+def test_each_option_changes_the_scene():
+    graph = conv_bn_relu()
+    base = build_scene(graph, ViewOptions(), measure)
+
+    def texts(scene):
+        return [(box.title, [row.text for row in box.rows]) for box in scene.boxes]
+
+    attributes = build_scene(graph, ViewOptions(show_attributes=True), measure)
+    conv_rows = [row.text for row in _box(attributes, "Conv").rows]
+    assert "kernel_shape = 3, 3" in conv_rows and "strides = 2, 2" in conv_rows
+    assert not any(text.startswith("group") for text in conv_rows)  # hidden attribute
+    assert "epsilon = 1e-05" in [row.text for row in _box(attributes, "BatchNormalization").rows]
+
+    no_weights = build_scene(graph, ViewOptions(show_weights=False), measure)
+    assert all(not box.rows for box in no_weights.boxes if box.kind == "node")
+    assert texts(no_weights) != texts(base)
+
+    names = build_scene(graph, ViewOptions(show_names=True), measure)
+    assert [box.title for box in names.boxes if box.kind == "node"] == ["conv1", "bn1", "relu1"]
+    assert {edge.label for edge in names.edges} == {"image", "conv_out", "bn_out", "relu_out"}
+
+    horizontal = build_scene(graph, ViewOptions(horizontal=True), measure)
+    assert texts(horizontal) == texts(base)
+    centres = [(box.x + box.width / 2, box.y + box.height / 2) for box in horizontal.boxes]
+    vertical = [(box.x + box.width / 2, box.y + box.height / 2) for box in base.boxes]
+    assert centres != vertical
+    assert (horizontal.width > horizontal.height) != (base.width > base.height)
+
+
+def test_middle_ellipsis_and_long_labels():
+    assert shorten_middle("short", 10) == "short"
+    text = shorten_middle("/model/layers.0/self_attn/q_proj/MatMul", 20)
+    assert len(text) == 20 and text.startswith("/model/la") and text.endswith("oj/MatMul") and "…" in text
+    long_name = "/encoder/layer.11/attention/output/dense/MatMul"
+    value = Value(long_name, TensorType("float32", (1, 2)))
+    node = Node(long_name, OpType("MatMul", "Layer"), inputs=[Argument("A", [value])], outputs=[])
+    source = Node("src", OpType("Foo"), outputs=[Argument("Y", [value])])
+    scene = build_scene(Graph(nodes=[source, node]), ViewOptions(show_names=True), measure)
+    assert scene.boxes[1].title == shorten_middle(long_name, style.MAX_TITLE_CHARS)
+    assert "…" in scene.boxes[1].title
+    assert scene.edges[0].label == ""  # a name longer than a label may be is dropped
+    assert scene.boxes[0].fill == style.DEFAULT_COLORS[0]
+
+
+def test_scalar_weights_constants_and_control_edges():
+    x = Value("x", TensorType("float32", (1, 4)))
+    y = Value("y", TensorType("float32", (1, 4)))
+    add = Node("add", OpType("Add", "Tensor"), inputs=[Argument("A", [x]), _weight("B", "half", (), [0.5])],
+               outputs=[Argument("C", [y])])
+    guard = Node("guard", OpType("NoOp", "Control"), inputs=[Argument("deps", [Value("^add")])])
+    scene = build_scene(Graph(inputs=[Argument("x", [x])], nodes=[add, guard]), ViewOptions(), measure)
+    assert _box(scene, "Add").rows[0].text == "B = 0.5"
+    guard_box = _box(scene, "NoOp")
+    assert (guard_box.fill, guard_box.text_color) == ("#EEEEEE", "#000000")
+    control = [edge for edge in scene.edges if edge.target == guard_box.id]
+    assert len(control) == 1 and control[0].dashed and scene.boxes[control[0].source].title == "Add"
+    # An initializer listed as a graph input (old ONNX) is a row, not a pill.
+    w = Value("w", None, _tensor("w", (4,)))
+    graph = Graph(inputs=[Argument("x", [x]), Argument("w", [w])],
+                  nodes=[Node("n", OpType("Mul"), inputs=[Argument("A", [x]), Argument("B", [w])])])
+    scene = build_scene(graph, ViewOptions(), measure)
+    assert [box.kind for box in scene.boxes] == ["input", "node"]
+    assert scene.boxes[1].rows[0].text == "B ⟨4⟩" and len(scene.edges) == 1
+
+
+def test_chain_rows_take_their_category_colour():
+    x = Value("x", TensorType("float32", (1, 8)))
+    node = Node("fc", OpType("FullyConnected", "Layer"), inputs=[Argument("input", [x])],
+                chain=[Node("", OpType("Relu6", "Activation"))])
+    box = build_scene(Graph(nodes=[node]), ViewOptions(show_weights=False), measure).boxes[0]
+    assert [(row.kind, row.text, row.fill) for row in box.rows] == [("chain", "Relu6", "#702921")]
+
+
+def test_format_value():
+    assert format_value([3, 3]) == "3, 3"
+    assert format_value(True) == "true"
+    assert format_value(np.array([1.5, 2.0])) == "1.5, 2"
+    assert format_value(np.zeros((100, 100))) == "⟨100×100⟩"
+    assert format_value(list(range(100))).endswith("…")
+    assert len(format_value("x" * 100)) == style.MAX_ATTRIBUTE_CHARS
+    assert format_value(b"\xff\xfe") == "2 bytes"
+
+
+def test_smooth_path_and_arrow():
+    points = [(0.0, 0.0), (0.0, 50.0), (40.0, 100.0), (40.0, 150.0)]
+    smooth = smooth_path(points)
+    assert smooth[0] == points[0] and smooth[-1] == points[-1]
+    assert len(smooth) > len(points)
+    assert all(-1e-9 <= x <= 40 + 1e-9 and -1e-9 <= y <= 150 + 1e-9 for x, y in smooth)  # no overshoot
+    assert smooth_path([(0, 0), (0, 10), (0, 10), (0, 20)]) == [(0.0, 0.0), (0.0, 20.0)]
+    line, head = arrow(smooth)
+    assert head[0] == points[-1]
+    base = line[-1]
+    assert math.hypot(base[0] - 40, base[1] - 150) == pytest.approx(style.ARROW_LENGTH)
+    assert base[1] < 150 and abs(base[0] - 40) < 1
+    assert math.dist(head[1], head[2]) == pytest.approx(style.ARROW_WIDTH)
+    assert arrow([(0, 0)]) == ([(0, 0)], [])
