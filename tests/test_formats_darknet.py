@@ -8,8 +8,8 @@ import struct
 
 import numpy as np
 import pytest
-from conftest import CORPUS, manifest_rows, require_corpus, run_cli
 
+from conftest import CORPUS, manifest_rows, require_corpus, run_cli
 from litenetron.formats import open_model
 from litenetron.formats.darknet import parse_cfg
 from litenetron.model import ModelError

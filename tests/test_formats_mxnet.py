@@ -7,8 +7,8 @@ import struct
 
 import numpy as np
 import pytest
-from conftest import CORPUS, manifest_rows, require_corpus, run_cli
 
+from conftest import CORPUS, manifest_rows, require_corpus, run_cli
 from litenetron.formats import open_model
 from litenetron.formats.mxnet import NDARRAY_V1, NDARRAY_V2, NDARRAY_V3, read_params
 from litenetron.model import ModelError
