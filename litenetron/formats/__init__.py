@@ -21,8 +21,8 @@ FAMILIES = (
     "paddle",
     "darknet",
     "mxnet",
-    "tnn",
     "tensorflow",
+    "pytorch",
 )
 
 HEADER_SIZE = 4096
