@@ -23,6 +23,7 @@ FAMILIES = (
     "mxnet",
     "tnn",
     "tensorflow",
+    "caffe",
     "pytorch",
 )
 
