@@ -40,6 +40,7 @@ _CHECKPOINT_DATA = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _NODE_FIELDS = {1: (2,), 2: (2,), 3: (2,), 4: (2,), 5: (2,), 6: (2,), 7: (2,)}
 _GRAPH_FIELDS = {1: (2,), 2: (2,), 3: (0,), 4: (2,), 5: (2,)}
 _META_FIELDS = {number: (2,) for number in range(1, 8)}
+_META_INFO_FIELDS = {1: (2,), 2: (2,), 3: (2,), 4: (2,), 5: (2,), 6: (2,), 7: (0,), 8: (2,)}
 # Ops whose results are side effects: a graph without consumers of them has no output there.
 _SIDE_EFFECT_OPS = {"NoOp", "Assign", "AssignVariableOp", "AssignAdd", "AssignSub", "SaveV2", "Save",
                     "RestoreV2", "MergeV2Checkpoints", "Assert", "Print", "PrintV2", "ControlTrigger"}
@@ -98,18 +99,19 @@ def _binary_kind(header: bytes) -> Optional[str]:
         return None
     if _fits(fields, _GRAPH_FIELDS) and first_number == 1 and _looks_like_node(first_payload):
         return "graph_def"
-    if _fits(fields, _META_FIELDS):
-        graph = next((payload for number, _, payload in fields if number == 2), None)
-        if first_number == 1 and graph is None and len(fields) > 1:
-            return None
-        if graph is not None:
-            inner = _fields(graph, 1)
-            if inner and inner[0][:2] == (1, 2) and _looks_like_node(inner[0][2]):
-                return "meta_graph"
-            if inner and inner[0][:2] != (1, 2) and _fits(inner, _GRAPH_FIELDS):
-                return "meta_graph"  # a graph_def without nodes (library, versions)
-        if first_number == 1 and _fits(_fields(first_payload, 3), {1: (2,), 2: (2,), 4: (2,), 5: (2,)}):
-            return "meta_graph"  # meta_info_def first; the graph starts past the header
+    if not _fits(fields, _META_FIELDS):
+        return None
+    if first_number == 1 and first_payload and not _fits(_fields(first_payload, 4), _META_INFO_FIELDS):
+        return None
+    graph = next((payload for number, _, payload in fields if number == 2), None)
+    if graph is None:
+        # meta_info_def first and the graph starts past the header
+        return "meta_graph" if first_number == 1 and len(fields) == 1 else None
+    inner = _fields(graph, 1)
+    if not inner or (inner[0][:2] == (1, 2) and _looks_like_node(inner[0][2])):
+        return "meta_graph"
+    if inner[0][0] != 1 and _fits(inner, _GRAPH_FIELDS):
+        return "meta_graph"  # a graph_def without nodes (library, versions)
     return None
 
 
@@ -243,7 +245,8 @@ def _attach_calls(node: Node, functions: Dict[str, Graph]) -> None:
 
 def _port(reference: str) -> str:
     """The value name an input reference meets its producer by: `x:0` → `x`."""
-    return reference[:-2] if reference.endswith(":0") and not reference.startswith("^") else reference
+    plain = reference.endswith(":0") and reference.count(":") == 1 and not reference.startswith("^")
+    return reference[:-2] if plain else reference
 
 
 def _graph(node_defs: List[Message], functions: Dict[str, Graph], signature: Optional[Message] = None,

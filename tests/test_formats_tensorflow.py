@@ -1,0 +1,357 @@
+"""TensorFlow reader: fixtures encoded by the protobuf package, the corpus against MANIFEST counts and against
+an independent descriptor-based decode."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from google.protobuf import text_format
+from proto_reference import message_classes
+
+from conftest import CORPUS, manifest_rows, require_corpus, run_cli
+from litenetron.formats import open_model, read_header, tensorflow
+from litenetron.info import model_summary
+from litenetron.model import ModelError
+
+# The subset of TensorFlow's messages these tests check, written from the public .proto files (DataType
+# enums as int32, maps as repeated key/value entries: the same bytes on the wire).
+SPEC = {
+    "GraphDef": {"node": (1, "NodeDef*"), "library": (2, "FunctionDefLibrary"), "versions": (4, "VersionDef")},
+    "VersionDef": {"producer": (1, "int32")},
+    "NodeDef": {"name": (1, "string"), "op": (2, "string"), "input": (3, "string*"), "device": (4, "string"),
+                "attr": (5, "AttrEntry*")},
+    "AttrEntry": {"key": (1, "string"), "value": (2, "AttrValue")},
+    "AttrValue": {"list": (1, "ListValue"), "s": (2, "bytes"), "i": (3, "int64"), "f": (4, "float"),
+                  "b": (5, "bool"), "type": (6, "int32"), "shape": (7, "TensorShapeProto"),
+                  "tensor": (8, "TensorProto"), "placeholder": (9, "string"), "func": (10, "NameAttrList")},
+    "ListValue": {"s": (2, "bytes*"), "i": (3, "int64*"), "f": (4, "float*"), "b": (5, "bool*"),
+                  "type": (6, "int32*"), "shape": (7, "TensorShapeProto*")},
+    "NameAttrList": {"name": (1, "string"), "attr": (2, "AttrEntry*")},
+    "TensorShapeProto": {"dim": (2, "Dim*"), "unknown_rank": (3, "bool")},
+    "Dim": {"size": (1, "int64"), "name": (2, "string")},
+    "TensorProto": {"dtype": (1, "int32"), "tensor_shape": (2, "TensorShapeProto"), "tensor_content": (4, "bytes"),
+                    "float_val": (5, "float*"), "int_val": (7, "int32*"), "string_val": (8, "bytes*"),
+                    "int64_val": (10, "int64*"), "bool_val": (11, "bool*"), "half_val": (13, "int32*")},
+    "FunctionDefLibrary": {"function": (1, "FunctionDef*")},
+    "FunctionDef": {"signature": (1, "OpDef"), "node_def": (3, "NodeDef*"), "ret": (4, "StringEntry*")},
+    "StringEntry": {"key": (1, "string"), "value": (2, "string")},
+    "OpDef": {"name": (1, "string"), "input_arg": (2, "ArgDef*"), "output_arg": (3, "ArgDef*")},
+    "ArgDef": {"name": (1, "string"), "type": (3, "int32")},
+    "MetaGraphDef": {"meta_info_def": (1, "MetaInfoDef"), "graph_def": (2, "GraphDef"),
+                     "signature_def": (5, "SignatureEntry*")},
+    "MetaInfoDef": {"meta_graph_version": (1, "string"), "tags": (4, "string*"),
+                    "tensorflow_version": (5, "string")},
+    "SignatureEntry": {"key": (1, "string"), "value": (2, "SignatureDef")},
+    "SignatureDef": {"inputs": (1, "TensorInfoEntry*"), "outputs": (2, "TensorInfoEntry*"),
+                     "method_name": (3, "string")},
+    "TensorInfoEntry": {"key": (1, "string"), "value": (2, "TensorInfo")},
+    "TensorInfo": {"name": (1, "string"), "dtype": (2, "int32")},
+    "SavedModel": {"saved_model_schema_version": (1, "int64"), "meta_graphs": (2, "MetaGraphDef*")},
+}
+TF = message_classes("tfref", SPEC)
+FLOAT, INT32, HALF = 1, 3, 19
+
+
+def _node(graph, name, op, inputs=(), **attrs):
+    node = graph.node.add(name=name, op=op)
+    node.input.extend(inputs)
+    for key, setter in attrs.items():
+        setter(node.attr.add(key=key).value)
+    return node
+
+
+def _tensor_attr(dtype, shape, **fields):
+    def setter(value):
+        value.tensor.dtype = dtype
+        for size in shape:
+            value.tensor.tensor_shape.dim.add(size=size)
+        for field, content in fields.items():
+            if isinstance(content, bytes):
+                setattr(value.tensor, field, content)
+            else:
+                getattr(value.tensor, field).extend(content)
+    return setter
+
+
+def _sample_graph():
+    graph = TF["GraphDef"]()
+    graph.versions.producer = 1234
+    weights = np.arange(96, dtype=np.float32).reshape(2, 2, 3, 8)
+
+    def shape(value):
+        for size in (-1, 4, 4, 3):
+            value.shape.dim.add(size=size)
+
+    _node(graph, "x", "Placeholder", dtype=lambda v: setattr(v, "type", FLOAT), shape=shape)
+    _node(graph, "w", "Const", dtype=lambda v: setattr(v, "type", FLOAT),
+          value=_tensor_attr(FLOAT, (2, 2, 3, 8), tensor_content=weights.tobytes()))
+    _node(graph, "conv", "Conv2D", ["x", "w"], T=lambda v: setattr(v, "type", FLOAT),
+          strides=lambda v: v.list.i.extend([1, 1, 1, 1]), padding=lambda v: setattr(v, "s", b"SAME"),
+          use_cudnn_on_gpu=lambda v: setattr(v, "b", True))
+    _node(graph, "axis", "Const", dtype=lambda v: setattr(v, "type", INT32), value=_tensor_attr(INT32, (), int_val=[3]))
+    _node(graph, "split", "Split", ["axis", "conv"], num_split=lambda v: setattr(v, "i", 2))
+    _node(graph, "r0", "Relu", ["split:0"])
+    _node(graph, "r1", "Relu", ["split:1", "^r0"])
+    _node(graph, "other", "Identity", ["axis"])
+    halves = np.array([1.5, -2.0], dtype=np.float16).view(np.uint16).tolist()
+    _node(graph, "half", "Const", dtype=lambda v: setattr(v, "type", HALF),
+          value=_tensor_attr(HALF, (2,), half_val=halves))
+    _node(graph, "m", "Mul", ["r1", "half"])
+    _node(graph, "init", "NoOp", ["^m"])
+    return graph, weights
+
+
+def test_graph_def_fixture(tmp_path):
+    graph_def, weights = _sample_graph()
+    path = tmp_path / "frozen.pb"
+    path.write_bytes(graph_def.SerializeToString())
+    assert tensorflow.match(path, read_header(path))
+    model = open_model(path)
+    assert model.format == "TensorFlow Graph" and model.version == "producer 1234"
+    graph = model.graphs[0]
+    assert graph.node_count() == 11 and graph.operators()["Const"] == 3
+    assert graph.parameters() == 96 + 1 + 2
+    nodes = {node.name: node for node in graph.nodes}
+    assert "w" not in nodes and "half" not in nodes and "x" not in nodes  # folded / graph input
+    assert "axis" in nodes  # two consumers: stays a node
+    assert graph.inputs[0].values[0].type.shape == (None, 4, 4, 3)
+    assert graph.inputs[0].values[0].type.dtype == "float32"
+    conv = nodes["conv"]
+    assert conv.type.category == "Layer" and nodes["r0"].type.category == "Activation"
+    filters = [value for _, value in conv.weights()]
+    assert [argument.name for argument, _ in conv.weights()] == ["filter"]
+    assert filters[0].initializer.shape == (2, 2, 3, 8)
+    np.testing.assert_array_equal(filters[0].initializer.data(), weights)
+    attributes = {attribute.name: attribute for attribute in conv.attributes}
+    assert attributes["strides"].value == [1, 1, 1, 1] and attributes["padding"].value == "SAME"
+    assert attributes["T"].value == "float32" and attributes["use_cudnn_on_gpu"].value is True
+    assert [value.name for argument in nodes["split"].outputs for value in argument.values] == ["split", "split:1"]
+    assert nodes["r0"].inputs[0].values[0].name == "split"
+    assert nodes["r1"].inputs[0].values[0].name == "split:1"
+    assert [value.name for value in nodes["r1"].inputs[-1].values] == ["^r0"]
+    assert nodes["init"].inputs[0].values[0].name == "^m"
+    half = next(value.initializer for _, value in nodes["m"].weights())
+    assert half.dtype == "float16"
+    np.testing.assert_array_equal(half.data(), np.array([1.5, -2.0], dtype=np.float16))
+    axis_value = next(a for a in nodes["axis"].attributes if a.name == "value").value
+    assert axis_value.data().tolist() == 3
+    assert {argument.name for argument in graph.outputs} == {"other"}
+
+
+def test_text_form_reads_the_same_graph(tmp_path):
+    graph_def, _ = _sample_graph()
+    binary, text = tmp_path / "g.pb", tmp_path / "g.pbtxt"
+    binary.write_bytes(graph_def.SerializeToString())
+    text.write_text(text_format.MessageToString(graph_def))
+    assert tensorflow.match(text, read_header(text))
+    first, second = open_model(binary).graphs[0], open_model(text).graphs[0]
+    assert first.operators() == second.operators() and first.parameters() == second.parameters()
+
+    def edges(graph):
+        return [(node.name, node.type.name, [v.name for a in node.inputs for v in a.values],
+                 [v.type and v.type.shape for a in node.outputs for v in a.values]) for node in graph.nodes]
+
+    assert edges(first) == edges(second)
+
+
+def _meta_graph(tags, version="2.15.0"):
+    meta = TF["MetaGraphDef"]()
+    meta.meta_info_def.tags.extend(tags)
+    meta.meta_info_def.tensorflow_version = version
+    graph, _ = _sample_graph()
+    meta.graph_def.CopyFrom(graph)
+    signature = meta.signature_def.add(key="serving_default").value
+    signature.inputs.add(key="x").value.name = "x:0"
+    signature.outputs.add(key="y").value.name = "m:0"
+    return meta
+
+
+def test_meta_graph_and_saved_model(tmp_path):
+    meta_path = tmp_path / "model.ckpt.meta"
+    meta_path.write_bytes(_meta_graph(["train"]).SerializeToString())
+    model = open_model(meta_path)
+    assert model.format == "TensorFlow MetaGraph" and model.producer == "TensorFlow 2.15.0"
+    assert model.graphs[0].node_count() == 11
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    saved = TF["SavedModel"](saved_model_schema_version=1)
+    saved.meta_graphs.add().CopyFrom(_meta_graph(["serve"]))
+    saved.meta_graphs.add().CopyFrom(_meta_graph(["serve", "gpu"]))
+    (folder / "saved_model.pb").write_bytes(saved.SerializeToString())
+    for target in (folder, folder / "saved_model.pb"):
+        model = open_model(target)
+        assert model.format == "TensorFlow Saved Model v1"
+        assert [graph.name for graph in model.graphs] == ["serve", "serve,gpu"]
+        assert ("signature serving_default", "(x) → (y)") in model.metadata
+
+
+def test_function_library_is_navigable(tmp_path):
+    graph = TF["GraphDef"]()
+    function = graph.library.function.add()
+    function.signature.name = "my_fn"
+    function.signature.input_arg.add(name="a", type=FLOAT)
+    function.signature.output_arg.add(name="out", type=FLOAT)
+    body = function.node_def.add(name="n", op="Relu")
+    body.input.append("a")
+    function.ret.add(key="out", value="n:activations:0")
+    _node(graph, "x", "Placeholder", dtype=lambda v: setattr(v, "type", FLOAT))
+    _node(graph, "call", "my_fn", ["x"])
+    _node(graph, "pcall", "StatefulPartitionedCall", ["x"], f=lambda v: setattr(v.func, "name", "my_fn"))
+    path = tmp_path / "functions.pb"
+    path.write_bytes(graph.SerializeToString())
+    model = open_model(path)
+    assert [function.name for function in model.functions] == ["my_fn"]
+    body_graph = model.functions[0]
+    assert [value.name for argument in body_graph.inputs for value in argument.values] == ["a"]
+    returned = body_graph.outputs[0].values[0]
+    assert returned.name == "n:activations:0"
+    assert returned is body_graph.nodes[0].outputs[-1].values[0]
+    nodes = {node.name: node for node in model.graphs[0].nodes}
+    assert nodes["call"].graphs == [body_graph] and nodes["pcall"].graphs == [body_graph]
+
+
+def test_other_protobuf_files_are_not_claimed(tmp_path):
+    import onnx
+    from onnx import helper, numpy_helper
+    node = helper.make_node("Relu", ["x"], ["y"])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])])
+    for name, payload in (
+        ("model.pb", helper.make_model(graph, producer_name="pytorch").SerializeToString()),
+        ("input_0.pb", numpy_helper.from_array(np.ones((2, 3), np.float32), "x").SerializeToString()),
+        ("scalar.pb", numpy_helper.from_array(np.float32(1.0), "s").SerializeToString()),
+        # A Caffe NetParameter: name string first, then V1 layers.
+        ("net.pb", b"\x0a\x05LeNet\x12\x04\x22\x02ip"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(payload)
+        assert not tensorflow.match(path, read_header(path)), name
+
+
+def test_not_a_graph_and_malformed(tmp_path):
+    (tmp_path / "saved_model.pb").write_bytes(TF["SavedModel"](saved_model_schema_version=1).SerializeToString())
+    fingerprint = tmp_path / "fingerprint.pb"
+    fingerprint.write_bytes(b"\x08\x01\x10\x02")
+    with pytest.raises(ModelError, match="fingerprint"):
+        open_model(fingerprint)
+    with pytest.raises(ModelError, match="no meta graphs"):
+        open_model(tmp_path / "saved_model.pb")
+    graph_def, _ = _sample_graph()
+    truncated = tmp_path / "truncated.pb"
+    truncated.write_bytes(graph_def.SerializeToString()[:200])
+    with pytest.raises(ModelError):
+        open_model(truncated)
+
+
+def test_tensor_value_lists_fill_the_shape(tmp_path):
+    graph = TF["GraphDef"]()
+    _node(graph, "fill", "Const", value=_tensor_attr(FLOAT, (2, 3), float_val=[0.5]))
+    _node(graph, "b", "Const", value=_tensor_attr(10, (3,), bool_val=[True, False, True]))
+    _node(graph, "s", "Const", value=_tensor_attr(7, (2,), string_val=[b"ab", b"cd"]))
+    _node(graph, "wide", "Const", value=_tensor_attr(9, (2,), int64_val=[1 << 40, -5]))
+    path = tmp_path / "consts.pb"
+    path.write_bytes(graph.SerializeToString())
+    graph = open_model(path).graphs[0]
+    values = {node.name: next(a for a in node.attributes if a.name == "value").value.data() for node in graph.nodes}
+    assert values["fill"].tolist() == [[0.5] * 3] * 2
+    assert values["b"].tolist() == [True, False, True]
+    assert values["s"].tolist() == ["ab", "cd"]
+    assert values["wide"].tolist() == [1 << 40, -5]
+    assert graph.parameters() == 6 + 3 + 2 + 2
+
+
+# --- the corpus -----------------------------------------------------------------------------------------
+
+ROWS = manifest_rows("tensorflow")
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["path"] for row in ROWS])
+def test_corpus_counts(row):
+    require_corpus()
+    path = CORPUS / row["path"]
+    if not row["nodes"] and not row["parameters"] and path.name != "saved_model.pb":
+        with pytest.raises(ModelError, match="not a graph|no graph"):
+            open_model(path)
+        return
+    summary = model_summary(open_model(path))["graphs"][0]
+    if row["nodes"]:
+        assert summary["nodes"] == int(row["nodes"])
+    if row["parameters"]:
+        assert summary["parameters"] == int(row["parameters"])
+
+
+def test_cli_info_json_matches_manifest():
+    require_corpus()
+    row = next(row for row in ROWS if row["path"].endswith("small_cnn_frozen.pb"))
+    result = run_cli(str(CORPUS / row["path"]), "--info", "--json")
+    assert result.returncode == 0, result.stderr
+    graph = json.loads(result.stdout)["graphs"][0]
+    assert (graph["nodes"], graph["parameters"]) == (int(row["nodes"]), int(row["parameters"]))
+    assert graph["inputs"][0]["shape"] == [1, 28, 28, 1]
+
+
+def _reference(path: Path):
+    if path.name.endswith("saved_model.pb"):
+        return TF["SavedModel"].FromString(path.read_bytes()).meta_graphs[0].graph_def
+    if path.suffix == ".meta":
+        return TF["MetaGraphDef"].FromString(path.read_bytes()).graph_def
+    return TF["GraphDef"].FromString(path.read_bytes())
+
+
+BINARY_ROWS = [row for row in ROWS if row["path"].endswith((".pb", ".meta")) and row["nodes"]]
+
+
+@pytest.mark.parametrize("row", BINARY_ROWS, ids=[row["path"] for row in BINARY_ROWS])
+def test_corpus_against_protobuf_package(row):
+    require_corpus()
+    path = CORPUS / row["path"]
+    reference = _reference(path)
+    graph = open_model(path).graphs[0]
+    assert graph.operators() == dict(Counter(node.op for node in reference.node))
+    drawn = {node.name: node for node in graph.nodes}
+    tensors = {tensor.name: tensor for tensor in graph.tensors()}
+    elements = 0
+    for node in reference.node:
+        attrs = {entry.key: entry.value for entry in node.attr}
+        if node.op == "Const":
+            proto = attrs["value"].tensor
+            shape = tuple(dim.size for dim in proto.tensor_shape.dim)
+            elements += int(np.prod(shape)) if shape else 1
+            tensor = tensors.get(node.name) or next(a.value for a in drawn[node.name].attributes if a.name == "value")
+            assert tensor.shape == shape
+            if proto.tensor_content and proto.dtype == FLOAT:
+                expected = np.frombuffer(proto.tensor_content, "<f4").reshape(shape)
+                np.testing.assert_array_equal(tensor.data(), expected)
+        elif node.name in drawn:
+            ours = drawn[node.name]
+            assert ours.type.name == node.op
+            data_inputs = [name for name in node.input if not name.startswith("^")]
+            assert len([a for a in ours.inputs if a.name != "control"]) == len(data_inputs)
+    assert graph.parameters() == elements
+
+
+def test_text_and_binary_corpus_twins_agree():
+    require_corpus()
+    for binary, text in (("generated/frozen/small_cnn_frozen.pb", "generated/frozen/small_cnn_frozen.pbtxt"),
+                         ("fazibear__tensorflow.cr_examples/graph.pb", "fazibear__tensorflow.cr_examples/graph.pbtxt")):
+        first = open_model(CORPUS / "tensorflow" / binary).graphs[0]
+        second = open_model(CORPUS / "tensorflow" / text).graphs[0]
+        assert [(n.name, n.type.name) for n in first.nodes] == [(n.name, n.type.name) for n in second.nodes]
+        for one, two in zip(first.tensors(), second.tensors()):
+            np.testing.assert_array_equal(one.data(), two.data())
+
+
+def test_half_precision_bits_round_trip():
+    bits = struct.unpack("<H", np.float16(0.25).tobytes())[0]
+    proto = TF["TensorProto"](dtype=HALF)
+    proto.tensor_shape.dim.add(size=1)
+    proto.half_val.append(bits)
+    from litenetron.codecs.protobuf import decode
+    from litenetron.formats.schemas.tensorflow import TENSORFLOW
+    tensor = tensorflow.tensor_from_proto("h", decode(proto.SerializeToString(), TENSORFLOW, "TensorProto"))
+    assert tensor.data().tolist() == [0.25]
