@@ -22,6 +22,7 @@ FAMILIES = (
     "darknet",
     "mxnet",
     "tnn",
+    "tflite",
     "tensorflow",
     "caffe",
     "pytorch",
@@ -99,7 +100,7 @@ def open_model(path: Union[str, Path]) -> Model:
         except RecursionError:
             raise ModelError(path, "structure is nested too deeply") from None
         except MemoryError:
-            raise ModelError(path, "declares sizes too large to read") from None
+            raise ModelError(path, "ran out of memory reading it (it declares sizes too large to read)") from None
         except DECODE_ERRORS as error:
             raise ModelError(path, f"malformed {module.__name__.rsplit('.', 1)[-1]} file ({error})") from None
         model.path = str(path)
