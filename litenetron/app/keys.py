@@ -43,6 +43,8 @@ COMMANDS: Tuple[Command, ...] = (
     Command("about", "Help", "About litenetron"),
 )
 
+COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}
+
 MENUS = ("File", "Edit", "View", "Help")
 
 # Ctrl+1…9 reopen the recent files listed under File ▸ Open Recent.

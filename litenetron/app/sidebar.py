@@ -1,0 +1,326 @@
+"""The properties sidebar: a ttk.Treeview describing the selected node, connection, graph or model.
+
+Weights get statistics (computed when the node is selected, in a worker thread for big tensors), a histogram
+picture, a value preview and "Save as .npy…" below the table.
+"""
+
+from __future__ import annotations
+
+import base64
+import tkinter
+from tkinter import filedialog, messagebox, ttk
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..model import Argument, Graph, Model, ModelError, Node, Tensor, Value, format_shape
+from .stats import TensorStats, compute_stats, histogram_png
+
+# Tensors with more elements than this are summarised in a worker thread.
+SYNC_STATS_LIMIT = 200_000
+ATTRIBUTE_TEXT_LIMIT = 200
+
+# (label, work, done, failed) → starts a background task (TaskRunner.run with visible=False)
+RunInBackground = Callable[..., object]
+
+
+def value_type_text(value: Value) -> Tuple[str, str]:
+    kind = value.type or (value.initializer.type if value.initializer is not None else None)
+    if kind is None:
+        return "?", "?"
+    return kind.dtype or "?", format_shape(kind.shape)
+
+
+def attribute_text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        text = ", ".join(attribute_text(item) for item in value)
+    elif isinstance(value, bytes):
+        text = repr(value)
+    elif isinstance(value, Graph):
+        text = f"graph {value.name or ''} ({len(value.nodes)} nodes)"
+    elif isinstance(value, Tensor):
+        text = f"tensor {value.dtype or '?'} ⟨{format_shape(value.shape)}⟩"
+    elif hasattr(value, "shape") and hasattr(value, "tolist"):
+        text = f"⟨{format_shape(tuple(value.shape))}⟩ {value.reshape(-1)[:16].tolist()}"
+    else:
+        text = str(value)
+    return text if len(text) <= ATTRIBUTE_TEXT_LIMIT else text[:ATTRIBUTE_TEXT_LIMIT] + "…"
+
+
+class Sidebar(ttk.Frame):
+    def __init__(self, parent, run_in_background: RunInBackground):
+        super().__init__(parent)
+        self.run_in_background = run_in_background
+        self.stats: Dict[int, TensorStats] = {}   # id(tensor) → statistics, computed once per model
+        self.tensors: Dict[str, Tensor] = {}      # tree row id → the weight it belongs to
+        self.current: Optional[Tensor] = None
+        self.documentation = ""
+        self.histogram_image: Optional[tkinter.PhotoImage] = None
+        self.title = ttk.Label(self, text="", font="TkHeadingFont", padding=(6, 4))
+        self.title.pack(fill="x")
+        frame = ttk.Frame(self)
+        frame.pack(fill="both", expand=True)
+        self.tree = ttk.Treeview(frame, columns=("value", "type"), selectmode="browse")
+        self.tree.heading("#0", text="Name", anchor="w")
+        self.tree.heading("value", text="Value", anchor="w")
+        self.tree.heading("type", text="Type", anchor="w")
+        self.tree.column("#0", width=120, stretch=False)
+        self.tree.column("value", width=150, stretch=True)
+        self.tree.column("type", width=100, stretch=False)
+        self.tree.tag_configure("section", font="TkHeadingFont")
+        self.tree.tag_configure("hidden", foreground="#999999")
+        scroll = ttk.Scrollbar(frame, orient="vertical", command=self.tree.yview)
+        self.tree.configure(yscrollcommand=scroll.set)
+        scroll.pack(side="right", fill="y")
+        self.tree.pack(side="left", fill="both", expand=True)
+        self.tree.bind("<<TreeviewSelect>>", self._row_selected)
+        self.tree.bind("<Double-1>", self._row_double_click)
+        self.detail = ttk.Frame(self, padding=(6, 4))
+        self.detail.pack(fill="x")
+        self.histogram = ttk.Label(self.detail)
+        self.histogram.pack(anchor="w")
+        self.preview = tkinter.Text(self.detail, height=4, wrap="word", relief="flat", background="#f7f7f7",
+                                    font="TkFixedFont")
+        self.buttons = ttk.Frame(self.detail)
+        self.buttons.pack(fill="x", side="bottom")
+        self.save_button = ttk.Button(self.buttons, text="Save as .npy…", command=self.save_npy)
+        self.doc_button = ttk.Button(self.buttons, text="Documentation…", command=self.show_documentation)
+
+    # -- building the table -------------------------------------------------------------------------------
+
+    def clear(self, title: str = "") -> None:
+        self.tree.delete(*self.tree.get_children())
+        self.tensors.clear()
+        self.title.configure(text=title)
+        self.documentation = ""
+        self._show_tensor(None)
+        self.doc_button.pack_forget()
+
+    def row(self, parent: str, name: str, value="", type_text="", iid: Optional[str] = None,
+            tags: Sequence[str] = (), open: bool = True) -> str:
+        return self.tree.insert(parent, "end", iid=iid, text=name, values=(value, type_text), tags=tuple(tags),
+                                open=open)
+
+    def section(self, title: str, iid: str) -> str:
+        return self.row("", title, iid=iid, tags=("section",))
+
+    def show_node(self, node: Node, graph: Optional[Graph] = None) -> None:
+        self.clear(f"{node.type.name}  ·  {node.name}" if node.name else node.type.name)
+        section = self.section("Node", "node")
+        self.row(section, "type", node.type.name, node.type.category, iid="node.type")
+        if node.name:
+            self.row(section, "name", node.name, iid="node.name")
+        if node.type.domain or node.type.version is not None:
+            version = "" if node.type.version is None else f"v{node.type.version}"
+            self.row(section, "domain", node.type.domain or "(default)", version, iid="node.domain")
+        if node.device:
+            self.row(section, "device", node.device, iid="node.device")
+        if node.description:
+            self.row(section, "description", node.description, iid="node.description")
+        for index, inner in enumerate(node.chain):
+            self.row(section, "chain", inner.type.name, inner.type.category, iid=f"chain:{index}")
+        for index, inner_graph in enumerate(node.graphs):
+            self.row(section, "graph", inner_graph.name or f"#{index}", f"{len(inner_graph.nodes)} nodes",
+                     iid=f"subgraph:{index}")
+        self.documentation = node.type.documentation
+        if self.documentation:
+            self.doc_button.pack(side="left", padx=(0, 4))
+        if node.attributes:
+            section = self.section("Attributes", "attributes")
+            for attribute in node.attributes:
+                tags = () if attribute.visible else ("hidden",)
+                self.row(section, attribute.name, attribute_text(attribute.value), attribute.type,
+                         iid=f"attribute:{attribute.name}", tags=tags)
+        self._arguments("Inputs", "input", node.inputs)
+        self._arguments("Outputs", "output", node.outputs)
+        weights = list(node.weights())
+        if weights:
+            section = self.section("Weights", "weights")
+            for index, (argument, value) in enumerate(weights):
+                self._weight(section, index, argument, value.initializer)
+            self._show_tensor(weights[0][1].initializer)
+
+    def _arguments(self, title: str, prefix: str, arguments: List[Argument]) -> None:
+        if not arguments:
+            return
+        section = self.section(title, prefix + "s")
+        for index, argument in enumerate(arguments):
+            tags = () if argument.visible else ("hidden",)
+            for position, value in enumerate(argument.values or [Value("")]):
+                dtype, shape = value_type_text(value)
+                name = argument.name if position == 0 else ""
+                label = value.name or "(none)"
+                if value.initializer is not None:
+                    label += "  (weight)"
+                self.row(section, name, label, f"{dtype} {shape}", iid=f"{prefix}:{index}:{position}", tags=tags)
+
+    def _weight(self, section: str, index: int, argument: Argument, tensor: Tensor) -> None:
+        iid = f"weight:{index}"
+        shape = format_shape(tensor.shape)
+        self.row(section, argument.name, tensor.name, f"{tensor.dtype or '?'} ⟨{shape}⟩", iid=iid)
+        self.tensors[iid] = tensor
+        self.row(iid, "shape", shape, iid=f"{iid}:shape")
+        self.row(iid, "dtype", tensor.dtype or "?", iid=f"{iid}:dtype")
+        if tensor.size is not None:
+            self.row(iid, "elements", f"{tensor.size:,}", iid=f"{iid}:elements")
+        if tensor.nbytes is not None:
+            self.row(iid, "bytes", f"{tensor.nbytes:,}", iid=f"{iid}:bytes")
+        if tensor.layout != "dense":
+            self.row(iid, "layout", tensor.layout, iid=f"{iid}:layout")
+        if tensor.quantization:
+            self.row(iid, "quantization", attribute_text(list(tensor.quantization.items())), iid=f"{iid}:quant")
+        if tensor.location:
+            self.row(iid, "location", tensor.location, iid=f"{iid}:location")
+        known = self.stats.get(id(tensor))
+        if known is not None:
+            self._stats_rows(iid, known)
+        elif tensor.size is not None and tensor.size <= SYNC_STATS_LIMIT:
+            self._stats_rows(iid, self._compute(tensor))
+        else:
+            self.row(iid, "statistics", "computing…", iid=f"{iid}:pending")
+            self.run_in_background(f"statistics of {tensor.name}", lambda _task: self._compute(tensor),
+                                   lambda stats: self._stats_ready(iid, tensor, stats),
+                                   lambda error: self._stats_ready(iid, tensor, TensorStats(0, preview=str(error))))
+
+    def _compute(self, tensor: Tensor) -> TensorStats:
+        try:
+            stats = compute_stats(tensor.data())
+        except (ModelError, ImportError, ValueError, MemoryError) as error:
+            stats = TensorStats(0, preview=f"values unavailable: {getattr(error, 'reason', error)}")
+        self.stats[id(tensor)] = stats
+        return stats
+
+    def _stats_ready(self, iid: str, tensor: Tensor, stats: TensorStats) -> None:
+        self.stats[id(tensor)] = stats
+        if self.tensors.get(iid) is not tensor:  # another node is shown by now
+            return
+        if self.tree.exists(f"{iid}:pending"):
+            self.tree.delete(f"{iid}:pending")
+        self._stats_rows(iid, stats)
+        if self.current is tensor:
+            self._show_tensor(tensor)
+
+    def _stats_rows(self, iid: str, stats: TensorStats) -> None:
+        if stats.count == 0 and stats.preview:
+            self.row(iid, "values", stats.preview, iid=f"{iid}:error", tags=("hidden",))
+            return
+        for label, text in stats.rows():
+            if not self.tree.exists(f"{iid}:{label}"):  # the element count may be known from the shape
+                self.row(iid, label, text, iid=f"{iid}:{label}")
+
+    def show_connection(self, value: Value, producer: Optional[Node], consumers: List[Node],
+                        producer_text: str = "", consumer_texts: Sequence[str] = ()) -> None:
+        self.clear("Connection")
+        section = self.section("Connection", "connection")
+        dtype, shape = value_type_text(value)
+        self.row(section, "name", value.name, iid="connection.name")
+        self.row(section, "type", f"{dtype} {shape}", iid="connection.type")
+        if value.description:
+            self.row(section, "description", value.description, iid="connection.description")
+        source = producer_text or (f"{producer.type.name} {producer.name}".strip() if producer else "")
+        self.row(section, "producer", source or "(none)", iid="connection.producer")
+        texts = list(consumer_texts) or [f"{node.type.name} {node.name}".strip() for node in consumers]
+        for index, text in enumerate(texts):
+            self.row(section, "consumer", text, iid=f"connection.consumer:{index}")
+
+    def show_graph(self, graph: Graph) -> None:
+        self.clear(f"Graph {graph.name}".strip())
+        section = self.section("Graph", "graph")
+        if graph.name:
+            self.row(section, "name", graph.name, iid="graph.name")
+        if graph.description:
+            self.row(section, "description", graph.description, iid="graph.description")
+        self.row(section, "nodes", f"{graph.node_count():,}", iid="graph.nodes")
+        self.row(section, "parameters", f"{graph.parameters():,}", iid="graph.parameters")
+        self._arguments("Inputs", "graph-input", graph.inputs)
+        self._arguments("Outputs", "graph-output", graph.outputs)
+
+    def show_model(self, model: Model) -> None:
+        self.clear("Model Properties")
+        section = self.section("Model", "model")
+        for label, text in (("format", model.format), ("producer", model.producer), ("version", model.version),
+                            ("imports", ", ".join(model.imports)), ("description", model.description)):
+            if text:
+                self.row(section, label, text, iid=f"model.{label}")
+        if model.path:
+            self.row(section, "file", model.path, iid="model.file")
+        if model.metadata:
+            metadata = self.section("Metadata", "metadata")
+            for index, (key, text) in enumerate(model.metadata):
+                self.row(metadata, key, text, iid=f"metadata:{index}")
+        graphs = self.section("Graphs", "graphs")
+        operators: Dict[str, int] = {}
+        parameters = 0
+        for index, graph in enumerate(model.graphs):
+            self.row(graphs, graph.name or f"graph {index}", f"{graph.node_count():,} nodes",
+                     f"{graph.parameters():,} params", iid=f"graphs:{index}")
+            parameters += graph.parameters()
+            for name, count in graph.operators().items():
+                operators[name] = operators.get(name, 0) + count
+        self.row(section, "parameters", f"{parameters:,}", iid="model.parameters")
+        if operators:
+            histogram = self.section("Operators", "operators")
+            for name, count in sorted(operators.items(), key=lambda item: (-item[1], item[0])):
+                self.row(histogram, name, f"{count:,}", iid=f"operator:{name}")
+
+    # -- the weight detail below the table ----------------------------------------------------------------
+
+    def _row_selected(self, _event) -> None:
+        selection = self.tree.selection()
+        if not selection:
+            return
+        iid = selection[0]
+        while iid and iid not in self.tensors:
+            iid = self.tree.parent(iid)
+        if iid:
+            self._show_tensor(self.tensors[iid])
+
+    def _row_double_click(self, _event) -> None:
+        if self.tree.focus() == "node.type" and self.documentation:
+            self.show_documentation()
+
+    def _show_tensor(self, tensor: Optional[Tensor]) -> None:
+        self.current = tensor
+        stats = self.stats.get(id(tensor)) if tensor is not None else None
+        png = histogram_png(stats) if stats is not None else None
+        if png is not None:
+            self.histogram_image = tkinter.PhotoImage(master=self, data=base64.b64encode(png).decode("ascii"))
+            self.histogram.configure(image=self.histogram_image, text="")
+        else:
+            self.histogram_image = None
+            self.histogram.configure(image="", text="")
+        self.preview.configure(state="normal")
+        self.preview.delete("1.0", "end")
+        if stats is not None and stats.preview:
+            self.preview.insert("1.0", stats.preview)
+            self.preview.pack(fill="x", pady=(2, 2), before=self.buttons)
+        else:
+            self.preview.pack_forget()
+        self.preview.configure(state="disabled")
+        if tensor is not None and tensor.loader is not None:
+            self.save_button.pack(side="left", padx=(0, 4))
+        else:
+            self.save_button.pack_forget()
+
+    def save_npy(self) -> None:
+        tensor = self.current
+        if tensor is None:
+            return
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in tensor.name) or "tensor"
+        path = filedialog.asksaveasfilename(parent=self, title="Save weights", defaultextension=".npy",
+                                            initialfile=f"{safe}.npy", filetypes=[("NumPy array", "*.npy")])
+        if not path:
+            return
+        try:
+            import numpy
+
+            numpy.save(path, tensor.data())
+        except (ModelError, OSError, ValueError) as error:
+            messagebox.showerror("Save as .npy", str(getattr(error, "reason", error)), parent=self)
+
+    def show_documentation(self) -> None:
+        window = tkinter.Toplevel(self)
+        window.title("Operator documentation")
+        text = tkinter.Text(window, wrap="word", width=80, height=30, padx=8, pady=8)
+        text.insert("1.0", self.documentation)
+        text.configure(state="disabled")
+        text.pack(fill="both", expand=True)
+        self.doc_window = window

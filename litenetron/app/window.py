@@ -1,0 +1,413 @@
+"""The main window: menus, welcome screen, graph canvas, sidebar, find panel and the status bar.
+
+Loading, layout and export run in worker threads (loader.TaskRunner); this module only runs on the Tk thread.
+"""
+
+from __future__ import annotations
+
+import tkinter
+from dataclasses import astuple, replace
+from pathlib import Path
+from tkinter import filedialog, messagebox, ttk
+from typing import Dict, List, Optional, Tuple
+
+from .. import __version__
+from ..model import Argument, Graph, Model, ModelError, Node
+from . import config
+from .find import FindPanel, Match
+from .icons import set_window_icon
+from .keys import COMMANDS_BY_NAME
+from .loader import Task, TaskRunner
+from .menus import Menus
+from .sidebar import Sidebar
+from .welcome import Welcome
+
+SAMPLE_MODEL = Path(__file__).resolve().parent.parent / "samples" / "resblock.onnx"
+
+# File dialog filters: every family's extensions, and all of them together first.
+FILE_TYPES = (
+    ("ONNX", ".onnx .pb .onnxtxt .ort"),
+    ("TensorFlow", ".pb .pbtxt .meta .savedmodel"),
+    ("TensorFlow Lite", ".tflite .lite"),
+    ("Keras", ".h5 .keras .hdf5 .json"),
+    ("Caffe", ".caffemodel .prototxt"),
+    ("PyTorch", ".pt .pth .pkl .ptl .bin"),
+    ("Core ML", ".mlmodel .mlpackage"),
+    ("Darknet", ".cfg .weights"),
+    ("PaddlePaddle", ".pdmodel .pdiparams __model__"),
+    ("TNN", ".tnnproto .tnnmodel"),
+    ("MXNet", ".json .params"),
+    ("Barracuda", ".nn"),
+)
+SCENE_CACHE = 8
+SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
+
+
+def file_types() -> List[Tuple[str, str]]:
+    patterns: List[str] = []
+    for _, extensions in FILE_TYPES:
+        for extension in extensions.split():
+            pattern = extension if not extension.startswith(".") else f"*{extension}"
+            if pattern not in patterns:
+                patterns.append(pattern)
+    family = [(name, " ".join(e if not e.startswith(".") else f"*{e}" for e in extensions.split()))
+              for name, extensions in FILE_TYPES]
+    return [("All model files", " ".join(patterns))] + family + [("All files", "*")]
+
+
+class MainWindow:
+    def __init__(self, root: tkinter.Tk):
+        from ..render.tk_canvas import GraphCanvas
+        from ..scene import ViewOptions
+
+        self.root = root
+        self.model: Optional[Model] = None
+        self.path = ""
+        self.stack: List[Tuple[Graph, str]] = []      # the graph shown is the last; Back pops it
+        self.scene = None
+        self.scenes: Dict[tuple, object] = {}
+        self.options = ViewOptions()
+        root.title("litenetron")
+        root.geometry("1280x820")
+        root.minsize(640, 420)
+        self.icons = set_window_icon(root)
+        style = ttk.Style(root)
+        if "clam" in style.theme_names() and root.tk.call("tk", "windowingsystem") == "x11":
+            style.theme_use("clam")
+        self.menus = Menus(root, self.dispatch, self.open_recent)
+        for name, variable in self.menus.checks.items():
+            variable.set(getattr(self.options, name))
+        self.runner = TaskRunner(root, self._busy)
+
+        self.toolbar = ttk.Frame(root, padding=(6, 3))
+        self.graph_choice = ttk.Combobox(self.toolbar, state="readonly", width=32)
+        self.graph_choice.bind("<<ComboboxSelected>>", self._graph_chosen)
+        self.breadcrumb = ttk.Frame(self.toolbar)
+        self.breadcrumb.pack(side="left")
+
+        self.body = ttk.Frame(root)
+        self.body.pack(side="top", fill="both", expand=True)
+        self.welcome = Welcome(self.body, self.command_open, self.open_sample, self.open_path)
+        self.panes = ttk.PanedWindow(self.body, orient="horizontal")
+        self.canvas = GraphCanvas(self.panes, self._canvas_selected, self._canvas_activated)
+        self.right = ttk.Frame(self.panes)
+        self.find = FindPanel(self.right, self._find_chosen)
+        self.sidebar = Sidebar(self.right, self._background)
+        self.sidebar.pack(side="bottom", fill="both", expand=True)
+        self.panes.add(self.canvas.frame, weight=3)
+        self.panes.add(self.right, weight=1)
+
+        self.status = ttk.Frame(root, padding=(6, 2))
+        self.status.pack(side="bottom", fill="x", before=self.body)
+        self.message = ttk.Label(self.status, text="")
+        self.message.pack(side="left", fill="x", expand=True)
+        self.cancel_button = ttk.Button(self.status, text="Cancel", command=self.runner.cancel)
+        self.progress = ttk.Progressbar(self.status, mode="indeterminate", length=160)
+        self.root.protocol("WM_DELETE_WINDOW", self.command_quit)
+        self._show_welcome()
+
+    # -- commands (named after keys.COMMANDS) -------------------------------------------------------------
+
+    def dispatch(self, name: str, from_menu: bool = False) -> None:
+        check = COMMANDS_BY_NAME[name].check
+        if check:
+            self.toggle_option(check, from_menu)
+            return
+        getattr(self, f"command_{name}")()
+
+    def command_open(self) -> None:
+        path = filedialog.askopenfilename(parent=self.root, title="Open Model", filetypes=file_types())
+        if path:
+            self.open_path(path)
+
+    def command_close(self) -> None:
+        self.runner.cancel()
+        self.model, self.stack, self.scene, self.path = None, [], None, ""
+        self.scenes.clear()
+        self.canvas.set_scene(None)
+        self._show_welcome()
+
+    def command_quit(self) -> None:
+        self.runner.cancel()
+        self.runner.close()
+        self.root.destroy()
+
+    def command_export_png(self) -> None:
+        self._export(".png", "PNG image")
+
+    def command_export_svg(self) -> None:
+        self._export(".svg", "SVG image")
+
+    def command_find(self) -> None:
+        if self.model is None:
+            return
+        if not self.find.winfo_ismapped():
+            self.find.pack(side="top", fill="x", before=self.sidebar)
+        self.find.set_graph(self.graph)
+        self.find.focus()
+
+    def command_zoom_in(self) -> None:
+        self.canvas.zoom_by(1.25)
+
+    def command_zoom_out(self) -> None:
+        self.canvas.zoom_by(0.8)
+
+    def command_actual_size(self) -> None:
+        self.canvas.set_zoom(1.0)
+
+    def command_fit(self) -> None:
+        self.canvas.fit()
+
+    def command_back(self) -> None:
+        if len(self.stack) > 1:
+            self.go_to_level(len(self.stack) - 2)
+
+    def command_properties(self) -> None:
+        if self.model is not None:
+            self.sidebar.show_model(self.model)
+
+    def command_about(self) -> None:
+        messagebox.showinfo("About litenetron", f"litenetron {__version__}\nA lightweight viewer for neural "
+                            "network models, in Python and Tk.", parent=self.root)
+
+    def toggle_option(self, name: str, from_menu: bool = False) -> None:
+        variable = self.menus.checks[name]
+        if not from_menu:  # a key press: the menu did not toggle the variable
+            variable.set(not variable.get())
+        self.options = replace(self.options, **{name: bool(variable.get())})
+        if self.stack:
+            self._lay_out(self.graph)
+
+    # -- opening ------------------------------------------------------------------------------------------
+
+    def open_sample(self) -> None:
+        self.open_path(str(SAMPLE_MODEL))
+
+    def open_recent(self, index: int) -> None:
+        paths = config.load_recent()
+        if index < len(paths):
+            self.open_path(paths[index])
+
+    def open_path(self, path: str) -> None:
+        from ..formats import open_model
+        from ..scene import build_scene
+
+        options, measure = self.options, self.canvas.measure
+
+        def work(task: Task):
+            model = open_model(path)
+            if task.cancelled.is_set() or not model.graphs:
+                return model, None
+            task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes…"
+            return model, build_scene(model.graphs[0], options, measure)
+
+        self.runner.run(f"Opening {Path(path).name}…", work, lambda result: self._opened(path, *result),
+                        lambda error: self._failed(f"Cannot open {Path(path).name}", error))
+
+    def _opened(self, path: str, model: Model, scene) -> None:
+        self.model, self.path = model, path
+        self.scenes.clear()
+        self.root.title(f"{Path(path).name} — litenetron")
+        self._update_recent(config.add_recent(path))
+        self._show_graph_view()
+        graphs = self.model_graphs()
+        self.graph_choice.configure(values=[self._graph_label(i, g) for i, g in enumerate(graphs)])
+        if len(graphs) > 1:
+            self.graph_choice.current(0)
+            self.graph_choice.pack(side="left", padx=(0, 8), before=self.breadcrumb)
+        else:
+            self.graph_choice.pack_forget()
+        if not graphs:
+            self.stack = []
+            self.canvas.set_scene(None)
+            self.sidebar.show_model(model)
+            self._update_breadcrumb()
+            return
+        self.stack = [(graphs[0], graphs[0].name or "main")]
+        self._scene_ready(graphs[0], scene)
+        self.canvas.canvas.focus_set()
+
+    def _failed(self, title: str, error: BaseException) -> None:
+        if isinstance(error, ModelError):
+            reason = error.reason
+        elif isinstance(error, OSError):
+            reason = error.strerror or str(error)
+        else:
+            reason = f"{type(error).__name__}: {error}"
+        messagebox.showerror(title, reason.splitlines()[0] if reason else title, parent=self.root)
+
+    def model_graphs(self) -> List[Graph]:
+        return list(self.model.graphs) + list(self.model.functions) if self.model else []
+
+    def _graph_label(self, index: int, graph: Graph) -> str:
+        kind = "function" if index >= len(self.model.graphs) else "graph"
+        return f"{kind} {index}: {graph.name or '(unnamed)'}" if kind == "graph" else f"function: {graph.name}"
+
+    # -- graphs and scenes --------------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> Optional[Graph]:
+        return self.stack[-1][0] if self.stack else None
+
+    def _graph_chosen(self, _event=None) -> None:
+        graph = self.model_graphs()[self.graph_choice.current()]
+        self.stack = [(graph, graph.name or "main")]
+        self._lay_out(graph)
+
+    def enter_subgraph(self, node: Node, index: int = 0) -> None:
+        if not node.graphs:
+            return
+        graph = node.graphs[index]
+        self.stack.append((graph, f"{node.name or node.type.name}/{graph.name or index}"))
+        self._lay_out(graph)
+
+    def go_to_level(self, level: int) -> None:
+        del self.stack[level + 1:]
+        self._lay_out(self.graph)
+
+    def _lay_out(self, graph: Graph) -> None:
+        from ..scene import build_scene
+
+        key = (id(graph), astuple(self.options))
+        if key in self.scenes:
+            self._scene_ready(graph, self.scenes[key])
+            return
+        options, measure = self.options, self.canvas.measure
+        self.runner.run(f"Laying out {len(graph.nodes):,} nodes…", lambda _task: build_scene(graph, options, measure),
+                        lambda scene: self._scene_ready(graph, scene),
+                        lambda error: self._failed("Cannot lay out the graph", error))
+
+    def _scene_ready(self, graph: Graph, scene) -> None:
+        if graph is not self.graph:  # the user moved on while it was laid out
+            return
+        if scene is not None:
+            self.scenes[(id(graph), astuple(scene.options))] = scene
+            while len(self.scenes) > SCENE_CACHE:
+                del self.scenes[next(iter(self.scenes))]
+        previous = self.scene
+        self.scene = scene
+        same_graph = previous is not None and scene is not None and previous.graph is scene.graph
+        self.canvas.set_scene(scene, keep_view=same_graph)
+        self._update_breadcrumb()
+        if self.find.winfo_ismapped():
+            self.find.set_graph(graph)
+        if not same_graph:
+            self.sidebar.show_graph(graph)
+        nodes = len(graph.nodes)
+        self.message.configure(text=f"{Path(self.path).name} — {self.model.format} — {nodes:,} nodes")
+
+    def _update_breadcrumb(self) -> None:
+        for child in self.breadcrumb.winfo_children():
+            child.destroy()
+        if len(self.stack) < 2:
+            return
+        for level, (_, label) in enumerate(self.stack):
+            if level:
+                ttk.Label(self.breadcrumb, text="›").pack(side="left", padx=2)
+            ttk.Button(self.breadcrumb, text=label, style="Toolbutton",
+                       command=lambda lv=level: self.go_to_level(lv)).pack(side="left")
+
+    # -- canvas and find callbacks ------------------------------------------------------------------------
+
+    def _canvas_selected(self, box, edge) -> None:
+        if box is not None and box.node is not None:
+            self.sidebar.show_node(box.node, self.graph)
+        elif box is not None and box.argument is not None:
+            self._show_argument(box.argument)
+        elif edge is not None:
+            producer, consumers = self.canvas.connection(edge)
+            self.sidebar.show_connection(edge.value, producer.node if producer else None,
+                                         [b.node for b in consumers if b.node is not None],
+                                         self._box_text(producer), [self._box_text(b) for b in consumers])
+        elif self.graph is not None:
+            self.sidebar.show_graph(self.graph)
+
+    def _show_argument(self, argument: Argument) -> None:
+        if argument.values:
+            box = self.canvas.box_for(argument=argument)
+            edge = self.canvas.first_edge(box) if box is not None else None
+            producer, consumers = self.canvas.connection(edge) if edge is not None else (box, [])
+            self.sidebar.show_connection(argument.values[0], producer.node if producer else None,
+                                         [b.node for b in consumers if b.node is not None],
+                                         self._box_text(producer), [self._box_text(b) for b in consumers])
+            self.sidebar.title.configure(text=f"{box.kind if box else 'argument'} {argument.name}")
+
+    @staticmethod
+    def _box_text(box) -> str:
+        if box is None:
+            return ""
+        if box.node is not None:
+            return f"{box.node.type.name} {box.node.name}".strip()
+        return f"{box.kind} {box.title}"
+
+    def _canvas_activated(self, box) -> None:
+        if box.node is not None and box.node.graphs:
+            self.enter_subgraph(box.node)
+
+    def _find_chosen(self, match: Match) -> None:
+        box = self.canvas.box_for(node=match.node, argument=match.argument)
+        if box is None:
+            return
+        self.canvas.select(box.id)
+        self.canvas.center_on(box.id)
+        self._canvas_selected(box, None)
+
+    # -- export -------------------------------------------------------------------------------------------
+
+    def _export(self, extension: str, kind: str) -> None:
+        if self.graph is None:
+            return
+        stem = Path(self.path).stem or "graph"
+        path = filedialog.asksaveasfilename(parent=self.root, title=f"Export as {kind}", defaultextension=extension,
+                                            initialfile=stem + extension, filetypes=[(kind, f"*{extension}")])
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> Task:
+        from ..render.export import export_graph
+
+        graph, options = self.graph, self.options
+        return self.runner.run(f"Exporting {Path(path).name}…", lambda _task: export_graph(graph, path, options, 2.0),
+                               lambda _result: self.message.configure(text=f"Exported {path}"),
+                               lambda error: self._failed("Export failed", error))
+
+    # -- layout of the window -----------------------------------------------------------------------------
+
+    def _background(self, label, work, done, failed) -> Task:
+        return self.runner.run(label, work, done, failed, visible=False)
+
+    def _busy(self, task: Optional[Task]) -> None:
+        if task is None:
+            self.progress.stop()
+            self.progress.pack_forget()
+            self.cancel_button.pack_forget()
+            if self.model is None:
+                self.message.configure(text="")
+            return
+        self.message.configure(text=task.label)
+        self.cancel_button.pack(side="right")
+        self.progress.pack(side="right", padx=6)
+        self.progress.start(15)
+
+    def _show_welcome(self) -> None:
+        self.root.title("litenetron")
+        self.panes.pack_forget()
+        self.toolbar.pack_forget()
+        self.welcome.set_recent(config.load_recent())
+        self.welcome.pack(fill="both", expand=True)
+        self.menus.set_recent(config.load_recent())
+        self.menus.enable(False)
+        self.message.configure(text="")
+
+    def _show_graph_view(self) -> None:
+        self.welcome.pack_forget()
+        self.toolbar.pack(side="top", fill="x", before=self.body)
+        if not self.panes.winfo_ismapped():
+            self.panes.pack(fill="both", expand=True)
+            self.root.update_idletasks()
+            self.panes.sashpos(0, int(self.panes.winfo_width() * SIDEBAR_SASH))
+        self.menus.enable(True)
+
+    def _update_recent(self, paths: List[str]) -> None:
+        self.menus.set_recent(paths)
+        self.welcome.set_recent(paths)

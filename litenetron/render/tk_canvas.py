@@ -1,0 +1,475 @@
+"""Draw a Scene on a Tk canvas, only what is in view: a grid index finds the boxes and edges near the window;
+items that leave the view are deleted, so the canvas never holds the whole graph.
+
+Screen position = scene position × zoom − origin. Panning moves the drawn items and draws what came into view;
+zooming redraws the view. At low zoom boxes are drawn as plain rectangles without text and edges as polylines.
+"""
+
+from __future__ import annotations
+
+import math
+import tkinter
+import tkinter.font as tkfont
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+from .. import style
+from ..scene import Box, Edge, Scene, arrow, smooth_path
+
+CELL = 256.0           # grid index cell size, scene units
+MARGIN = 200.0         # screen pixels drawn beyond the window edges, so short pans draw little
+MIN_ZOOM, MAX_ZOOM = 0.02, 8.0
+TEXT_MIN_PIXELS = 5    # below this title size, boxes are drawn without text (overview)
+HINTING_SLACK = 0.94   # fonts away from zoom 1 are picked a little small: hinting widens small sizes unevenly
+SELECTED = "#E0201B"   # the selected box/edge: a red outline
+HOVER = "#3B82D8"
+EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥"
+
+
+class TkMeasure:
+    """Text metrics of the canvas fonts at zoom 1, safe to call from worker threads.
+
+    Tk may only be called on its own thread, so each character's advance is measured once up front (Tk sums
+    advances without kerning, so a string's width is exactly the sum) and strings are summed and cached later.
+    """
+
+    def __init__(self, root: tkinter.Misc):
+        self.fonts = {name: base_font(root, name) for name in style.FONTS}
+        self.advances: Dict[str, Dict[str, int]] = {}
+        self.heights: Dict[str, int] = {}
+        self.fallback: Dict[str, int] = {}
+        characters = [chr(code) for code in range(32, 127)] + list(EXTRA_CHARS)
+        for name, font in self.fonts.items():
+            self.advances[name] = {c: font.measure(c) for c in characters}
+            self.heights[name] = font.metrics("linespace")
+            self.fallback[name] = font.measure("W")
+        self.cache: Dict[Tuple[str, str], Tuple[float, float]] = {}
+
+    def __call__(self, text: str, style_name: str) -> Tuple[float, float]:
+        key = (style_name, text)
+        size = self.cache.get(key)
+        if size is None:
+            advances, fallback = self.advances[style_name], self.fallback[style_name]
+            size = (float(sum(advances.get(c, fallback) for c in text)), float(self.heights[style_name]))
+            self.cache[key] = size
+        return size
+
+
+def base_font(root: tkinter.Misc, style_name: str, pixels: Optional[int] = None) -> tkfont.Font:
+    spec = style.FONTS[style_name]
+    size = pixels if pixels is not None else max(1, round(spec.size))
+    return tkfont.Font(root=root, family=style.FONT_FAMILY, size=-size, weight="bold" if spec.bold or
+                       style_name == "title" else "normal")
+
+
+def rounded_rect(x0: float, y0: float, x1: float, y1: float, r: float, top_only: bool = False) -> List[float]:
+    """Polygon points that `smooth=True` turns into a rounded rectangle (doubled points keep sides straight)."""
+    r = max(0.0, min(r, (x1 - x0) / 2, (y1 - y0) / 2))
+    if top_only:
+        return [x0, y1, x0, y1, x0, y0 + r, x0, y0 + r, x0, y0, x0 + r, y0, x0 + r, y0, x1 - r, y0, x1 - r, y0,
+                x1, y0, x1, y0 + r, x1, y0 + r, x1, y1, x1, y1]
+    return [x0 + r, y0, x0 + r, y0, x1 - r, y0, x1 - r, y0, x1, y0, x1, y0 + r, x1, y0 + r, x1, y1 - r,
+            x1, y1 - r, x1, y1, x1 - r, y1, x1 - r, y1, x0 + r, y1, x0 + r, y1, x0, y1, x0, y1 - r, x0, y1 - r,
+            x0, y0 + r, x0, y0 + r, x0, y0]
+
+
+class GridIndex:
+    """Scene-space buckets of box and edge ids, to find what a rectangle touches without scanning all."""
+
+    def __init__(self, scene: Scene):
+        self.boxes: Dict[Tuple[int, int], List[int]] = {}
+        self.edges: Dict[Tuple[int, int], List[int]] = {}
+        for box in scene.boxes:
+            self._add(self.boxes, box.id, box.x, box.y, box.x + box.width, box.y + box.height)
+        for edge in scene.edges:
+            cells: Set[Tuple[int, int]] = set()
+            for (ax, ay), (bx, by) in zip(edge.points, edge.points[1:]):
+                cells.update(self._cells(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+            if edge.label:
+                cells.update(self._cells(edge.label_x, edge.label_y, edge.label_x, edge.label_y))
+            for cell in cells:
+                self.edges.setdefault(cell, []).append(edge.id)
+
+    @staticmethod
+    def _cells(x0: float, y0: float, x1: float, y1: float) -> Iterable[Tuple[int, int]]:
+        for cx in range(math.floor(x0 / CELL), math.floor(x1 / CELL) + 1):
+            for cy in range(math.floor(y0 / CELL), math.floor(y1 / CELL) + 1):
+                yield cx, cy
+
+    def _add(self, table, item: int, x0: float, y0: float, x1: float, y1: float) -> None:
+        for cell in self._cells(x0, y0, x1, y1):
+            table.setdefault(cell, []).append(item)
+
+    def query(self, x0: float, y0: float, x1: float, y1: float) -> Tuple[Set[int], Set[int]]:
+        boxes: Set[int] = set()
+        edges: Set[int] = set()
+        for cell in self._cells(x0, y0, x1, y1):
+            boxes.update(self.boxes.get(cell, ()))
+            edges.update(self.edges.get(cell, ()))
+        return boxes, edges
+
+
+class GraphCanvas:
+    """The graph view. `on_select(box, edge)` on click (both None: background), `on_activate(box)` on
+    double-click."""
+
+    def __init__(self, parent: tkinter.Misc, on_select: Callable[[Optional[Box], Optional[Edge]], None],
+                 on_activate: Callable[[Box], None]):
+        self.frame = tkinter.Frame(parent, background=style.BACKGROUND)
+        self.canvas = tkinter.Canvas(self.frame, background=style.BACKGROUND, highlightthickness=0,
+                                     closeenough=3.0, takefocus=True)
+        self.canvas.pack(fill="both", expand=True)
+        self.on_select, self.on_activate = on_select, on_activate
+        self.measure = TkMeasure(self.canvas)
+        self.fonts: Dict[Tuple[str, int], tkfont.Font] = {}
+        self.scene: Optional[Scene] = None
+        self.index: Optional[GridIndex] = None
+        self.zoom = 1.0
+        self.ox = self.oy = 0.0
+        self.drawn_boxes: Dict[int, int] = {}   # box id → its frame item (outline for selection/hover)
+        self.drawn_edges: Dict[int, int] = {}   # edge id → its line item
+        self.simple = False                     # the drawn items are the overview (no text) kind
+        self.selected_box: Optional[int] = None
+        self.selected_edge: Optional[int] = None
+        self.hover: Optional[Tuple[str, int]] = None
+        self.paths: Dict[int, Tuple[List[float], List[float]]] = {}  # edge id → smoothed line, arrowhead
+        self.consumers: Dict[str, List[int]] = {}   # value name → edge ids (for the connection view)
+        self._press: Optional[Tuple[int, int]] = None
+        self._dragged = False
+        self._bind()
+
+    # -- scene --------------------------------------------------------------------------------------------
+
+    def set_scene(self, scene: Optional[Scene], keep_view: bool = False) -> None:
+        selected = self.box_node(self.selected_box)
+        self.canvas.delete("all")
+        self.drawn_boxes.clear()
+        self.drawn_edges.clear()
+        self.paths.clear()
+        self.selected_box = self.selected_edge = None
+        self.hover = None
+        self.scene = scene
+        self.index = GridIndex(scene) if scene is not None else None
+        self.consumers = {}
+        if scene is None:
+            return
+        for edge in scene.edges:
+            self.consumers.setdefault(edge.value.name, []).append(edge.id)
+        if keep_view and selected is not None:
+            box = self.box_for(node=selected)
+            self.selected_box = box.id if box is not None else None
+        if not keep_view:
+            self.initial_view()
+        self.redraw()
+
+    def box_node(self, box_id: Optional[int]):
+        if self.scene is None or box_id is None or box_id >= len(self.scene.boxes):
+            return None
+        return self.scene.boxes[box_id].node
+
+    def box_for(self, node=None, argument=None) -> Optional[Box]:
+        if self.scene is None:
+            return None
+        for box in self.scene.boxes:
+            if (node is not None and box.node is node) or (argument is not None and box.argument is argument):
+                return box
+        return None
+
+    def first_edge(self, box: Box) -> Optional[Edge]:
+        for edge in self.scene.edges if self.scene else ():
+            if box.id in (edge.source, edge.target):
+                return edge
+        return None
+
+    def connection(self, edge: Edge) -> Tuple[Optional[Box], List[Box]]:
+        """(producer box, consumer boxes) of the tensor an edge carries."""
+        boxes = self.scene.boxes
+        return boxes[edge.source], [boxes[self.scene.edges[i].target] for i in self.consumers[edge.value.name]]
+
+    # -- view ---------------------------------------------------------------------------------------------
+
+    def size(self) -> Tuple[int, int]:
+        return max(1, self.canvas.winfo_width()), max(1, self.canvas.winfo_height())
+
+    def initial_view(self) -> None:
+        """Actual size, centred horizontally; the top of the graph at the top unless it all fits."""
+        self.canvas.update_idletasks()
+        width, height = self.size()
+        self.zoom = 1.0
+        self.ox = self.scene.width / 2 - width / 2
+        self.oy = -20.0 if self.scene.height + 40 > height else (self.scene.height - height) / 2
+
+    def fit_zoom(self) -> float:
+        width, height = self.size()
+        if self.scene is None or self.scene.width <= 0 or self.scene.height <= 0:
+            return 1.0
+        return max(MIN_ZOOM, min(MAX_ZOOM, (width - 40) / self.scene.width, (height - 40) / self.scene.height))
+
+    def fit(self) -> None:
+        if self.scene is None:
+            return
+        self.zoom = self.fit_zoom()
+        width, height = self.size()
+        self.ox = (self.scene.width * self.zoom - width) / 2
+        self.oy = (self.scene.height * self.zoom - height) / 2
+        self.redraw()
+
+    def set_zoom(self, zoom: float, x: Optional[float] = None, y: Optional[float] = None) -> None:
+        """Zoom keeping the scene point under screen (x, y) (default: the window centre) in place."""
+        zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        if self.scene is None or zoom == self.zoom:
+            return
+        width, height = self.size()
+        x = width / 2 if x is None else x
+        y = height / 2 if y is None else y
+        sx, sy = (x + self.ox) / self.zoom, (y + self.oy) / self.zoom
+        self.zoom = zoom
+        self.ox, self.oy = sx * zoom - x, sy * zoom - y
+        self.redraw()
+
+    def zoom_by(self, factor: float, x: Optional[float] = None, y: Optional[float] = None) -> None:
+        self.set_zoom(self.zoom * factor, x, y)
+
+    def pan(self, dx: float, dy: float) -> None:
+        """Move the picture by (dx, dy) screen pixels."""
+        if self.scene is None or (dx == 0 and dy == 0):
+            return
+        self.ox -= dx
+        self.oy -= dy
+        self.canvas.move("all", dx, dy)
+        self.update_view()
+
+    def center_on(self, box_id: int) -> None:
+        box = self.scene.boxes[box_id]
+        width, height = self.size()
+        if self.zoom < 0.5:
+            self.zoom = 1.0
+        self.ox = (box.x + box.width / 2) * self.zoom - width / 2
+        self.oy = (box.y + box.height / 2) * self.zoom - height / 2
+        self.redraw()
+
+    def screen_box(self, box_id: int) -> Tuple[float, float, float, float]:
+        """Where a box is on screen (for tests and find): x0, y0, x1, y1."""
+        box, z = self.scene.boxes[box_id], self.zoom
+        return box.x * z - self.ox, box.y * z - self.oy, (box.x + box.width) * z - self.ox, \
+            (box.y + box.height) * z - self.oy
+
+    # -- drawing ------------------------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        self.canvas.delete("all")
+        self.drawn_boxes.clear()
+        self.drawn_edges.clear()
+        self.hover = None
+        self.simple = self.zoom * style.FONTS["title"].size < TEXT_MIN_PIXELS
+        self.update_view()
+
+    def update_view(self) -> None:
+        """Delete what left the view (+ margin), draw what entered it."""
+        if self.index is None:
+            return
+        width, height = self.size()
+        z = self.zoom
+        boxes, edges = self.index.query((self.ox - MARGIN) / z, (self.oy - MARGIN) / z,
+                                        (self.ox + width + MARGIN) / z, (self.oy + height + MARGIN) / z)
+        for box_id in [b for b in self.drawn_boxes if b not in boxes]:
+            self.canvas.delete(f"node:{box_id}")
+            del self.drawn_boxes[box_id]
+        for edge_id in [e for e in self.drawn_edges if e not in edges]:
+            self.canvas.delete(f"edge:{edge_id}")
+            del self.drawn_edges[edge_id]
+        new_edges = [e for e in edges if e not in self.drawn_edges]
+        for edge_id in sorted(new_edges):
+            self.drawn_edges[edge_id] = self._draw_edge(self.scene.edges[edge_id])
+        if new_edges and self.drawn_boxes:
+            self.canvas.tag_lower("edge")
+        for box_id in sorted(b for b in boxes if b not in self.drawn_boxes):
+            self.drawn_boxes[box_id] = self._draw_box(self.scene.boxes[box_id])
+
+    def font(self, style_name: str) -> tkfont.Font:
+        base = self.measure.fonts[style_name]
+        if abs(self.zoom - 1.0) < 1e-9:
+            return base
+        pixels = max(1, math.floor(-base.cget("size") * self.zoom * HINTING_SLACK))
+        key = (style_name, pixels)
+        font = self.fonts.get(key)
+        if font is None:
+            font = self.fonts[key] = base_font(self.canvas, style_name, pixels)
+        return font
+
+    def _draw_box(self, box: Box) -> int:
+        z, ox, oy, c = self.zoom, self.ox, self.oy, self.canvas
+        tag = f"node:{box.id}"
+        x0, y0 = box.x * z - ox, box.y * z - oy
+        x1, y1 = x0 + box.width * z, y0 + box.height * z
+        outline, width = self._box_outline(box.id)
+        if self.simple:
+            fill = box.fill if box.kind == "node" else style.PILL_COLORS[0]
+            return c.create_rectangle(x0, y0, x1, y1, fill=fill, outline=outline, width=width,
+                                      tags=(tag, "box", "frame"))
+        radius = box.radius * z
+        header_bottom = y0 + box.title_height * z
+        if box.kind == "node" and box.rows:
+            frame = c.create_polygon(rounded_rect(x0, y0, x1, y1, radius), smooth=True, fill=style.ROW_FILL,
+                                     outline=outline, width=width, tags=(tag, "box", "frame"))
+            c.create_polygon(rounded_rect(x0, y0, x1, header_bottom, radius, top_only=True), smooth=True,
+                             fill=box.fill, outline="", tags=(tag, "box"))
+        else:
+            frame = c.create_polygon(rounded_rect(x0, y0, x1, y1, radius), smooth=True, fill=box.fill,
+                                     outline=outline, width=width, tags=(tag, "box", "frame"))
+        c.create_text((x0 + x1) / 2, (y0 + header_bottom) / 2, text=box.title, fill=box.text_color,
+                      font=self.font("title"), tags=(tag, "box"))
+        if box.rows:
+            row_font = self.font("row")
+            text_x = x0 + style.ROW_PAD_X * z + (0 if box.kind == "node" else box.title_height * z / 4)
+            for index, row in enumerate(box.rows):
+                top = box.row_top(index) * z - oy
+                if row.fill:  # a fused activation: a band in its category colour
+                    c.create_rectangle(x0 + 1, top, x1 - 1, top + box.row_height * z, fill=row.fill, outline="",
+                                       tags=(tag, "box"))
+                c.create_text(text_x, top + box.row_height * z / 2, text=row.text, anchor="w", font=row_font,
+                              fill=row.text_color or style.ROW_TEXT_COLOR, tags=(tag, "box"))
+        return frame
+
+    def _edge_path(self, edge: Edge) -> Tuple[List[float], List[float]]:
+        path = self.paths.get(edge.id)
+        if path is None:
+            line, head = arrow(smooth_path(edge.points))
+            path = self.paths[edge.id] = ([v for point in line for v in point], [v for point in head for v in point])
+        return path
+
+    def _draw_edge(self, edge: Edge) -> int:
+        z, ox, oy, c = self.zoom, self.ox, self.oy, self.canvas
+        tag = f"edge:{edge.id}"
+        colour, width = self._edge_style(edge.id)
+        dash = tuple(max(1, round(d * z)) for d in style.DASH) if edge.dashed else ""
+        if self.simple:
+            coords = [v * z - (ox if i % 2 == 0 else oy) for point in edge.points for i, v in enumerate(point)]
+            if len(coords) < 4:
+                coords = coords * 2
+            return c.create_line(coords, fill=colour, width=1, tags=(tag, "edge", "line"))
+        line, head = self._edge_path(edge)
+        coords = [v * z - (oy if i % 2 else ox) for i, v in enumerate(line)]
+        if len(coords) < 4:
+            coords = coords * 2
+        item = c.create_line(coords, fill=colour, width=width, dash=dash, tags=(tag, "edge", "line"))
+        if head:
+            c.create_polygon([v * z - (oy if i % 2 else ox) for i, v in enumerate(head)], fill=colour,
+                             outline="", tags=(tag, "edge", "head"))
+        if edge.label:
+            c.create_text(edge.label_x * z - ox, edge.label_y * z - oy, text=edge.label, font=self.font("label"),
+                          fill=style.LABEL_COLOR, tags=(tag, "edge"))
+        return item
+
+    def _box_outline(self, box_id: int) -> Tuple[str, float]:
+        if box_id == self.selected_box:
+            return SELECTED, 2.5
+        if self.hover == ("node", box_id):
+            return HOVER, 2.0
+        return style.BORDER_COLOR, style.BORDER_WIDTH
+
+    def _edge_style(self, edge_id: int) -> Tuple[str, float]:
+        width = max(1.0, style.EDGE_WIDTH * self.zoom)
+        if edge_id == self.selected_edge:
+            return SELECTED, width + 1.5
+        if self.hover == ("edge", edge_id):
+            return HOVER, width + 1
+        return style.EDGE_COLOR, width
+
+    def _restyle(self, kind: str, item_id: Optional[int]) -> None:
+        if item_id is None:
+            return
+        if kind == "node" and item_id in self.drawn_boxes:
+            outline, width = self._box_outline(item_id)
+            self.canvas.itemconfigure(self.drawn_boxes[item_id], outline=outline, width=width)
+        elif kind == "edge" and item_id in self.drawn_edges:
+            colour, width = self._edge_style(item_id)
+            self.canvas.itemconfigure(self.drawn_edges[item_id], fill=colour, width=width)
+            self.canvas.itemconfigure(f"edge:{item_id}&&head", fill=colour)
+
+    # -- selection ----------------------------------------------------------------------------------------
+
+    def select(self, box_id: Optional[int] = None, edge_id: Optional[int] = None) -> None:
+        old_box, old_edge = self.selected_box, self.selected_edge
+        self.selected_box, self.selected_edge = box_id, edge_id
+        self._restyle("node", old_box)
+        self._restyle("edge", old_edge)
+        self._restyle("node", box_id)
+        self._restyle("edge", edge_id)
+
+    def hit(self, x: float, y: float) -> Tuple[Optional[Box], Optional[Edge]]:
+        """The box (preferred) or edge at screen position (x, y)."""
+        if self.scene is None:
+            return None, None
+        edge = None
+        for item in reversed(self.canvas.find_overlapping(x - 2, y - 2, x + 2, y + 2)):
+            for tag in self.canvas.gettags(item):
+                kind, _, number = tag.partition(":")
+                if kind == "node" and number:
+                    return self.scene.boxes[int(number)], None
+                if kind == "edge" and number and edge is None:
+                    edge = self.scene.edges[int(number)]
+        return None, edge
+
+    # -- events -------------------------------------------------------------------------------------------
+
+    def _bind(self) -> None:
+        c = self.canvas
+        c.bind("<ButtonPress-1>", self._on_press)
+        c.bind("<B1-Motion>", self._on_drag)
+        c.bind("<ButtonRelease-1>", self._on_release)
+        c.bind("<Double-Button-1>", self._on_double)
+        c.bind("<Motion>", self._on_motion)
+        c.bind("<Configure>", lambda _event: self.update_view())
+        c.bind("<MouseWheel>", self._on_wheel)
+        c.bind("<Shift-MouseWheel>", lambda e: self.pan(e.delta / 2, 0) if e.delta else None)
+        c.bind("<Control-MouseWheel>", lambda e: self.zoom_by(1.15 if e.delta > 0 else 1 / 1.15, e.x, e.y))
+        for button, step in (("4", 1), ("5", -1)):  # X11 sends wheel steps as buttons 4 and 5
+            c.bind(f"<Button-{button}>", lambda e, s=step: self.pan(0, 60 * s))
+            c.bind(f"<Shift-Button-{button}>", lambda e, s=step: self.pan(60 * s, 0))
+            c.bind(f"<Control-Button-{button}>", lambda e, s=step: self.zoom_by(1.15 ** s, e.x, e.y))
+
+    def _on_wheel(self, event) -> None:
+        step = event.delta if abs(event.delta) < 120 else event.delta / 2
+        self.pan(0, step)
+
+    def _on_press(self, event) -> None:
+        self.canvas.focus_set()
+        self._press = (event.x, event.y)
+        self._last = (event.x, event.y)
+        self._dragged = False
+
+    def _on_drag(self, event) -> None:
+        if self._press is None:
+            return
+        if abs(event.x - self._press[0]) + abs(event.y - self._press[1]) > 3:
+            self._dragged = True
+        if self._dragged:
+            self.pan(event.x - self._last[0], event.y - self._last[1])
+            self._last = (event.x, event.y)
+
+    def _on_release(self, event) -> None:
+        if self._press is None:
+            return
+        self._press = None
+        if self._dragged:
+            return
+        box, edge = self.hit(event.x, event.y)
+        self.select(box.id if box else None, edge.id if edge else None)
+        self.on_select(box, edge)
+
+    def _on_double(self, event) -> None:
+        # a quick second press arrives here instead of <ButtonPress-1>: it may start a drag too
+        self._on_press(event)
+        box, _ = self.hit(event.x, event.y)
+        if box is not None:
+            self.on_activate(box)
+
+    def _on_motion(self, event) -> None:
+        box, edge = self.hit(event.x, event.y)
+        hover = ("node", box.id) if box else ("edge", edge.id) if edge else None
+        if hover != self.hover:
+            old, self.hover = self.hover, hover
+            if old:
+                self._restyle(*old)
+            if hover:
+                self._restyle(*hover)

@@ -1,0 +1,513 @@
+"""The Tk viewer driven like a user: real window under Xvfb, real key and mouse events, widget state read back.
+
+One Tk root and main window are shared by the tests of this module; each test opens the model it needs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy
+import pytest
+
+from litenetron.model import Graph, Node, OpType, Tensor, Value
+
+pytestmark = pytest.mark.gui
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "litenetron" / "samples" / "resblock.onnx"
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+
+def pump(root, until, timeout: float = 30.0) -> None:
+    """Run the Tk event loop until `until()` is true (worker results arrive through `after` polling)."""
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the window")
+        root.update()
+        time.sleep(0.005)
+    root.update()
+
+
+def settle(window) -> None:
+    pump(window.root, lambda: not window.runner.busy)
+
+
+def key(window, sequence: str, widget=None) -> None:
+    """A key press as the window system delivers it: to the widget with the keyboard focus."""
+    if widget is not None and window.root.focus_get() is not widget:
+        widget.focus_force()
+        window.root.update()
+    if widget is None:
+        widget = window.root.focus_get()
+        if widget is None:
+            window.root.focus_force()
+            window.root.update()
+            widget = window.root.focus_get() or window.root
+    widget.event_generate(sequence)
+    window.root.update()
+
+
+def click(window, x: float, y: float, double: bool = False) -> None:
+    canvas = window.canvas.canvas
+    canvas.event_generate("<Motion>", x=int(x), y=int(y))
+    for _ in range(2 if double else 1):  # two quick presses make Tk report a double-click
+        canvas.event_generate("<ButtonPress-1>", x=int(x), y=int(y), button=1)
+        canvas.event_generate("<ButtonRelease-1>", x=int(x), y=int(y), button=1)
+    window.root.update()
+
+
+def drag(window, start, end, steps: int = 5) -> None:
+    canvas = window.canvas.canvas
+    canvas.event_generate("<ButtonPress-1>", x=start[0], y=start[1], button=1)
+    for step in range(1, steps + 1):
+        x = start[0] + (end[0] - start[0]) * step // steps
+        y = start[1] + (end[1] - start[1]) * step // steps
+        canvas.event_generate("<B1-Motion>", x=x, y=y, state=0x100)
+    canvas.event_generate("<ButtonRelease-1>", x=end[0], y=end[1], button=1)
+    window.root.update()
+
+
+def box_of(window, predicate):
+    return next(box for box in window.scene.boxes if predicate(box))
+
+
+def click_box(window, box) -> None:
+    """Bring a box into view the way Find does, then click its header."""
+    window.canvas.center_on(box.id)
+    window.root.update()
+    x0, y0, x1, _ = window.canvas.screen_box(box.id)
+    click(window, (x0 + x1) / 2, y0 + 4)
+
+
+def tree_value(window, iid: str) -> str:
+    return str(window.sidebar.tree.item(iid, "values")[0])
+
+
+def open_via_dialog(window, monkeypatch, path) -> None:
+    monkeypatch.setattr("litenetron.app.window.filedialog.askopenfilename", lambda **_: str(path))
+    key(window, "<Control-o>")
+    settle(window)
+
+
+def drawn_node_ids(window) -> set:
+    canvas = window.canvas.canvas
+    return {tag for item in canvas.find_all() for tag in canvas.gettags(item) if tag.startswith("node:")}
+
+
+# -- fixtures ----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def config_home(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("config")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CONFIG_HOME", str(folder))
+    yield folder
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def window(display, config_home):
+    import tkinter
+
+    from litenetron.app.window import MainWindow
+
+    root = tkinter.Tk()
+    root.geometry("1200x800+0+0")
+    main = MainWindow(root)
+    root.update()
+    yield main
+    root.destroy()
+
+
+@pytest.fixture(scope="module")
+def if_model(tmp_path_factory) -> Path:
+    """A tiny ONNX model with an If node whose branches are small graphs."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    def branch(name: str, op: str) -> onnx.GraphProto:
+        node = helper.make_node(op, ["x"], [f"{name}_out"], name=f"{name}_{op.lower()}")
+        return helper.make_graph([node], name, [], [helper.make_tensor_value_info(f"{name}_out",
+                                                                                  TensorProto.FLOAT, [2, 3])])
+
+    nodes = [
+        helper.make_node("ReduceSum", ["x"], ["total"], name="sum", keepdims=0),
+        helper.make_node("Greater", ["total", "zero"], ["cond"], name="positive"),
+        helper.make_node("If", ["cond"], ["y"], name="choose", then_branch=branch("then_branch", "Relu"),
+                         else_branch=branch("else_branch", "Neg")),
+    ]
+    graph = helper.make_graph(
+        nodes, "if_model", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = tmp_path_factory.mktemp("if") / "if_model.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def chain_model(tmp_path_factory) -> Path:
+    """A 400-node chain (taller than any window): culling must keep most of it off the canvas."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Relu" if i % 2 else "Sigmoid", [f"t{i}"], [f"t{i + 1}"], name=f"n{i}")
+             for i in range(400)]
+    graph = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("t0", TensorProto.FLOAT, [1, 8])],
+                              [helper.make_tensor_value_info("t400", TensorProto.FLOAT, [1, 8])])
+    path = tmp_path_factory.mktemp("chain") / "chain.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return path
+
+
+# -- tests: the window -------------------------------------------------------------------------------------
+
+def test_welcome_screen_without_model(window):
+    assert window.model is None
+    assert window.welcome.winfo_ismapped()
+    assert window.welcome.open_button.cget("text") == "Open Model…"
+    assert window.welcome.sample_button.cget("text") == "Open Sample"
+    assert window.root.title() == "litenetron"
+
+
+def test_open_sample_from_the_cli_path(display, config_home, monkeypatch):
+    """`python -m litenetron MODEL`: main() → run_app(path) → the window shows the model."""
+    import tkinter
+
+    from litenetron.__main__ import main
+
+    seen = {}
+
+    def mainloop(root, n=0):
+        pump(root, lambda: root.title() != "litenetron" and _any_canvas_items(root), 60)
+        canvas = next(w for w in _descendants(root) if isinstance(w, tkinter.Canvas) and w.find_withtag("box"))
+        seen["title"] = root.title()
+        seen["nodes"] = {t for i in canvas.find_all() for t in canvas.gettags(i) if t.startswith("node:")}
+        root.destroy()
+
+    monkeypatch.setattr(tkinter.Tk, "mainloop", mainloop)
+    assert main([str(SAMPLE)]) == 0
+    assert seen["title"].startswith("resblock.onnx")
+    assert len(seen["nodes"]) >= 10  # the picture is drawn
+
+
+def _descendants(widget):
+    for child in widget.winfo_children():
+        yield child
+        yield from _descendants(child)
+
+
+def _any_canvas_items(root) -> bool:
+    import tkinter
+
+    return any(isinstance(w, tkinter.Canvas) and w.find_withtag("box") for w in _descendants(root))
+
+
+def test_open_through_the_dialog_and_recent_files(window, monkeypatch, config_home):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    assert window.model is not None and window.model.format.startswith("ONNX")
+    assert window.root.title().startswith("resblock.onnx")
+    assert not window.welcome.winfo_ismapped()
+    # the recent list is stored in the config dir and drives File ▸ Open Recent (Ctrl+1)
+    recent = (config_home / "litenetron" / "recent.json").read_text()
+    assert "resblock.onnx" in recent
+    assert window.menus.recent.entrycget(0, "label").endswith("resblock.onnx")
+    # the canvas holds the boxes in view, tagged by id
+    assert drawn_node_ids(window)
+    assert window.canvas.canvas.find_withtag("edge")
+
+
+def test_click_node_shows_type_attributes_and_weight_statistics(window, monkeypatch):
+    import onnx
+    from onnx import numpy_helper
+
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    box = box_of(window, lambda b: b.node is not None and b.node.type.name == "BatchNormalization")
+    click_box(window, box)
+    assert window.canvas.selected_box == box.id
+    assert window.canvas.canvas.itemcget(window.canvas.drawn_boxes[box.id], "outline").lower() == "#e0201b"
+    assert tree_value(window, "node.type") == "BatchNormalization"
+    assert tree_value(window, "attribute:epsilon").startswith("1e-05") or "epsilon" in \
+        window.sidebar.tree.item("attribute:epsilon", "text")
+    weights = window.sidebar.tree.get_children("weights")
+    assert len(weights) == 4
+    # compare the statistics with an independent decoder (onnx.numpy_helper)
+    proto = onnx.load(str(SAMPLE))
+    initializers = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+    for iid in weights:
+        name = tree_value(window, iid)
+        array = initializers[name].astype(numpy.float64)
+        assert float(tree_value(window, f"{iid}:min")) == pytest.approx(array.min(), rel=1e-5, abs=1e-6)
+        assert float(tree_value(window, f"{iid}:max")) == pytest.approx(array.max(), rel=1e-5, abs=1e-6)
+        assert float(tree_value(window, f"{iid}:mean")) == pytest.approx(array.mean(), rel=1e-5, abs=1e-6)
+        assert tree_value(window, f"{iid}:elements") == f"{array.size:,}"
+    assert window.sidebar.histogram_image is not None  # the first weight's histogram is shown
+    assert window.sidebar.preview.get("1.0", "end").strip()
+
+
+def test_click_edge_shows_the_connection(window, monkeypatch):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    edge = next(e for e in window.scene.edges if window.scene.boxes[e.source].node is not None and e.label)
+    window.canvas.center_on(edge.source)
+    window.root.update()
+    (ax, ay), (bx, by) = edge.points[0], edge.points[1]
+    z = window.canvas.zoom
+    x = (ax + bx) / 2 * z - window.canvas.ox
+    y = (ay + by) / 2 * z - window.canvas.oy
+    click(window, x, y)
+    assert window.canvas.selected_edge == edge.id
+    assert tree_value(window, "connection.name") == edge.value.name
+    producer = window.scene.boxes[edge.source]
+    assert producer.node.type.name in tree_value(window, "connection.producer")
+
+
+def test_find_a_node_by_name(window, monkeypatch):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    target = window.model.graphs[0].nodes[-2]
+    key(window, "<Control-f>")
+    assert window.find.winfo_ismapped()
+    window.find.entry.insert(0, target.name)
+    window.root.update()
+    assert window.find.matches and window.find.matches[0].node is target
+    key(window, "<Down>", window.find.entry)
+    key(window, "<Return>", window.find.entry)
+    box = window.canvas.box_for(node=target)
+    assert window.canvas.selected_box == box.id
+    x0, y0, x1, y1 = window.canvas.screen_box(box.id)
+    width, height = window.canvas.size()
+    assert 0 <= x0 and x1 <= width and 0 <= y0 and y1 <= height  # centred in view
+    assert tree_value(window, "node.type") == target.type.name
+
+
+def test_view_options_toggle_with_their_keys(window, monkeypatch):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    canvas = window.canvas.canvas
+
+    def texts():
+        return [canvas.itemcget(i, "text") for i in canvas.find_all() if canvas.type(i) == "text"]
+
+    window.canvas.fit()
+    assert any("⟨" in text for text in texts()) or window.canvas.simple
+    for sequence, option in (("<Control-d>", "show_attributes"), ("<Control-i>", "show_weights"),
+                             ("<Control-u>", "show_names"), ("<Control-k>", "horizontal")):
+        before = getattr(window.options, option)
+        key(window, sequence)
+        settle(window)
+        assert getattr(window.options, option) is (not before)
+        assert getattr(window.scene.options, option) is (not before)
+        assert window.menus.checks[option].get() is (not before)
+        key(window, sequence)
+        settle(window)
+        assert getattr(window.scene.options, option) is before
+    key(window, "<Control-d>")
+    settle(window)
+    rows = [row.text for box in window.scene.boxes for row in box.rows]
+    assert any(text.startswith("kernel_shape") for text in rows)
+    key(window, "<Control-k>")
+    settle(window)
+    assert window.scene.width > window.scene.height  # left to right
+    key(window, "<Control-k>")
+    key(window, "<Control-d>")
+    settle(window)
+
+
+def test_zoom_keys_wheel_and_fit(window, monkeypatch):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    canvas = window.canvas
+    key(window, "<Shift-BackSpace>")
+    assert canvas.zoom == pytest.approx(1.0)
+    key(window, "<Shift-Up>")
+    assert canvas.zoom == pytest.approx(1.25)
+    key(window, "<Shift-Down>")
+    key(window, "<Shift-Down>")
+    assert canvas.zoom == pytest.approx(0.8)
+    # Ctrl+wheel zooms around the pointer: the scene point under it stays put
+    x, y = 300, 200
+    before = ((x + canvas.ox) / canvas.zoom, (y + canvas.oy) / canvas.zoom)
+    canvas.canvas.event_generate("<Control-Button-4>", x=x, y=y, state=0x4)
+    window.root.update()
+    assert canvas.zoom == pytest.approx(0.8 * 1.15)
+    after = ((x + canvas.ox) / canvas.zoom, (y + canvas.oy) / canvas.zoom)
+    assert after == pytest.approx(before)
+    window.menus.menus["View"].invoke("Fit to Window")
+    window.root.update()
+    width, height = canvas.size()
+    scene = window.scene
+    assert scene.width * canvas.zoom <= width and scene.height * canvas.zoom <= height
+    assert len(drawn_node_ids(window)) == len(scene.boxes)  # all in view
+
+
+def test_pan_draws_only_what_is_in_view(window, monkeypatch, chain_model):
+    open_via_dialog(window, monkeypatch, chain_model)
+    canvas = window.canvas
+    key(window, "<Shift-BackSpace>")
+    first = drawn_node_ids(window)
+    assert 0 < len(first) < len(window.scene.boxes) / 4
+    oy = canvas.oy
+    drag(window, (400, 600), (400, 100))
+    assert canvas.oy == pytest.approx(oy + 500)
+    canvas.canvas.event_generate("<Button-5>", x=400, y=300)
+    window.root.update()
+    assert canvas.oy == pytest.approx(oy + 560)
+    for _ in range(20):
+        drag(window, (400, 700), (400, 100), steps=2)
+    now = drawn_node_ids(window)
+    assert now and not (now & first)  # the first boxes were deleted as they left the view
+    assert len(now) < len(window.scene.boxes) / 4
+
+
+def test_enter_and_leave_an_if_subgraph(window, monkeypatch, if_model):
+    open_via_dialog(window, monkeypatch, if_model)
+    box = box_of(window, lambda b: b.node is not None and b.node.type.name == "If")
+    assert len(box.node.graphs) == 2
+    window.canvas.center_on(box.id)
+    window.root.update()
+    x0, y0, x1, y1 = window.canvas.screen_box(box.id)
+    click(window, (x0 + x1) / 2, (y0 + y1) / 2, double=True)
+    settle(window)
+    assert len(window.stack) == 2
+    assert window.graph is box.node.graphs[0]
+    inner = [b.node.type.name for b in window.scene.boxes if b.node is not None]
+    assert inner in (["Relu"], ["Neg"]) and inner == [n.type.name for n in window.graph.nodes]
+    assert len(window.breadcrumb.winfo_children()) == 3  # main › If/then_branch
+    key(window, "<BackSpace>")
+    settle(window)
+    assert len(window.stack) == 1
+    assert any(b.node is box.node for b in window.scene.boxes)
+
+
+def test_model_properties(window, monkeypatch):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    key(window, "<Control-Return>")
+    assert tree_value(window, "model.format").startswith("ONNX")
+    assert int(tree_value(window, "operator:Conv")) == 4
+    assert tree_value(window, "model.parameters") == f"{window.model.graphs[0].parameters():,}"
+
+
+def test_export_png(window, monkeypatch, tmp_path):
+    pytest.importorskip("litenetron.render.export")
+    from PIL import Image
+
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    target = tmp_path / "graph.png"
+    monkeypatch.setattr("litenetron.app.window.filedialog.asksaveasfilename", lambda **_: str(target))
+    key(window, "<Control-Shift-E>")
+    settle(window)
+    with Image.open(target) as image:
+        assert image.format == "PNG"
+        assert image.width > 100 and image.height > image.width  # a tall chain of boxes
+
+
+def test_broken_file_shows_the_reason_and_keeps_the_model(window, monkeypatch, tmp_path):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    model = window.model
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"\x08\x07\x12\xff\xff\xff\xff\x0fgarbage")
+    calls = []
+    monkeypatch.setattr("litenetron.app.window.messagebox.showerror", lambda *a, **k: calls.append(a))
+    open_via_dialog(window, monkeypatch, broken)
+    assert len(calls) == 1
+    title, message = calls[0][:2]
+    assert "broken.onnx" in title
+    assert message and "\n" not in message and "Traceback" not in message
+    assert window.model is model and window.root.title().startswith("resblock.onnx")
+
+
+def test_close_returns_to_welcome_and_recent_key_reopens(window, monkeypatch):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    key(window, "<Control-w>")
+    assert window.model is None and window.welcome.winfo_ismapped()
+    key(window, "<Control-Key-1>", window.welcome)
+    settle(window)
+    assert window.model is not None
+
+
+# -- tests: no window needed -------------------------------------------------------------------------------
+
+def test_every_command_has_a_handler():
+    from litenetron.app.keys import COMMANDS
+    from litenetron.app.window import MainWindow
+    from litenetron.scene import ViewOptions
+
+    for command in COMMANDS:
+        if command.check:
+            assert hasattr(ViewOptions(), command.check), command.name
+        else:
+            assert hasattr(MainWindow, f"command_{command.name}"), command.name
+
+
+def test_file_dialog_filter_lists_every_extension():
+    from litenetron.app.window import file_types
+
+    patterns = file_types()[0][1].split()
+    for extension in (".onnx", ".pb", ".meta", ".pbtxt", ".tflite", ".h5", ".keras", ".hdf5", ".json",
+                      ".caffemodel", ".prototxt", ".pt", ".pth", ".pkl", ".ptl", ".mlmodel", ".mlpackage", ".cfg",
+                      ".weights", ".pdmodel", ".pdiparams", ".tnnproto", ".tnnmodel", ".params", ".nn"):
+        assert f"*{extension}" in patterns
+    assert "__model__" in patterns
+
+
+def test_recent_files_config(tmp_path, monkeypatch):
+    from litenetron.app import config
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert config.load_recent() == []
+    for index in range(12):
+        config.add_recent(str(tmp_path / f"m{index}.onnx"))
+    paths = config.load_recent()
+    assert len(paths) == 9 and paths[0].endswith("m11.onnx")
+    config.add_recent(str(tmp_path / "m5.onnx"))
+    assert config.load_recent()[0].endswith("m5.onnx") and len(config.load_recent()) == 9
+    (tmp_path / "litenetron" / "recent.json").write_text("{broken")
+    assert config.load_recent() == []
+
+
+def test_statistics_and_histogram():
+    from litenetron.app.stats import compute_stats, histogram_png
+
+    array = numpy.array([[0.0, 1.0, numpy.nan], [numpy.inf, -2.0, 0.0]], dtype=numpy.float32)
+    stats = compute_stats(array)
+    assert stats.count == 6 and stats.nans == 1 and stats.infs == 1
+    assert stats.minimum == -2.0 and stats.maximum == 1.0
+    assert stats.mean == pytest.approx(-0.25) and stats.std == pytest.approx(numpy.std([0, 1, -2, 0]))
+    assert stats.zeros == pytest.approx(100 * 2 / 6)
+    assert sum(stats.histogram) == 4
+    assert histogram_png(stats).startswith(b"\x89PNG")
+    assert compute_stats(numpy.arange(100, dtype=numpy.int64)).preview.endswith("…")
+    assert compute_stats(numpy.array(["a", "b"])).minimum is None
+
+
+def test_search_by_name_op_dtype_and_shape():
+    from litenetron.app.find import search
+    from litenetron.model import Argument, TensorType
+
+    weight = Value("conv.W", TensorType("float32", (8, 3, 3, 3)),
+                   initializer=Tensor("conv.W", "float32", (8, 3, 3, 3)))
+    conv = Node("conv1", OpType("Conv"), [Argument("X", [Value("image", TensorType("float32", (1, 3, 8, 8)))]),
+                                          Argument("W", [weight])],
+                [Argument("Y", [Value("features", TensorType("float16", (1, 8, 6, 6)))])])
+    relu = Node("act", OpType("Relu"), [Argument("X", [Value("features")])], [Argument("Y", [Value("out")])])
+    graph = Graph("g", nodes=[conv, relu])
+    assert [m.node for m in search(graph, "relu")] == [relu]
+    assert [(m.kind, m.text) for m in search(graph, "8x3x3")] == [("weight", "conv.W")]
+    assert [m.text for m in search(graph, "float16")] == ["features"]
+    assert search(graph, "CONV1")[0].node is conv
+    assert search(graph, "  ") == []
+
+
+def test_grid_index_finds_only_nearby_boxes():
+    from litenetron.render.tk_canvas import GridIndex
+    from litenetron.scene import Box, Edge, Scene, ViewOptions
+
+    boxes = [Box(i, "node", "x", "#000", "#fff", [], x=0, y=i * 1000.0, width=50, height=30) for i in range(50)]
+    edges = [Edge(i, i, i + 1, Value(f"v{i}"), "", [(25, i * 1000.0 + 30), (25, (i + 1) * 1000.0)])
+             for i in range(49)]
+    index = GridIndex(Scene(Graph(), ViewOptions(), boxes, edges, 50, 50_000))
+    found_boxes, found_edges = index.query(0, 9_900, 100, 10_100)
+    assert found_boxes == {10}
+    assert found_edges == {9, 10}
