@@ -1,0 +1,1 @@
+"""The bundled sample model and the script that builds it."""
