@@ -25,6 +25,7 @@ FAMILIES = (
     "tflite",
     "tensorflow",
     "caffe",
+    "torchscript",
     "pytorch",
 )
 

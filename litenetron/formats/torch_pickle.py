@@ -92,7 +92,7 @@ class TorchStorage:
 
     def read(self, start: int, count: int) -> bytes:
         if self.reader is None:
-            raise PickleError(f"storage '{self.key}' has no data in the file")
+            raise PickleError(f"storage '{self.key}' is missing from the file or shorter than {self.size} elements")
         if start < 0 or count < 0 or start + count > self.nbytes:
             raise PickleError(f"bytes {start}..{start + count} lie outside storage '{self.key}' ({self.nbytes})")
         return self.reader(start, count)
@@ -308,8 +308,8 @@ def _storage_pid(resolve: Callable[[str, str, str, int], TorchStorage]) -> Calla
     return load
 
 
-def load_zip(path: Path, zip_file: Any, root: str, pickle_name: str = "data.pkl") -> Loaded:
-    """Unpickle `<root>/<pickle_name>` of a torch zip with storages from `<root>/data/<key>`."""
+def load_zip(path: Path, zip_file: Any, root: str, pickle_name: str = "data.pkl", folder: str = "data") -> Loaded:
+    """Unpickle `<root>/<pickle_name>` of a torch zip with storages from `<root>/<folder>/<key>`."""
     members = archive.zip_members(zip_file)
     prefix = f"{root}/" if root else ""
     byteorder = "little"
@@ -323,12 +323,9 @@ def load_zip(path: Path, zip_file: Any, root: str, pickle_name: str = "data.pkl"
     def resolve(dtype: str, key: str, location: str, size: int) -> TorchStorage:
         if key in storages:
             return storages[key]
-        info = members.get(f"{prefix}data/{key}")
+        info = members.get(f"{prefix}{folder}/{key}")
         reader = None
-        if info is not None:
-            itemsize = max(1, int(DTYPE_ITEMSIZE.get(dtype, 1)))
-            if info.file_size < size * itemsize:
-                raise PickleError(f"storage '{key}' holds {info.file_size} bytes, fewer than {size} elements")
+        if info is not None and info.file_size >= size * max(1, int(DTYPE_ITEMSIZE.get(dtype, 1))):
             reader = _zip_reader(path, zip_file, info)
         storages[key] = TorchStorage(dtype, key, size, location, reader, byteorder)
         return storages[key]
