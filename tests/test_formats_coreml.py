@@ -163,6 +163,7 @@ def test_neural_network_fixture(tmp_path, pb):
     assert graph_summary(graph)["nodes"] == 4
     scaler, conv, bn, relu, dense = graph.nodes
     assert conv.inputs[0].values[0].name == scaler.outputs[0].values[0].name != "image"
+    assert format_shape(conv.inputs[0].values[0].type.shape) == "3×32×32"  # the edge keeps the image's shape
     rows = {argument.name: value.initializer for argument, value in conv.weights()}
     assert rows["weights"].shape == (8, 3, 3, 3) and rows["bias"].dtype == "float16"
     np.testing.assert_array_equal(rows["weights"].data().reshape(-1), weights)
@@ -255,7 +256,9 @@ def test_ml_program_weights_from_blob_file():
     graph = open_model(package).graphs[0]
     conv = graph.nodes[0]
     assert conv.type.name == "conv" and conv.type.category == "Layer"
-    assert [v.name for a in conv.inputs if a.name == "x" for v in a.values] == ["input"]
+    data_input = next(v for a in conv.inputs if a.name == "x" for v in a.values)
+    assert data_input.name == "input" and format_shape(data_input.type.shape) == "1×3×64×64"
+    assert [a.name for a in conv.inputs] == ["x", "weight", "bias"]
     attributes = {a.name: a.value for a in conv.attributes}
     assert attributes["strides"] == [2, 2] and attributes["pad_type"] == "custom"
     weight = next(value.initializer for argument, value in conv.weights() if argument.name == "weight")

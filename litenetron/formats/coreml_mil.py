@@ -109,15 +109,18 @@ class ProgramReader:
         if not blocks:
             raise ModelError(self.path, f"function {name!r} holds no block")
         block = blocks.get(function.opset) or next(iter(blocks.values()))
-        graph = self.block_graph(block, name, 0)
-        graph.inputs = [Argument(item.name, [Value(item.name, value_type(item.type))]) for item in function.inputs]
+        types = {item.name: value_type(item.type) for item in function.inputs}
+        graph = self.block_graph(block, name, types, 0)
+        graph.inputs = [Argument(item.name, [Value(item.name, types[item.name])]) for item in function.inputs]
         return graph
 
-    def block_graph(self, block: Message, name: str, depth: int) -> Graph:
+    def block_graph(self, block: Message, name: str, outer: Dict[str, Optional[TensorType]], depth: int) -> Graph:
+        """A block's operations as nodes; `outer` holds the types of the values the block can see."""
         if depth > MAX_BLOCK_DEPTH:
             raise ModelError(self.path, "ML program blocks are nested too deeply")
         graph = Graph(name=name)
-        types: Dict[str, Optional[TensorType]] = {item.name: value_type(item.type) for item in block.inputs}
+        types = dict(outer)
+        types.update((item.name, value_type(item.type)) for item in block.inputs)
         constants: Dict[str, Tuple[Tensor, object]] = {}
         operators: Dict[str, int] = {}
         parameters = 0
@@ -150,7 +153,7 @@ class ProgramReader:
             title = str(strings[0]) if strings else ""
         node = Node(name=title or (op.outputs[0].name if op.outputs else ""),
                     type=OpType(op.type, OP_CATEGORIES.get(op.type, "")))
-        for entry in sorted(op.inputs, key=lambda item: item.key):
+        for entry in sorted(op.inputs, key=_input_order):
             values = []
             for binding in entry.value.arguments if entry.value is not None else []:
                 if binding.get("name"):
@@ -172,7 +175,7 @@ class ProgramReader:
                 tensor, plain = self._value_tensor(value, key)
                 node.attributes.append(Attribute(key, plain, tensor.dtype or "", visible=False))
         for index, block in enumerate(op.blocks):
-            node.graphs.append(self.block_graph(block, f"{node.name} block {index}", depth + 1))
+            node.graphs.append(self.block_graph(block, f"{node.name} block {index}", types, depth + 1))
         return node
 
     def _const(self, op: Message, name: str, declared: Optional[TensorType]) -> Tuple[Tensor, object]:
@@ -218,6 +221,12 @@ class ProgramReader:
             return read_blob(path, offset, dtype, shape)
 
         return load
+
+
+def _input_order(entry: Message) -> Tuple[int, str]:
+    """Data inputs first, then weight and bias, then the rest by name (a protobuf map keeps no order)."""
+    ranks = {"x": 0, "input": 0, "weight": 1, "bias": 2}
+    return ranks.get(entry.key, 3), entry.key
 
 
 def _is_weight(tensor: Tensor) -> bool:

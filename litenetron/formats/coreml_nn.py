@@ -200,7 +200,8 @@ def _holds_weights(message: Message, depth: int) -> bool:
     return False
 
 
-def layer_node(layer: Message, renamed: Dict[str, str]) -> Node:
+def layer_node(layer: Message, renamed: Dict[str, str], types: Dict[str, Optional[TensorType]]) -> Node:
+    """One layer; values the layer does not shape take the model description's types (inputs/outputs)."""
     kind = next((key for key in layer if key not in _LAYER_FIELDS), "unknown")
     params = layer.get(kind)
     type_name = kind
@@ -210,10 +211,11 @@ def layer_node(layer: Message, renamed: Dict[str, str]) -> Node:
                                                                           else "")))
     input_shapes = list(layer.inputTensor)
     for index, name in enumerate(layer.input):
-        node.inputs.append(Argument("input", [Value(renamed.get(name, name), _tensor_type(input_shapes, index))]))
+        declared = _tensor_type(input_shapes, index) or types.get(name)
+        node.inputs.append(Argument("input", [Value(renamed.get(name, name), declared)]))
     output_shapes = list(layer.outputTensor)
     for index, name in enumerate(layer.output):
-        node.outputs.append(Argument("output", [Value(name, _tensor_type(output_shapes, index))]))
+        node.outputs.append(Argument("output", [Value(name, _tensor_type(output_shapes, index) or types.get(name))]))
     if isinstance(params, Message):
         rule = SHAPES.get(kind)
         shapes = rule(params) if rule is not None else {}
@@ -254,7 +256,7 @@ def network_graph(network: Message, graph: Graph, types: Dict[str, Optional[Tens
     operators: Dict[str, int] = {}
     parameters = 0
     for layer in network.layers:
-        node = layer_node(layer, renamed)
+        node = layer_node(layer, renamed, types)
         graph.nodes.append(node)
         operators[node.type.name] = operators.get(node.type.name, 0) + 1
         parameters += sum(value.initializer.size or 0 for _, value in node.weights())
