@@ -23,6 +23,7 @@ FAMILIES = (
     "mxnet",
     "tnn",
     "tflite",
+    "barracuda",
     "tensorflow",
     "caffe",
     "torchscript",
