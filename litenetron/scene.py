@@ -301,7 +301,8 @@ def build_scene(graph: Graph, options: ViewOptions, measure: Measure) -> Scene:
     groups: Dict[str, int] = {}
     edge_groups: List[int] = []
     for source, target, value in _connect(boxes):
-        label = edge_label(value, options)
+        # One label per tensor: its edges leave the producer together, where the layout puts their labels.
+        label = "" if value.name in groups else edge_label(value, options)
         edges.append(Edge(len(edges), source, target, value, label, dashed=value.name.startswith(CONTROL_PREFIX)))
         if label:
             width, height = measure(label, "label")

@@ -20,8 +20,10 @@ from .fonts import PillowFonts
 
 # Beyond this many pixels the picture is drawn at a smaller scale (and the user is pointed to SVG).
 MAX_PIXELS = 250_000_000
-# Shapes are drawn this many times larger, then downsampled: anti-aliased edges and corners.
+# Shapes are drawn this many times larger, then downsampled: anti-aliased edges and corners. Pictures above
+# SUPERSAMPLE_PIXELS skip it: they are for zooming around, and it would quadruple their drawing time.
 SUPERSAMPLE = 2
+SUPERSAMPLE_PIXELS = 64_000_000
 # Bytes of supersampled RGB pixels drawn at once (one strip).
 STRIP_BYTES = 48_000_000
 
@@ -177,7 +179,8 @@ def render_png(scene: Scene, path: Union[str, Path], scale: float = 2.0) -> None
         scale = fitted
     width, height = max(1, math.ceil(full_width * scale)), max(1, math.ceil(full_height * scale))
     fonts = PillowFonts(scale)
-    rows_per_strip = max(16, STRIP_BYTES // (width * 3 * SUPERSAMPLE * SUPERSAMPLE))
+    factor = SUPERSAMPLE if width * height <= SUPERSAMPLE_PIXELS else 1
+    rows_per_strip = max(16, STRIP_BYTES // (width * 3 * factor * factor))
     edges = [(edge, _edge_span(edge)) for edge in scene.edges]
     boxes = [(box, _box_span(box)) for box in scene.boxes]
     labels = [(edge, _label_span(edge)) for edge in scene.edges if edge.label]
@@ -193,16 +196,16 @@ def render_png(scene: Scene, path: Union[str, Path], scale: float = 2.0) -> None
             def visible(span: Tuple[float, float], top: float = top, bottom: float = bottom) -> bool:
                 return span[1] >= top and span[0] <= bottom
 
-            big = Image.new("RGB", (width * SUPERSAMPLE, rows * SUPERSAMPLE), background)
+            big = Image.new("RGB", (width * factor, rows * factor), background)
             draw = ImageDraw.Draw(big)
-            shapes = _Strip(scale, top, SUPERSAMPLE)
+            shapes = _Strip(scale, top, factor)
             for edge, span in edges:
                 if visible(span):
                     _draw_edge(draw, shapes, edge)
             for box, span in boxes:
                 if visible(span):
                     _draw_box(draw, shapes, box)
-            image = big.reduce(SUPERSAMPLE)
+            image = big.reduce(factor) if factor > 1 else big
             del big, draw
             draw = ImageDraw.Draw(image)
             text = _Strip(scale, top, 1)
