@@ -173,6 +173,17 @@ def _collection(kind: type) -> Callable[[tuple], Any]:
     return build
 
 
+def _bytes(args: tuple) -> Any:
+    # Protocols 0-2 write b"" as bytes() and other bytes as _codecs.encode or bytes(list of ints).
+    if not args:
+        return b""
+    if isinstance(args[0], (list, tuple)) and all(isinstance(b, int) and 0 <= b < 256 for b in args[0]):
+        return bytes(args[0])
+    if len(args) == 2 and isinstance(args[0], str):
+        return _codecs_encode(args)
+    return Object(Global("builtins", "bytes"), tuple(args))
+
+
 def _slice(args: tuple) -> Any:
     return slice(*args[:3])
 
@@ -200,6 +211,7 @@ REDUCERS: Dict[Tuple[str, str], Callable[[tuple], Any]] = {
     ("builtins", "tuple"): _collection(tuple),
     ("builtins", "complex"): _complex,
     ("builtins", "slice"): _slice,
+    ("builtins", "bytes"): _bytes,
     ("builtins", "bytearray"): lambda args: bytearray(args[0]) if args and isinstance(args[0], bytes) else bytearray(),
     ("_codecs", "encode"): _codecs_encode,
     ("copyreg", "_reconstructor"): _reconstructor,

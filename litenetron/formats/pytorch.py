@@ -158,7 +158,7 @@ def _state_dict_nodes(graph: Graph, pairs: List[Tuple[str, Any]]) -> None:
     if len(groups) > MAX_NODES:
         raise PickleError(f"state dict has more than {MAX_NODES} modules")
     for prefix, members in groups.items():
-        type_name = guess_module_type({name: tensor for name, _, tensor in members})
+        type_name = guess_module_type({name: tensor for name, _, tensor in members}, prefix)
         node = Node(prefix or "(root)", OpType(type_name, CATEGORIES.get(type_name, "")))
         node.inputs.append(Argument("input"))
         for name, key, tensor in members:
@@ -179,7 +179,7 @@ def _rank(tensor: Any) -> int:
     return len(tensor.shape) if tensor is not None else -1
 
 
-def guess_module_type(params: Dict[str, Any]) -> str:
+def guess_module_type(params: Dict[str, Any], prefix: str = "") -> str:
     """A module class name from its parameter names and shapes, or "Module" when they do not tell."""
     weight = params.get("weight")
     if "running_mean" in params or "running_var" in params:
@@ -193,6 +193,8 @@ def guess_module_type(params: Dict[str, Any]) -> str:
     rank = _rank(weight)
     if rank in (3, 4, 5):
         return f"Conv{rank - 2}d"
+    if rank == 2 and "bias" not in params and "embed" in prefix.lower():
+        return "Embedding"  # a bias-less 2-D weight is a Linear or an Embedding; only the name tells
     if rank == 2:
         return "Linear"
     return "Module"

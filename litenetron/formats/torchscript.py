@@ -423,7 +423,7 @@ class Interpreter:
         if len(self.graph.nodes) >= MAX_NODES:
             raise PickleError(f"forward graph has more than {MAX_NODES} operators")
         name = qualified.rsplit(".", 1)[-1]
-        node = Node(prefix, OpType(name, CATEGORY_OF.get(name, "")))
+        node = Node(prefix, OpType(name, CATEGORY_OF.get(name.lstrip("_"), "")))
         names = ARGUMENT_NAMES.get(name, ())
         for index, value in enumerate(args):
             self._argument(node, names[index] if index < len(names) else f"arg{index}", value)
