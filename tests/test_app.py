@@ -232,8 +232,7 @@ def test_click_node_shows_type_attributes_and_weight_statistics(window, monkeypa
     assert window.canvas.selected_box == box.id
     assert window.canvas.canvas.itemcget(window.canvas.drawn_boxes[box.id], "outline").lower() == "#e0201b"
     assert tree_value(window, "node.type") == "BatchNormalization"
-    assert tree_value(window, "attribute:epsilon").startswith("1e-05") or "epsilon" in \
-        window.sidebar.tree.item("attribute:epsilon", "text")
+    assert float(tree_value(window, "attribute:epsilon")) == pytest.approx(1e-5)
     weights = window.sidebar.tree.get_children("weights")
     assert len(weights) == 4
     # compare the statistics with an independent decoder (onnx.numpy_helper)
@@ -242,10 +241,12 @@ def test_click_node_shows_type_attributes_and_weight_statistics(window, monkeypa
     for iid in weights:
         name = tree_value(window, iid)
         array = initializers[name].astype(numpy.float64)
-        assert float(tree_value(window, f"{iid}:min")) == pytest.approx(array.min(), rel=1e-5, abs=1e-6)
-        assert float(tree_value(window, f"{iid}:max")) == pytest.approx(array.max(), rel=1e-5, abs=1e-6)
-        assert float(tree_value(window, f"{iid}:mean")) == pytest.approx(array.mean(), rel=1e-5, abs=1e-6)
-        assert tree_value(window, f"{iid}:elements") == f"{array.size:,}"
+        low, high = (float(text) for text in tree_value(window, f"{iid}:min").split(" / "))
+        mean, std = (float(text) for text in tree_value(window, f"{iid}:mean").split(" ± "))
+        expected = (array.min(), array.max(), array.mean(), array.std())
+        assert (low, high, mean, std) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+        assert tree_value(window, f"{iid}:elements") == f"{array.size:,}  ({array.size * 4:,} bytes)"
+        assert tree_value(window, f"{iid}:NaN") == "0 / 0"
     assert window.sidebar.histogram_image is not None  # the first weight's histogram is shown
     assert window.sidebar.preview.get("1.0", "end").strip()
 
@@ -501,13 +502,13 @@ def test_search_by_name_op_dtype_and_shape():
 
 
 def test_grid_index_finds_only_nearby_boxes():
-    from litenetron.render.tk_canvas import GridIndex
+    from litenetron.render.tk_canvas import SceneIndex
     from litenetron.scene import Box, Edge, Scene, ViewOptions
 
     boxes = [Box(i, "node", "x", "#000", "#fff", [], x=0, y=i * 1000.0, width=50, height=30) for i in range(50)]
     edges = [Edge(i, i, i + 1, Value(f"v{i}"), "", [(25, i * 1000.0 + 30), (25, (i + 1) * 1000.0)])
              for i in range(49)]
-    index = GridIndex(Scene(Graph(), ViewOptions(), boxes, edges, 50, 50_000))
+    index = SceneIndex(Scene(Graph(), ViewOptions(), boxes, edges, 50, 50_000))
     found_boxes, found_edges = index.query(0, 9_900, 100, 10_100)
     assert found_boxes == {10}
     assert found_edges == {9, 10}

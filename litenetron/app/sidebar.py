@@ -38,6 +38,8 @@ def attribute_text(value) -> str:
         text = f"graph {value.name or ''} ({len(value.nodes)} nodes)"
     elif isinstance(value, Tensor):
         text = f"tensor {value.dtype or '?'} ⟨{format_shape(value.shape)}⟩"
+    elif isinstance(value, float):
+        text = f"{value:.7g}"
     elif hasattr(value, "shape") and hasattr(value, "tolist"):
         text = f"⟨{format_shape(tuple(value.shape))}⟩ {value.reshape(-1)[:16].tolist()}"
     else:
@@ -157,17 +159,14 @@ class Sidebar(ttk.Frame):
         shape = format_shape(tensor.shape)
         self.row(section, argument.name, tensor.name, f"{tensor.dtype or '?'} ⟨{shape}⟩", iid=iid)
         self.tensors[iid] = tensor
-        self.row(iid, "shape", shape, iid=f"{iid}:shape")
-        self.row(iid, "dtype", tensor.dtype or "?", iid=f"{iid}:dtype")
         if tensor.size is not None:
-            self.row(iid, "elements", f"{tensor.size:,}", iid=f"{iid}:elements")
-        if tensor.nbytes is not None:
-            self.row(iid, "bytes", f"{tensor.nbytes:,}", iid=f"{iid}:bytes")
+            nbytes = f"  ({tensor.nbytes:,} bytes)" if tensor.nbytes is not None else ""
+            self.row(iid, "elements", f"{tensor.size:,}{nbytes}", iid=f"{iid}:elements")
         if tensor.layout != "dense":
             self.row(iid, "layout", tensor.layout, iid=f"{iid}:layout")
         if tensor.quantization:
             self.row(iid, "quantization", attribute_text(list(tensor.quantization.items())), iid=f"{iid}:quant")
-        if tensor.location:
+        if tensor.location and tensor.location != "inline":
             self.row(iid, "location", tensor.location, iid=f"{iid}:location")
         known = self.stats.get(id(tensor))
         if known is not None:
@@ -202,9 +201,10 @@ class Sidebar(ttk.Frame):
         if stats.count == 0 and stats.preview:
             self.row(iid, "values", stats.preview, iid=f"{iid}:error", tags=("hidden",))
             return
+        if not self.tree.exists(f"{iid}:elements"):  # the shape did not tell the count
+            self.row(iid, "elements", f"{stats.count:,}", iid=f"{iid}:elements")
         for label, text in stats.rows():
-            if not self.tree.exists(f"{iid}:{label}"):  # the element count may be known from the shape
-                self.row(iid, label, text, iid=f"{iid}:{label}")
+            self.row(iid, label, text, iid=f"{iid}:{label.split()[0]}")
 
     def show_connection(self, value: Value, producer: Optional[Node], consumers: List[Node],
                         producer_text: str = "", consumer_texts: Sequence[str] = ()) -> None:

@@ -25,12 +25,12 @@ class TensorStats:
     preview: str = ""
 
     def rows(self) -> List[Tuple[str, str]]:
-        """(label, text) pairs for the sidebar table."""
-        rows = [("elements", f"{self.count:,}")]
-        for label, number in (("min", self.minimum), ("max", self.maximum), ("mean", self.mean),
-                              ("std", self.std)):
-            if number is not None:
-                rows.append((label, format_number(number)))
+        """(label, text) pairs for the sidebar table, paired up to keep the table short."""
+        rows = []
+        if self.minimum is not None and self.maximum is not None:
+            rows.append(("min / max", f"{format_number(self.minimum)} / {format_number(self.maximum)}"))
+        if self.mean is not None and self.std is not None:
+            rows.append(("mean ± std", f"{format_number(self.mean)} ± {format_number(self.std)}"))
         rows.append(("zeros", f"{self.zeros:.2f} %"))
         rows.append(("NaN / Inf", f"{self.nans:,} / {self.infs:,}"))
         return rows

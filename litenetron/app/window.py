@@ -43,6 +43,15 @@ SCENE_CACHE = 8
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
 
 
+def prepare_scene(graph: Graph, options, measure) -> tuple:
+    """(scene, its canvas index): everything slow about showing a graph, done in a worker thread."""
+    from ..render.tk_canvas import SceneIndex
+    from ..scene import build_scene
+
+    scene = build_scene(graph, options, measure)
+    return scene, SceneIndex(scene)
+
+
 def file_types() -> List[Tuple[str, str]]:
     patterns: List[str] = []
     for _, extensions in FILE_TYPES:
@@ -190,7 +199,6 @@ class MainWindow:
 
     def open_path(self, path: str) -> None:
         from ..formats import open_model
-        from ..scene import build_scene
 
         options, measure = self.options, self.canvas.measure
 
@@ -199,12 +207,12 @@ class MainWindow:
             if task.cancelled.is_set() or not model.graphs:
                 return model, None
             task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes…"
-            return model, build_scene(model.graphs[0], options, measure)
+            return model, prepare_scene(model.graphs[0], options, measure)
 
         self.runner.run(f"Opening {Path(path).name}…", work, lambda result: self._opened(path, *result),
                         lambda error: self._failed(f"Cannot open {Path(path).name}", error))
 
-    def _opened(self, path: str, model: Model, scene) -> None:
+    def _opened(self, path: str, model: Model, prepared) -> None:
         self.model, self.path = model, path
         self.scenes.clear()
         self.root.title(f"{Path(path).name} — litenetron")
@@ -224,7 +232,7 @@ class MainWindow:
             self._update_breadcrumb()
             return
         self.stack = [(graphs[0], graphs[0].name or "main")]
-        self._scene_ready(graphs[0], scene)
+        self._scene_ready(graphs[0], prepared)
         self.canvas.canvas.focus_set()
 
     def _failed(self, title: str, error: BaseException) -> None:
@@ -266,28 +274,26 @@ class MainWindow:
         self._lay_out(self.graph)
 
     def _lay_out(self, graph: Graph) -> None:
-        from ..scene import build_scene
-
         key = (id(graph), astuple(self.options))
         if key in self.scenes:
             self._scene_ready(graph, self.scenes[key])
             return
         options, measure = self.options, self.canvas.measure
-        self.runner.run(f"Laying out {len(graph.nodes):,} nodes…", lambda _task: build_scene(graph, options, measure),
-                        lambda scene: self._scene_ready(graph, scene),
+        self.runner.run(f"Laying out {len(graph.nodes):,} nodes…", lambda _task: prepare_scene(graph, options, measure),
+                        lambda prepared: self._scene_ready(graph, prepared),
                         lambda error: self._failed("Cannot lay out the graph", error))
 
-    def _scene_ready(self, graph: Graph, scene) -> None:
+    def _scene_ready(self, graph: Graph, prepared) -> None:
         if graph is not self.graph:  # the user moved on while it was laid out
             return
-        if scene is not None:
-            self.scenes[(id(graph), astuple(scene.options))] = scene
-            while len(self.scenes) > SCENE_CACHE:
-                del self.scenes[next(iter(self.scenes))]
+        scene, index = prepared
+        self.scenes[(id(graph), astuple(scene.options))] = prepared
+        while len(self.scenes) > SCENE_CACHE:
+            del self.scenes[next(iter(self.scenes))]
         previous = self.scene
         self.scene = scene
-        same_graph = previous is not None and scene is not None and previous.graph is scene.graph
-        self.canvas.set_scene(scene, keep_view=same_graph)
+        same_graph = previous is not None and previous.graph is scene.graph
+        self.canvas.set_scene(scene, keep_view=same_graph, index=index)
         self._update_breadcrumb()
         if self.find.winfo_ismapped():
             self.find.set_graph(graph)

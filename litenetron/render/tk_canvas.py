@@ -72,12 +72,15 @@ def rounded_rect(x0: float, y0: float, x1: float, y1: float, r: float, top_only:
             x0, y0 + r, x0, y0 + r, x0, y0]
 
 
-class GridIndex:
-    """Scene-space buckets of box and edge ids, to find what a rectangle touches without scanning all."""
+class SceneIndex:
+    """Scene-space grid buckets of box and edge ids, to find what a rectangle touches without scanning all, and
+    the edges of each tensor. Pure Python: built in the worker thread next to the layout."""
 
     def __init__(self, scene: Scene):
+        self.scene = scene
         self.boxes: Dict[Tuple[int, int], List[int]] = {}
         self.edges: Dict[Tuple[int, int], List[int]] = {}
+        self.consumers: Dict[str, List[int]] = {}   # value name → edge ids
         for box in scene.boxes:
             self._add(self.boxes, box.id, box.x, box.y, box.x + box.width, box.y + box.height)
         for edge in scene.edges:
@@ -88,6 +91,7 @@ class GridIndex:
                 cells.update(self._cells(edge.label_x, edge.label_y, edge.label_x, edge.label_y))
             for cell in cells:
                 self.edges.setdefault(cell, []).append(edge.id)
+            self.consumers.setdefault(edge.value.name, []).append(edge.id)
 
     @staticmethod
     def _cells(x0: float, y0: float, x1: float, y1: float) -> Iterable[Tuple[int, int]]:
@@ -122,7 +126,7 @@ class GraphCanvas:
         self.measure = TkMeasure(self.canvas)
         self.fonts: Dict[Tuple[str, int], tkfont.Font] = {}
         self.scene: Optional[Scene] = None
-        self.index: Optional[GridIndex] = None
+        self.index: Optional[SceneIndex] = None
         self.zoom = 1.0
         self.ox = self.oy = 0.0
         self.drawn_boxes: Dict[int, int] = {}   # box id → its frame item (outline for selection/hover)
@@ -132,14 +136,14 @@ class GraphCanvas:
         self.selected_edge: Optional[int] = None
         self.hover: Optional[Tuple[str, int]] = None
         self.paths: Dict[int, Tuple[List[float], List[float]]] = {}  # edge id → smoothed line, arrowhead
-        self.consumers: Dict[str, List[int]] = {}   # value name → edge ids (for the connection view)
         self._press: Optional[Tuple[int, int]] = None
         self._dragged = False
         self._bind()
 
     # -- scene --------------------------------------------------------------------------------------------
 
-    def set_scene(self, scene: Optional[Scene], keep_view: bool = False) -> None:
+    def set_scene(self, scene: Optional[Scene], keep_view: bool = False, index: Optional[SceneIndex] = None) -> None:
+        """Show a scene (None: nothing); `index` may be built beforehand, off the Tk thread."""
         selected = self.box_node(self.selected_box)
         self.canvas.delete("all")
         self.drawn_boxes.clear()
@@ -148,12 +152,10 @@ class GraphCanvas:
         self.selected_box = self.selected_edge = None
         self.hover = None
         self.scene = scene
-        self.index = GridIndex(scene) if scene is not None else None
-        self.consumers = {}
         if scene is None:
+            self.index = None
             return
-        for edge in scene.edges:
-            self.consumers.setdefault(edge.value.name, []).append(edge.id)
+        self.index = index if index is not None and index.scene is scene else SceneIndex(scene)
         if keep_view and selected is not None:
             box = self.box_for(node=selected)
             self.selected_box = box.id if box is not None else None
@@ -183,7 +185,7 @@ class GraphCanvas:
     def connection(self, edge: Edge) -> Tuple[Optional[Box], List[Box]]:
         """(producer box, consumer boxes) of the tensor an edge carries."""
         boxes = self.scene.boxes
-        return boxes[edge.source], [boxes[self.scene.edges[i].target] for i in self.consumers[edge.value.name]]
+        return boxes[edge.source], [boxes[self.scene.edges[i].target] for i in self.index.consumers[edge.value.name]]
 
     # -- view ---------------------------------------------------------------------------------------------
 
