@@ -1,0 +1,320 @@
+"""HDF5 dataset storage: the data layout, filter pipeline and fill value messages, and reading raw data.
+
+Layouts: compact (bytes inside the object header), contiguous (one address + size) and chunked. Chunk
+indexes: version-1 B-tree (layout v3), and for layout v4 single chunk, implicit, fixed array and version-2
+B-tree (extensible arrays are refused with a clear message). Filters: deflate, shuffle and Fletcher-32.
+Decompression is capped at the chunk's expected size so a hostile stream cannot expand without bound.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Iterator, List, Optional, Tuple
+
+from .hdf5_heaps import btree1_leaves, btree2_records
+from .hdf5_io import MAX_CHAIN, Cursor, FileContext, Hdf5Error
+
+COMPACT, CONTIGUOUS, CHUNKED, VIRTUAL = range(4)
+BTREE1, SINGLE, IMPLICIT, FIXED_ARRAY, EXTENSIBLE_ARRAY, BTREE2 = range(6)
+MAX_EXPANSION = 1032
+_FILTER_NAMES = {1: "deflate", 2: "shuffle", 3: "fletcher32", 4: "szip", 5: "nbit", 6: "scaleoffset",
+                 32000: "lzf", 32001: "blosc", 32004: "lz4", 32008: "bitshuffle", 32015: "zstd"}
+
+
+@dataclass
+class Filter:
+    id: int
+    flags: int
+    client: Tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return _FILTER_NAMES.get(self.id, f"filter {self.id}")
+
+
+@dataclass
+class Layout:
+    kind: int
+    address: Optional[int] = None
+    size: int = 0
+    compact: bytes = b""
+    chunk: Tuple[int, ...] = ()  # chunk dimensions (without the trailing element size)
+    index: int = BTREE1
+    flags: int = 0
+    filtered_size: int = 0  # single filtered chunk
+    filter_mask: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def parse_layout(cursor: Cursor) -> Layout:
+    version = cursor.uint8()
+    if version in (1, 2):
+        rank = cursor.uint8()
+        kind = cursor.uint8()
+        cursor.skip(5)
+        address = cursor.offset() if kind != COMPACT else None
+        dims = tuple(cursor.uint32() for _ in range(rank))
+        if kind == COMPACT:
+            size = cursor.uint32()
+            return Layout(COMPACT, compact=cursor.read(size))
+        if kind == CHUNKED:
+            return Layout(CHUNKED, address, chunk=dims[:-1], index=BTREE1)
+        return Layout(CONTIGUOUS, address, size=0, chunk=dims)
+    if version not in (3, 4, 5):  # version 5 (HDF5 2.0) is encoded like version 4
+        raise Hdf5Error(f"unsupported data layout version {version}")
+    kind = cursor.uint8()
+    if kind == COMPACT:
+        size = cursor.uint16()
+        return Layout(COMPACT, compact=cursor.read(size))
+    if kind == CONTIGUOUS:
+        address = cursor.offset()
+        return Layout(CONTIGUOUS, address, size=cursor.length())
+    if kind == VIRTUAL:
+        return Layout(VIRTUAL)
+    if kind != CHUNKED:
+        raise Hdf5Error(f"unknown data layout class {kind}")
+    if version == 3:
+        rank = cursor.uint8()
+        address = cursor.offset()
+        dims = tuple(cursor.uint32() for _ in range(rank))
+        return Layout(CHUNKED, address, chunk=dims[:-1], index=BTREE1)
+    flags = cursor.uint8()
+    rank = cursor.uint8()
+    width = cursor.uint8()
+    dims = tuple(cursor.uint(width) for _ in range(rank))
+    layout = Layout(CHUNKED, chunk=dims[:-1], flags=flags, index=cursor.uint8())
+    if layout.index == SINGLE and flags & 2:
+        layout.filtered_size = cursor.length()
+        layout.filter_mask = cursor.uint32()
+    elif layout.index == FIXED_ARRAY:
+        cursor.skip(1)  # page bits
+    elif layout.index == EXTENSIBLE_ARRAY:
+        cursor.skip(5)
+    elif layout.index == BTREE2:
+        cursor.skip(6)  # node size, split / merge percent
+    elif layout.index not in (SINGLE, IMPLICIT):
+        raise Hdf5Error(f"unknown chunk index type {layout.index}")
+    layout.address = cursor.offset()
+    return layout
+
+
+def parse_filters(cursor: Cursor) -> List[Filter]:
+    version = cursor.uint8()
+    count = cursor.uint8()
+    if version == 1:
+        cursor.skip(6)
+    filters = []
+    for _ in range(count):
+        ident = cursor.uint16()
+        name_length = cursor.uint16() if version == 1 or ident >= 256 else 0
+        flags = cursor.uint16()
+        values = cursor.uint16()
+        cursor.skip((name_length + 7) // 8 * 8 if version == 1 else name_length)
+        client = tuple(cursor.uint32() for _ in range(values))
+        if version == 1 and values % 2:
+            cursor.skip(4)
+        filters.append(Filter(ident, flags, client))
+    return filters
+
+
+def parse_fill_value(cursor: Cursor, message_type: int) -> Optional[bytes]:
+    """The fill value bytes of a fill value message (type 5) or old fill value message (type 4)."""
+    if message_type == 4:
+        size = cursor.uint32()
+        return cursor.read(size) if size else None
+    version = cursor.uint8()
+    if version in (1, 2):
+        cursor.skip(2)  # allocation time, write time
+        defined = cursor.uint8()
+        if not defined or cursor.remaining < 4:
+            return None
+        size = cursor.uint32()
+        return cursor.read(size) if size else None
+    flags = cursor.uint8()
+    if flags & 0x20:
+        size = cursor.uint32()
+        return cursor.read(size)
+    return None
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+def _unfilter(data: bytes, filters: List[Filter], mask: int, expected: int) -> bytes:
+    for index in range(len(filters) - 1, -1, -1):
+        if mask & (1 << index):
+            continue
+        current = filters[index]
+        if current.id == 1:
+            stream = zlib.decompressobj()
+            try:
+                data = stream.decompress(data, expected)
+            except zlib.error as error:
+                raise Hdf5Error(f"corrupt deflate stream ({error})") from None
+            if stream.unconsumed_tail:
+                raise Hdf5Error("deflated chunk expands beyond its declared size")
+        elif current.id == 2:
+            data = _unshuffle(data, current.client[0] if current.client else 1)
+        elif current.id == 3:
+            data = data[:-4]
+        else:
+            raise Hdf5Error(f"the {current.name} filter is not supported")
+    return data
+
+
+def _unshuffle(data: bytes, size: int) -> bytes:
+    import numpy as np
+
+    if size <= 1:
+        return data
+    count = len(data) // size
+    body = np.frombuffer(data, dtype=np.uint8, count=count * size).reshape(size, count).T
+    return body.tobytes() + data[count * size:]
+
+
+def _scaled_grid(shape: Tuple[int, ...], chunk: Tuple[int, ...]) -> Tuple[int, ...]:
+    return tuple(-(-dim // size) if size else 0 for dim, size in zip(shape, chunk))
+
+
+def _linear_to_offsets(index: int, grid: Tuple[int, ...], chunk: Tuple[int, ...]) -> Tuple[int, ...]:
+    scaled = []
+    for extent in reversed(grid):
+        scaled.append(index % extent)
+        index //= extent
+    return tuple(s * c for s, c in zip(reversed(scaled), chunk))
+
+
+def _chunks(context: FileContext, layout: Layout, shape: Tuple[int, ...], chunk_bytes: int,
+            filtered: bool) -> Iterator[Tuple[Tuple[int, ...], int, int, int]]:
+    """(element offsets, address, stored size, filter mask) of every allocated chunk."""
+    rank = len(layout.chunk)
+    grid = _scaled_grid(shape, layout.chunk)
+    total = 1
+    for extent in grid:
+        total *= extent
+    if layout.index == BTREE1:
+        for key, child in btree1_leaves(context, layout.address, 1, rank + 1):
+            size = int.from_bytes(key[0:4], "little")
+            mask = int.from_bytes(key[4:8], "little")
+            offsets = tuple(int.from_bytes(key[8 + 8 * i:16 + 8 * i], "little") for i in range(rank))
+            yield offsets, child, size, mask
+    elif layout.index == SINGLE:
+        yield (0,) * rank, layout.address, layout.filtered_size if filtered else chunk_bytes, layout.filter_mask
+    elif layout.index == IMPLICIT:
+        for index in range(total):
+            yield _linear_to_offsets(index, grid, layout.chunk), layout.address + index * chunk_bytes, \
+                chunk_bytes, 0
+    elif layout.index == FIXED_ARRAY:
+        yield from _fixed_array(context, layout, grid, chunk_bytes, filtered)
+    elif layout.index == BTREE2:
+        width = context.offset_size
+        for record in btree2_records(context, layout.address):
+            address = int.from_bytes(record[:width], "little")
+            if filtered:
+                size_width = len(record) - width - 4 - 8 * rank
+                size = int.from_bytes(record[width:width + size_width], "little")
+                mask = int.from_bytes(record[width + size_width:width + size_width + 4], "little")
+                position = width + size_width + 4
+            else:
+                size, mask, position = chunk_bytes, 0, width
+            scaled = [int.from_bytes(record[position + 8 * i:position + 8 * i + 8], "little") for i in range(rank)]
+            yield tuple(s * c for s, c in zip(scaled, layout.chunk)), address, size, mask
+    else:
+        raise Hdf5Error("extensible array chunk indexes are not supported")
+
+
+def _fixed_array(context: FileContext, layout: Layout, grid, chunk_bytes: int, filtered: bool):
+    cursor = context.at(layout.address)
+    cursor.signature(b"FAHD")
+    cursor.skip(2)  # version, client ID
+    entry_size = cursor.uint8()
+    page_bits = cursor.uint8()
+    count = cursor.length()
+    block = cursor.offset()
+    if count > MAX_CHAIN * 100 or block is None:
+        return
+    cursor = context.at(block)
+    cursor.signature(b"FADB")
+    cursor.skip(2 + context.offset_size)
+    page = 1 << page_bits
+    if count > page:  # paged: a bitmap of initialised pages, then pages each followed by a checksum
+        pages = -(-count // page)
+        bitmap = cursor.read((pages + 7) // 8)
+        cursor.skip(4)  # checksum of the block header
+        positions = []
+        for number in range(pages):
+            entries = min(page, count - number * page)
+            if bitmap[number // 8] & (0x80 >> (number % 8)):
+                positions.append((number * page, cursor.position, entries))
+            cursor.position += entries * entry_size + 4
+    else:
+        positions = [(0, cursor.position, count)]
+    width = context.offset_size
+    for first, position, entries in positions:
+        entry = Cursor(context, position)
+        entry.need(entries * entry_size, "fixed array elements")
+        for index in range(first, first + entries):
+            address = entry.offset()
+            size, mask = chunk_bytes, 0
+            if filtered:
+                size = entry.uint(entry_size - width - 4)
+                mask = entry.uint32()
+            if address is not None:
+                yield _linear_to_offsets(index, grid, layout.chunk), address, size, mask
+
+
+def read_raw(context: FileContext, layout: Layout, filters: List[Filter], shape: Tuple[int, ...],
+             itemsize: int, fill: Optional[bytes]):
+    """The dataset's bytes as a flat numpy uint8 array of prod(shape) * itemsize bytes."""
+    import numpy as np
+
+    count = 1
+    for dim in shape:
+        count *= dim
+    nbytes = count * itemsize
+    # Deflate expands at most ~1032:1, so a dataset declaring more than that over the whole file is
+    # hostile (unwritten chunks may add fill values; a generous margin covers them).
+    if nbytes > MAX_EXPANSION * context.size + (1 << 26):
+        raise Hdf5Error(f"dataset declares {nbytes} bytes, more than a {context.size}-byte file can hold")
+    if layout.kind == COMPACT:
+        if len(layout.compact) < nbytes:
+            raise Hdf5Error("compact data is shorter than the dataset")
+        return np.frombuffer(layout.compact, dtype=np.uint8, count=nbytes)
+    if layout.kind == CONTIGUOUS:
+        if layout.address is None:
+            return _filled(nbytes, itemsize, fill)
+        return np.frombuffer(context.read(layout.address, nbytes), dtype=np.uint8)
+    if layout.kind != CHUNKED:
+        raise Hdf5Error("virtual datasets are not supported")
+    if len(layout.chunk) != len(shape) or not all(layout.chunk):
+        raise Hdf5Error(f"chunk shape {layout.chunk} does not match the dataset shape {shape}")
+    chunk_bytes = itemsize
+    for dim in layout.chunk:
+        chunk_bytes *= dim
+    output = _filled(nbytes, itemsize, fill).reshape(*shape, itemsize) if shape else None
+    if output is None:
+        raise Hdf5Error("a chunked dataset must have at least one dimension")
+    if layout.address is None:
+        return output.reshape(-1)
+    for offsets, address, size, mask in _chunks(context, layout, shape, chunk_bytes, bool(filters)):
+        data = context.read(address, size)
+        partial = any(o + c > d for o, c, d in zip(offsets, layout.chunk, shape))
+        if filters and not (partial and layout.flags & 1):  # flag: partial edge chunks stay unfiltered
+            data = _unfilter(data, filters, mask, chunk_bytes)
+        if len(data) < chunk_bytes:
+            raise Hdf5Error(f"chunk at {address} holds {len(data)} bytes, expected {chunk_bytes}")
+        block = np.frombuffer(data, dtype=np.uint8, count=chunk_bytes).reshape(*layout.chunk, itemsize)
+        target = tuple(slice(o, min(o + c, d)) for o, c, d in zip(offsets, layout.chunk, shape))
+        if any(o >= d for o, d in zip(offsets, shape)):
+            continue
+        source = tuple(slice(0, t.stop - t.start) for t in target)
+        output[target] = block[source]
+    return output.reshape(-1)
+
+
+def _filled(nbytes: int, itemsize: int, fill: Optional[bytes]):
+    import numpy as np
+
+    if fill and len(fill) == itemsize and any(fill):
+        return np.tile(np.frombuffer(fill, dtype=np.uint8), nbytes // itemsize)
+    return np.zeros(nbytes, dtype=np.uint8)
