@@ -282,3 +282,18 @@ def test_against_protobuf_package(row):
                 if value.name in dims and value.type is not None and value.type.shape is not None:
                     assert [-1 if d is None else d for d in value.type.shape] == dims[value.name], value.name
 
+
+
+def test_shared_sub_blocks_are_built_once(tmp_path):
+    """Ops in each of 30 blocks refer twice to the next block: the graphs are shared, not rebuilt 2^30 times."""
+    count = 30
+    blocks = []
+    for index in range(count):
+        ops = [Op("relu", {"X": ["x"]}, {"Out": ["y"]})]
+        if index + 1 < count:
+            ops = [Op("conditional_block", {"X": ["x"]}, {"Out": ["y"]},
+                      {"then": ("block", index + 1), "else": ("block", index + 1)})]
+        blocks.append(block(index, index - 1, [var_desc("x", [2])] if index == 0 else [], ops))
+    (tmp_path / "fan.pdmodel").write_bytes(program(blocks))
+    node = open_model(tmp_path / "fan.pdmodel").graphs[0].nodes[0]
+    assert len(node.graphs) == 2 and node.graphs[0] is node.graphs[1]

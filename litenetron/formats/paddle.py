@@ -245,6 +245,9 @@ class _ProgramReader:
         self.blocks = blocks
         self.weights = weights
         self.initializers: Dict[str, Tensor] = {}
+        # Each block becomes one Graph, shared by every op that refers to it; `building` catches cycles.
+        self.graphs: Dict[int, Graph] = {}
+        self.building: set = set()
 
     def _vars(self, index: int) -> Dict[str, Message]:
         """Variables visible in a block: its own over its ancestors'."""
@@ -259,8 +262,17 @@ class _ProgramReader:
         return found
 
     def graph(self, index: int, depth: int) -> Graph:
-        if depth > MAX_BLOCK_DEPTH:
-            raise ModelError(self.path, "blocks are nested too deeply")
+        if index in self.graphs:
+            return self.graphs[index]
+        if depth > MAX_BLOCK_DEPTH or index in self.building:
+            raise ModelError(self.path, "blocks are nested too deeply (or contain themselves)")
+        self.building.add(index)
+        graph = self._build(index, depth)
+        self.building.discard(index)
+        self.graphs[index] = graph
+        return graph
+
+    def _build(self, index: int, depth: int) -> Graph:
         block = self.blocks[index]
         variables = self._vars(index)
         types = {name: var_type(var) for name, var in variables.items()}
