@@ -73,6 +73,25 @@ def test_proto_alone(tmp_path):
     settings = {a.name: a.value for a in conv.attributes}
     assert settings["output_channel"] == 4 and settings["kernel_h"] == 3 and settings["pad_type"] == -1
     assert graph.inputs[0].values[0].type.shape == (1, 3, 8, 8)
+    shapes = [node.outputs[0].values[0].type.shape for node in graph.nodes]
+    assert shapes == [(1, 4, 8, 8), (1, 4, 8, 8), (1, 2, 1, 1)]
+
+
+@pytest.mark.parametrize("line, shape", [
+    ('"Pooling p 1 1 input p 0 3 3 2 2 0 0 -1 -1 -1 1 ,"', (1, 3, 4, 4)),  # explicit pads, ceil mode
+    ('"Pooling p 1 1 input p 1 0 0 1 1 0 0 -1 -1 0 0 ,"', (1, 3, 1, 1)),  # global
+    ('"Convolution p 1 1 input p 1 3 6 3 3 2 2 0 0 1 0 1 1 1 ,"', (1, 6, 4, 4)),  # SAME padding
+    ('"Convolution p 1 1 input p 1 3 6 3 3 2 2 0 0 1 1 1 1 0 ,"', (1, 6, 3, 3)),  # VALID padding
+    ('"Reshape p 1 1 input p 0 4 4 0 -1 1 1 0 ,"', (1, 192, 1, 1)),
+    ('"Permute p 1 1 input p 4 0 2 3 1 ,"', (1, 8, 8, 3)),
+    ('"StridedSlice p 1 1 input p 4 0 1 0 0 4 0 3 0 0 4 1 1 1 1 ,"', (1, 2, 8, 8)),
+    ('"Upsample p 1 1 input p 1 0 0 0 16 16 ,"', (1, 3, 16, 16)),
+])
+def test_shape_inference(tmp_path, line, shape):
+    path = tmp_path / "one.tnnproto"
+    path.write_text('"1 2 1 4206624770 ,"\n"input 1 3 8 8 ,"\n" input p ,"\n"p ,"\n" 1 ,"\n' + line + "\n")
+    graph = open_model(path).graphs[0]
+    assert graph.nodes[0].outputs[0].values[0].type.shape == shape
 
 
 @pytest.mark.parametrize("magic", [0xFABC0002, 0xFABC0004])
@@ -117,6 +136,7 @@ def test_corpus_counts(row):
     if row["parameters"]:
         assert graph.parameters() == int(row["parameters"])
     assert graph.node_count() == _layer_lines(path.with_suffix(".tnnproto"))
+    assert all(v.type is not None for node in graph.nodes for a in node.outputs for v in a.values)
 
 
 @pytest.mark.corpus

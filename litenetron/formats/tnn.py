@@ -75,6 +75,10 @@ _CONV_RESOURCES = ("Convolution", "ConvolutionDepthWise", "Deconvolution", "Deco
 _NAMED_RESOURCES = _CONV_RESOURCES + ("InnerProduct", "PReLU")
 
 
+# Activations fused into convolutions (activation_type).
+_FUSED = {1: "ReLU", 2: "ReLU6", 256: "SigmoidMul"}
+
+
 @dataclass
 class Layer:
     type: str
@@ -228,6 +232,10 @@ def _attributes(layer: Layer) -> List[Attribute]:
     return attributes
 
 
+def _shape_of(value: Optional[Value]) -> Optional[tuple]:
+    return value.type.shape if value is not None and value.type is not None else None
+
+
 def _number(text: str):
     for convert in (int, float):
         try:
@@ -241,10 +249,9 @@ def _buffer_shape(buffer: RawBuffer, layer: Layer, attributes: Dict[str, object]
     if buffer.dims and _product(buffer.dims) == buffer.count:
         return buffer.dims
     if buffer.name == "weight" and "output_channel" in attributes:
-        try:
-            out, group = int(attributes["output_channel"]), max(int(attributes.get("group", 1)), 1)
-            shape = (out, int(attributes["input_channel"]) // group, int(attributes["kernel_h"]),
-                     int(attributes["kernel_w"]))
+        try:  # input_channel counts the channels of one group
+            shape = (int(attributes["output_channel"]), int(attributes["input_channel"]),
+                     int(attributes["kernel_h"]), int(attributes["kernel_w"]))
         except (KeyError, TypeError, ValueError):
             return (buffer.count,)
         if _product(shape) == buffer.count:
@@ -254,6 +261,85 @@ def _buffer_shape(buffer: RawBuffer, layer: Layer, attributes: Dict[str, object]
         if out > 0 and buffer.count % out == 0:
             return (out, buffer.count // out)
     return (buffer.count,)
+
+
+def _window(size: int, kernel: int, stride: int, pad: int, pad_type: int, ceil: bool, dilation: int = 1) -> int:
+    """Output length of a convolution or pooling window (pad type -1: explicit, 0: SAME, 1: VALID)."""
+    stride = max(stride, 1)
+    if pad_type == 0:
+        return -(-size // stride)
+    if pad_type == 1:
+        return -(-(size - dilation * (kernel - 1)) // stride)
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    return (-(-span // stride) if ceil else span // stride) + 1
+
+
+def infer_shape(layer: Layer, settings: Dict[str, object], inputs: List[Optional[tuple]]) -> Optional[tuple]:
+    """The output shape (NCHW) of the common layers, from their inputs' shapes and params; None if unknown."""
+    first = inputs[0] if inputs else None
+    kind = layer.type[len("Quantized"):] if layer.type.startswith("Quantized") else layer.type
+    get = settings.get
+    if first is None or any(not isinstance(d, int) for d in first):
+        return None
+    if kind in CATEGORIES_SAME_SHAPE:
+        return first
+    if kind in ("Convolution", "ConvolutionDepthWise") and len(first) == 4:
+        n, _, h, w = first
+        pad_type = int(get("pad_type", -1))
+        return (n, int(get("output_channel", 1)),
+                _window(h, int(get("kernel_h", 1)), int(get("stride_h", 1)), int(get("pad_h", 0)), pad_type,
+                        False, int(get("dilation_h", 1))),
+                _window(w, int(get("kernel_w", 1)), int(get("stride_w", 1)), int(get("pad_w", 0)), pad_type,
+                        False, int(get("dilation_w", 1))))
+    if kind == "Pooling" and len(first) == 4:
+        n, c, h, w = first
+        kernel_h, kernel_w = int(get("kernel_h", 0)), int(get("kernel_w", 0))
+        if kernel_h == 0 and kernel_w == 0:
+            return (n, c, 1, 1)  # global pooling
+        pad_type, ceil = int(get("pad_type", -1)), bool(get("ceil_mode", 0))
+        return (n, c, _window(h, kernel_h, int(get("stride_h", 1)), int(get("pad_h", 0)), pad_type, ceil),
+                _window(w, kernel_w, int(get("stride_w", 1)), int(get("pad_w", 0)), pad_type, ceil))
+    if kind == "Concat" and all(shape and len(shape) == len(first) for shape in inputs):
+        axis = int(get("axis", 1)) % len(first)
+        return first[:axis] + (sum(shape[axis] for shape in inputs),) + first[axis + 1:]
+    if kind in ("Add", "Sub", "Mul", "Div", "Max", "Min"):
+        if all(shape and len(shape) == len(first) for shape in inputs):
+            return tuple(max(dims) for dims in zip(*inputs))
+        return first
+    if kind == "InnerProduct":
+        axis = int(get("axis", 1))
+        return first[:axis] + (int(get("num_output", 1)),) + (1,) * max(len(first) - axis - 1, 0)
+    if kind == "Reshape" and isinstance(get("shape"), list):
+        shape = [first[i] if dim == 0 and i < len(first) else dim for i, dim in enumerate(get("shape"))]
+        if shape.count(-1) == 1:
+            known = _product(d for d in shape if d != -1)
+            shape[shape.index(-1)] = _product(first) // known if known else -1
+        return tuple(shape) if all(d >= 0 for d in shape) else None
+    if kind == "Permute" and isinstance(get("orders"), list) and sorted(get("orders")) == list(range(len(first))):
+        return tuple(first[i] for i in get("orders"))
+    if kind == "Flatten":
+        axis = int(get("axis", 1))
+        return first[:axis] + (_product(first[axis:]),)
+    if kind == "Upsample" and len(first) == 4:
+        if get("height") and get("width"):
+            return first[:2] + (int(get("height")), int(get("width")))
+        scale_h, scale_w = float(get("scale_h", 1) or 1), float(get("scale_w", 1) or 1)
+        return first[:2] + (int(first[2] * scale_h), int(first[3] * scale_w))
+    if kind == "StridedSlice" and all(isinstance(get(k), list) for k in ("begins", "ends", "strides")):
+        shape = list(first)
+        for axis, (begin, end, step) in enumerate(zip(get("begins"), get("ends"), get("strides"))):
+            if axis < len(shape) and step > 0:
+                stop = shape[axis] if end == 0 else (end if end > 0 else shape[axis] + end)
+                shape[axis] = max(0, -(-(min(stop, shape[axis]) - begin) // step))
+        return tuple(shape)
+    return None
+
+
+# Layers whose output has their first input's shape.
+CATEGORIES_SAME_SHAPE = {
+    "ReLU", "ReLU6", "PReLU", "Sigmoid", "Tanh", "Softmax", "SoftmaxCaffe", "BatchNormCxx", "InstBatchNormCxx",
+    "ShuffleChannel", "Dropout", "Clip", "HardSwish", "HardSigmoid", "Normalize", "LRN", "Scale", "Elu",
+}
 
 
 def _product(dims) -> int:
@@ -301,6 +387,12 @@ def read(path: Path) -> Model:
         node.outputs = [Argument("output" if i == 0 else f"output{i}", [value(name)])
                         for i, name in enumerate(layer.outputs)]
         settings = {attribute.name: attribute.value for attribute in node.attributes}
+        activation = _FUSED.get(settings.get("activation_type", 0)) if layer.type.endswith("Convolution") else None
+        if activation:
+            node.chain.append(Node(f"{layer.name}.{activation}", OpType(activation, "Activation")))
+        shape = infer_shape(layer, settings, [_shape_of(values.get(name)) for name in layer.inputs])
+        if shape is not None and len(layer.outputs) == 1:
+            value(layer.outputs[0]).type = TensorType("float32", shape)
         for buffer in (resources or {}).get(layer.name, []):
             shape = _buffer_shape(buffer, layer, settings)
             tensor = Tensor(buffer.name, buffer.dtype, shape, location=weights.name,
