@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from conftest import manifest_rows, require_corpus
+from conftest import REPO, manifest_rows, require_corpus
 from litenetron.formats import open_model
 from litenetron.info import graph_summary
 from litenetron.model import ModelError, format_shape
@@ -293,3 +295,22 @@ def test_damaged_blob_file_is_model_error(tmp_path):
     with pytest.raises(ModelError):
         for tensor in weights:
             tensor.data()
+
+
+def test_ml_program_small_constants_are_attributes():
+    graph = open_model(require_corpus() / PACKAGE).graphs[0]
+    clip = next(node for node in graph.nodes if node.type.name == "clip")
+    assert {a.name: a.value for a in clip.attributes if a.visible} == {"alpha": 0.0, "beta": 6.0}
+    assert not list(clip.weights())
+
+
+def test_opening_needs_no_numpy():
+    corpus = require_corpus()
+    paths = [corpus / PACKAGE, corpus / "coreml/ileafsolutions__StyleArt/FNS-Candy.mlmodel",
+             corpus / "paddle/generated/resblock_224/inference.pdmodel",
+             corpus / "paddle/scl1323__hand-writing/__model__"]
+    script = ("import sys\nfrom litenetron.formats import open_model\n"
+              f"for path in {[str(p) for p in paths]!r}:\n    open_model(path)\n"
+              "assert 'numpy' not in sys.modules, 'numpy was imported'\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr

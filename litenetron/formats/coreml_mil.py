@@ -9,6 +9,7 @@ it, any other constant (strides, pads, axes, flags) an attribute. Blob-file cons
 from __future__ import annotations
 
 import math
+import struct
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
@@ -32,6 +33,8 @@ BLOB_TYPES = {
     9: "uint1", 10: "uint2", 11: "uint4", 12: "uint3", 13: "uint6", 14: "int32", 15: "uint32",
     16: "float8_e4m3fn", 17: "float8_e5m2",
 }
+_STRUCT_CODES = {"float16": "e", "float32": "f", "float64": "d", "int8": "b", "uint8": "B", "int16": "h",
+                 "uint16": "H", "int32": "i", "uint32": "I", "int64": "q", "uint64": "Q", "bool": "?"}
 _SUB_BYTE_BITS = {"int4": 4, "uint4": 4, "uint1": 1, "uint2": 2, "uint3": 3, "uint6": 6}
 _FLOATS = {"float16", "float32", "float64", "bfloat16", "float8_e4m3fn", "float8_e5m2"}
 
@@ -206,8 +209,11 @@ class ProgramReader:
                         location="inline", count=count)
         if isinstance(plain, list) and len(plain) == 1 and shape == ():
             plain = plain[0]
-        if isinstance(plain, bytes) and kind.dtype in NUMPY_DTYPES:
-            plain = tensor.data().tolist()
+        code = _STRUCT_CODES.get(kind.dtype or "")
+        if isinstance(plain, bytes) and code and len(plain) % struct.calcsize(code) == 0:
+            # Small packed values (float16 scalars, int8 lists) as numbers, without needing numpy.
+            numbers = list(struct.unpack(f"<{len(plain) // struct.calcsize(code)}{code}", plain))
+            plain = numbers[0] if shape == () and len(numbers) == 1 else numbers
         return tensor, plain
 
     def _blob_loader(self, file_name: str, offset: int, dtype: Optional[str], shape):
