@@ -1,0 +1,289 @@
+"""PyTorch and TorchScript readers, checked against what torch itself recorded about the fixtures.
+
+The fixtures in tests/fixtures/pytorch/ were written by torch (make_fixtures.py, which also wrote
+expected.json: parameter counts, state dict keys/shapes/dtypes and tensor values). torch is not needed here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy
+import pytest
+
+from conftest import manifest_rows, require_corpus, run_cli
+from litenetron.codecs import archive
+from litenetron.formats import open_model, pytorch, torchscript
+from litenetron.model import ModelError
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pytorch"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
+
+
+def _weights(graph):
+    return {value.name: value.initializer for node in graph.nodes for _, value in node.weights()}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_parameters_match_torch(name):
+    model = open_model(FIXTURES / name)
+    assert model.graphs[0].parameters() == EXPECTED[name]["parameters"]
+    kind = EXPECTED[name]["kind"]
+    assert model.format == ("TorchScript" if kind == "torchscript" else "PyTorch")
+    if kind != "torchscript":
+        assert model.description == kind
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(EXPECTED) if "keys" in EXPECTED[n]])
+def test_state_dict_keys_shapes_and_dtypes_in_storage_order(name):
+    weights = _weights(open_model(FIXTURES / name).graphs[0])
+    assert [[key, list(t.shape), t.dtype] for key, t in weights.items()] == EXPECTED[name]["keys"]
+
+
+@pytest.mark.parametrize("name", ["resnet_state_dict.pth", "resnet_legacy.pth"])
+def test_tensor_values_read_lazily_match_torch(name, monkeypatch):
+    reads = []
+    original = archive.read_range
+    monkeypatch.setattr(archive, "read_range", lambda *a: reads.append(a) or original(*a))
+    model = open_model(FIXTURES / name)
+    assert reads == []  # opening reads no weight bytes
+    weights = _weights(model.graphs[0])
+    for key, values in EXPECTED[name]["values"].items():
+        numpy.testing.assert_allclose(weights[key].data(), values, rtol=1e-6)
+    assert reads
+
+
+def test_strided_half_bfloat16_bool_scalar_and_quantized_tensors():
+    weights = _weights(open_model(FIXTURES / "tensors.pt").graphs[0])
+    expected = EXPECTED["tensors.pt"]["values"]
+    for key in ("transposed", "sliced", "half", "bfloat16", "int64", "flag", "scalar"):
+        numpy.testing.assert_allclose(numpy.asarray(weights[key].data(), dtype=float), expected[key])
+    assert weights["bfloat16"].dtype == "bfloat16" and weights["flag"].dtype == "bool"
+    quantized = weights["quantized"]
+    assert quantized.dtype == "quint8" and quantized.layout == "quantized"
+    assert quantized.quantization["scale"] == 0.5 and quantized.quantization["zero_point"] == 2
+    assert quantized.data().tolist() == expected["quantized_int_repr"]
+
+
+def test_state_dict_modules_are_grouped_by_prefix_and_guessed():
+    graph = open_model(FIXTURES / "resnet_state_dict.pth").graphs[0]
+    kinds = [(node.name, node.type.name) for node in graph.nodes]
+    assert kinds == [("stem.0", "Conv2d"), ("stem.1", "BatchNorm"), ("layer1.conv1", "Conv2d"),
+                     ("layer1.bn1", "BatchNorm"), ("layer1.conv2", "Conv2d"), ("layer1.bn2", "BatchNorm"),
+                     ("fc", "Linear")]
+    assert graph.node_count() == 7
+    for before, after in zip(graph.nodes, graph.nodes[1:]):  # storage order, chained
+        assert after.inputs[0].values[0] is before.outputs[0].values[0]
+    rnn = open_model(FIXTURES / "rnn_state_dict.pt").graphs[0]
+    assert [node.type.name for node in rnn.nodes] == ["Embedding", "GRU", "Linear"]
+
+
+def test_pickled_module_shows_classes_and_settings():
+    graph = open_model(FIXTURES / "resnet_module.pkl").graphs[0]
+    names = [node.type.name for node in graph.nodes]
+    assert names[:4] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
+    stem = graph.nodes[0]
+    settings = {a.name: a.value for a in stem.attributes}
+    assert settings["kernel_size"] == [3, 3] and settings["stride"] == [2, 2] and settings["out_channels"] == 8
+    # nodes counts the leaf modules holding tensors: 3 Conv2d + 3 BatchNorm2d + Linear
+    assert graph.node_count() == 7 and graph.operators() == {"Conv2d": 3, "BatchNorm2d": 3, "Linear": 1}
+
+
+def test_checkpoint_counts_its_model_only_and_keeps_scalars_as_metadata():
+    model = open_model(FIXTURES / "resnet_checkpoint.pth.tar")
+    assert model.description == "checkpoint"
+    assert dict(model.metadata)["epoch"] == "7"
+    assert "optimizer_state_dict" not in dict(model.metadata)
+
+
+def test_torchscript_forward_graph_inlines_submodules():
+    for name in ("resnet_scripted.pt", "resnet_traced.pt"):
+        graph = open_model(FIXTURES / name).graphs[0]
+        operators = graph.operators()
+        convolutions = operators.get("conv2d", 0) + operators.get("_convolution", 0)
+        assert convolutions == 3 and operators["batch_norm"] == 3 and operators["linear"] == 1
+        assert operators["add"] == 1
+        producers = {v.name: node for node in graph.nodes for a in node.outputs for v in a.values}
+        add = next(node for node in graph.nodes if node.type.name == "add")
+        sources = [producers[v.name].type.name for a in add.inputs for v in a.values if v.name in producers]
+        assert sorted(s.lstrip("_") for s in sources) == ["batch_norm", "max_pool2d"]
+        first = graph.nodes[0]
+        assert first.name == "stem.0"
+        weight = next(value for argument, value in first.weights() if argument.name == "weight")
+        assert weight.name == "stem.0.weight" and weight.initializer.shape == (8, 3, 3, 3)
+    traced = open_model(FIXTURES / "resnet_traced.pt").graphs[0]
+    assert traced.inputs[0].values[0].type.shape == (1, 3, 32, 32)
+
+
+def test_mobile_lite_interpreter_file_opens_with_its_tensors():
+    model = open_model(FIXTURES / "rnn_mobile.ptl")
+    graph = model.graphs[0]
+    assert "mobile" in model.description
+    assert {"embedding", "gru", "linear"} <= set(graph.operators())
+    gru = next(node for node in graph.nodes if node.type.name == "gru")
+    assert [a.name for a in gru.inputs if a.values[0].initializer is not None] == \
+        ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+
+
+def test_torchscript_code_is_parsed_never_executed(tmp_path):
+    canary = tmp_path / "canary"
+    source = FIXTURES / "resnet_scripted.pt"
+    target = tmp_path / "evil_scripted.pt"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith("code/__torch__.py"):
+                data = f"import os\nos.system('touch {canary}')\n".encode() + data
+            copy.writestr(info.filename.replace("resnet_scripted", "evil_scripted"), data)
+    model = open_model(target)
+    assert model.graphs[0].operators()["conv2d"] == 3
+    assert not canary.exists()
+
+
+# --- legacy tar, plain pickles, hostile files ------------------------------------------------------------
+
+class _Ref:
+    def __init__(self, key):
+        self.key = key
+
+
+class _RefPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        return obj.key if isinstance(obj, _Ref) else None
+
+
+def _member(tar, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def test_legacy_tar_format(tmp_path):
+    values = numpy.arange(6, dtype="<f4")
+    storage_entry = b"(V0\nVcpu\nctorch\nFloatStorage\ntp0\n."  # (key, location, storage class), protocol 0
+    storages = pickle.dumps(1, 2) + storage_entry + struct.pack("<q", 6) + values.tobytes() + pickle.dumps([], 2)
+    tensors = pickle.dumps(1, 2) + pickle.dumps(("7", "0", None), 2) + struct.pack("<ii", 2, 0) + \
+        struct.pack("<2q", 2, 2) + struct.pack("<2q", 1, 2) + struct.pack("<q", 1)  # 2x2, transposed, offset 1
+    stream = io.BytesIO()
+    _RefPickler(stream, 2).dump({"layer.weight": _Ref("7")})
+    path = tmp_path / "old.tar"
+    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as tar:
+        _member(tar, "sys_info", pickle.dumps({"little_endian": True}, 2))
+        _member(tar, "pickle", stream.getvalue())
+        _member(tar, "tensors", tensors)
+        _member(tar, "storages", storages)
+    model = open_model(path)
+    weights = _weights(model.graphs[0])
+    assert model.graphs[0].parameters() == 4
+    numpy.testing.assert_array_equal(weights["layer.weight"].data(), [[1, 3], [2, 4]])
+
+
+def test_plain_pickles_open_as_an_object_view(tmp_path):
+    arrays = tmp_path / "arrays.pkl"
+    arrays.write_bytes(pickle.dumps({"encoder": {"w": numpy.ones((3, 4), "float32")}, "b": numpy.zeros(5)}, 4))
+    model = open_model(arrays)
+    assert model.format == "Pickle" and model.graphs[0].parameters() == 17
+    numpy.testing.assert_array_equal(_weights(model.graphs[0])["encoder.w"].data(), numpy.ones((3, 4)))
+    scalars = tmp_path / "settings.pkl"
+    scalars.write_bytes(pickle.dumps({"lr": 0.1, "names": ["a", "b"]}, 2))
+    node = open_model(scalars).graphs[0].nodes[0]
+    assert {a.name: a.value for a in node.attributes} == {"lr": "0.1", "names": "list of 2"}
+    broken = tmp_path / "broken.pkl"
+    broken.write_bytes(pickle.dumps(list(range(100)), 2)[:-20])
+    with pytest.raises(ModelError):
+        open_model(broken)
+
+
+class _Call:
+    def __init__(self, function, *args):
+        self.function, self.args = function, args
+
+    def __reduce__(self):
+        return self.function, self.args
+
+
+def _hostile(canary):
+    return {"a": _Call(os.system, f"touch {canary}"), "b": _Call(eval, f"open({str(canary)!r}, 'w')"),
+            "c": _Call(exec, f"open({str(canary)!r}, 'w')"), "d": _Call(__import__, "antigravity"),
+            "e": _Call(subprocess.Popen, ["touch", str(canary)])}
+
+
+@pytest.mark.parametrize("container", ["pickle", "zip", "legacy"])
+def test_hostile_files_execute_nothing(tmp_path, container):
+    canary = tmp_path / "canary"
+    payload = pickle.dumps(_hostile(canary), 2)
+    made_up = b"\x80\x02cmadeup_torch_payload\nrun\nq\x00)R."
+    path = tmp_path / "model.pth"
+    if container == "pickle":
+        path.write_bytes(payload)
+    elif container == "zip":
+        with zipfile.ZipFile(path, "w") as zip_file:
+            zip_file.writestr("model/data.pkl", made_up[:-1] + b"0" + payload[2:])
+            zip_file.writestr("model/version", "3\n")
+    else:
+        magic = pickle.dumps(0x1950A86A20F9469CFC6C, 2)
+        path.write_bytes(magic + pickle.dumps(1001, 2) + pickle.dumps({}, 2) + payload + pickle.dumps([], 2))
+    modules_before = set(sys.modules)
+    try:
+        model = open_model(path)
+        assert model.graphs
+    except ModelError:
+        pass
+    assert not canary.exists()
+    assert "antigravity" not in sys.modules and "madeup_torch_payload" not in sys.modules
+    assert set(sys.modules) - modules_before <= {m for m in sys.modules if m.startswith("litenetron")}
+
+
+def test_zip_member_names_never_escape(tmp_path):
+    assert archive.safe_name("../etc/passwd") is None and archive.safe_name("/abs") is None
+    assert archive.safe_name("a/./b/../c") == "a/c"
+    bomb = tmp_path / "bomb.pth"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zip_file:
+        zip_file.writestr("m/data.pkl", b"\0" * (8 << 20))
+        zip_file.writestr("m/version", "3")
+    with pytest.raises(ModelError, match="inflates"):
+        open_model(bomb)
+
+
+def test_truncated_and_damaged_files_fail_cleanly(tmp_path):
+    for name in ("resnet_state_dict.pth", "resnet_legacy.pth", "resnet_scripted.pt"):
+        data = (FIXTURES / name).read_bytes()
+        for cut in (len(data) // 2, len(data) - 30):
+            path = tmp_path / f"cut_{cut}_{name}"
+            path.write_bytes(data[:cut])
+            try:
+                open_model(path)
+            except ModelError:
+                pass
+
+
+def test_match_does_not_claim_other_zips(tmp_path):
+    other = tmp_path / "model.keras"
+    with zipfile.ZipFile(other, "w") as zip_file:
+        zip_file.writestr("config.json", "{}")
+    header = other.read_bytes()[:4096]
+    assert not pytorch.match(other, header) and not torchscript.match(other, header)
+
+
+# --- corpus ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row", manifest_rows("pytorch"), ids=lambda row: row["path"])
+def test_corpus_info_json_matches_manifest(row):
+    corpus = require_corpus()
+    result = run_cli(str(corpus / row["path"]), "--info", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)["graphs"][0]
+    if row["parameters"]:
+        assert summary["parameters"] == int(row["parameters"])
+    if row["nodes"]:
+        assert summary["nodes"] == int(row["nodes"])
+    assert summary["nodes"] > 0
