@@ -16,7 +16,7 @@ from proto_reference import message_classes
 from conftest import CORPUS, manifest_rows, require_corpus, run_cli
 from litenetron.formats import open_model, read_header, tensorflow
 from litenetron.info import model_summary
-from litenetron.model import ModelError
+from litenetron.model import ModelError, TensorType
 
 # The subset of TensorFlow's messages these tests check, written from the public .proto files (DataType
 # enums as int32, maps as repeated key/value entries: the same bytes on the wire).
@@ -130,6 +130,8 @@ def test_graph_def_fixture(tmp_path):
     attributes = {attribute.name: attribute for attribute in conv.attributes}
     assert attributes["strides"].value == [1, 1, 1, 1] and attributes["padding"].value == "SAME"
     assert attributes["T"].value == "float32" and attributes["use_cudnn_on_gpu"].value is True
+    # No _output_shapes in the file: computed from the input and filter shapes (SAME padding, stride 1).
+    assert conv.outputs[0].values[0].type == TensorType("float32", (None, 4, 4, 8))
     assert [value.name for argument in nodes["split"].outputs for value in argument.values] == ["split", "split:1"]
     assert nodes["r0"].inputs[0].values[0].name == "split"
     assert nodes["r1"].inputs[0].values[0].name == "split:1"
@@ -293,6 +295,7 @@ def test_cli_info_json_matches_manifest():
     graph = json.loads(result.stdout)["graphs"][0]
     assert (graph["nodes"], graph["parameters"]) == (int(row["nodes"]), int(row["parameters"]))
     assert graph["inputs"][0]["shape"] == [1, 28, 28, 1]
+    assert [output["shape"] for output in graph["outputs"]] == [[1, 10]]
 
 
 def _reference(path: Path):

@@ -30,6 +30,7 @@ from ..model import (
     element_count,
 )
 from .schemas.tensorflow import CATEGORIES, DTYPE_NAMES, DTYPES, INPUT_NAMES, TENSORFLOW, VALUE_FIELDS
+from .tensorflow_shapes import infer_shapes
 
 _CATEGORY = {op: category for category, ops in CATEGORIES.items() for op in ops}
 _TEXT_EXTENSIONS = (".pbtxt", ".pbtext", ".txt", ".prototxt")
@@ -301,6 +302,7 @@ def _graph(node_defs: List[Message], functions: Dict[str, Graph], signature: Opt
         _attach_calls(node, functions)
     graph.stored_operators = operators
     graph.stored_parameters = parameters
+    infer_shapes(graph)
     return graph
 
 
@@ -337,7 +339,7 @@ def _node(node_def: Message, attrs: Dict[str, Message], values: Dict[str, Value]
         shapes = [_shape(attrs["shape"])]
     elif op == "Const" and "value" in attrs:
         shapes = [_shape((attrs["value"].get("tensor") or Message(None)).get("tensor_shape"))]
-    dtype = next((_dtype(attrs[key]) for key in ("dtype", "T", "out_type", "DstT")
+    dtype = next((_dtype(attrs[key]) for key in ("dtype", "out_type", "output_type", "DstT", "T")
                   if key in attrs and attrs[key].get("type") is not None), None)
     keys = {name} | {name if port == 0 else f"{name}:{port}" for port in range(len(shapes))} | referenced
     for key in sorted(keys, key=_port_key):

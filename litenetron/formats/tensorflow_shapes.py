@@ -1,0 +1,279 @@
+"""Output shapes of common TensorFlow ops, for graphs whose NodeDefs carry no `_output_shapes` (frozen graphs).
+
+`infer_shapes(graph)` walks the nodes in dependency order and fills `Value.type.shape` where it is still
+unknown, from the input shapes, the node's attributes and the values of tiny constants (shape, axis and
+permutation operands; ≤ 1 KiB, as the model rules allow). An op without a rule leaves its outputs unknown.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Callable, Dict, List, Optional, Sequence
+
+from ..model import Graph, Node, Tensor, TensorType
+
+Shape = tuple
+
+_SAME_SHAPE = {
+    "Identity", "Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus",
+    "Softsign", "LeakyRelu", "BiasAdd", "Cast", "StopGradient", "Neg", "Exp", "Log", "Sqrt", "Rsqrt", "Square",
+    "Abs", "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "LRN", "Floor", "Ceil", "Round", "Sign",
+    "Reciprocal", "ZerosLike", "OnesLike", "CheckNumerics", "Snapshot", "PreventGradient", "Erf", "Gelu",
+    "QuantizeAndDequantizeV2", "QuantizeAndDequantizeV3", "FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxArgs",
+    "EnsureShape", "IdentityN",
+}
+_BROADCAST = {
+    "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "DivNoNan", "Maximum", "Minimum", "Pow", "SquaredDifference",
+    "FloorDiv", "FloorMod", "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd",
+    "LogicalOr", "BiasAddV1", "SelectV2",
+}
+_REDUCE = {"Mean", "Sum", "Max", "Min", "Prod", "All", "Any", "ArgMax", "ArgMin"}
+_MAX_CONSTANT_BYTES = 1024
+
+
+def _constant(tensor: Optional[Tensor]):
+    """The values of a tiny constant as a flat list of ints, or None."""
+    if tensor is None or tensor.nbytes is None or tensor.nbytes > _MAX_CONSTANT_BYTES:
+        return None
+    try:
+        return [int(item) for item in tensor.data().ravel().tolist()]
+    except Exception:  # a tensor we cannot decode only leaves a shape unknown
+        return None
+
+
+def _input_constant(constants: Dict[str, Tensor], data: list, index: int):
+    """The values of a node's `index`-th data input when it is a tiny constant, else None."""
+    return _constant(constants.get(data[index].name)) if 0 <= index < len(data) else None
+
+
+def _broadcast(shapes: Sequence[Shape]) -> Optional[Shape]:
+    rank = max(len(shape) for shape in shapes)
+    result = []
+    for index in range(rank):
+        dims = [shape[index - rank + len(shape)] for shape in shapes if index - rank + len(shape) >= 0]
+        known = [dim for dim in dims if dim is not None and dim != 1]
+        if known:
+            result.append(known[0])
+        elif any(dim is None for dim in dims):
+            result.append(None)
+        else:
+            result.append(1)
+    return tuple(result)
+
+
+def _window(size, kernel: int, stride: int, padding: str, dilation: int = 1):
+    if size is None or stride <= 0:
+        return None
+    if padding == "SAME":
+        return -(-size // stride)
+    extent = (kernel - 1) * dilation + 1
+    return (size - extent) // stride + 1 if padding == "VALID" else None
+
+
+def _spatial_axes(attrs: dict, rank: int) -> List[int]:
+    channels_first = str(attrs.get("data_format", "NHWC")).startswith("NC")
+    return list(range(2, rank)) if channels_first else list(range(1, rank - 1))
+
+
+def _conv(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    data, kernel = shapes[0], shapes[1] if len(shapes) > 1 else None
+    if data is None or kernel is None or len(kernel) != len(data):
+        return None
+    axes = _spatial_axes(attrs, len(data))
+    strides = attrs.get("strides") or [1] * len(data)
+    dilations = attrs.get("dilations") or [1] * len(data)
+    out = list(data)
+    for index, axis in enumerate(axes):
+        out[axis] = _window(data[axis], kernel[index], strides[axis], attrs.get("padding", ""), dilations[axis])
+    channel = 1 if axes[0] == 2 else len(data) - 1
+    if node.type.name == "DepthwiseConv2dNative":
+        multiplier = kernel[-1]
+        out[channel] = None if data[channel] is None or multiplier is None else data[channel] * multiplier
+    else:
+        out[channel] = kernel[-1]
+    return [tuple(out)]
+
+
+def _pool(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    data = shapes[0]
+    if data is None:
+        return None
+    sizes = attrs.get("ksize") or [1] * len(data)
+    strides = attrs.get("strides") or [1] * len(data)
+    out = list(data)
+    for axis in _spatial_axes(attrs, len(data)):
+        out[axis] = _window(data[axis], sizes[axis], strides[axis], attrs.get("padding", ""))
+    return [tuple(out)]
+
+
+def _matmul(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    a, b = shapes[0], shapes[1] if len(shapes) > 1 else None
+    if a is None or b is None or len(a) < 2 or len(b) < 2:
+        return None
+    transpose_a = attrs.get("transpose_a") or attrs.get("adj_x")
+    transpose_b = attrs.get("transpose_b") or attrs.get("adj_y")
+    rows = a[-1] if transpose_a else a[-2]
+    columns = b[-2] if transpose_b else b[-1]
+    batch = _broadcast([a[:-2], b[:-2]]) if len(a) > 2 or len(b) > 2 else ()
+    return [tuple(batch) + (rows, columns)]
+
+
+def _reshape(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    target = constants(1)
+    if target is None:
+        return None
+    dims: List[Optional[int]] = [None if dim < 0 else dim for dim in target]
+    data = shapes[0]
+    total = math.prod(data) if data is not None and all(dim is not None for dim in data) else None
+    if target.count(-1) == 1 and total is not None:
+        known = math.prod(dim for dim in dims if dim is not None)
+        dims[target.index(-1)] = total // known if known else None
+    return [tuple(dims)]
+
+
+def _squeeze(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    data = shapes[0]
+    if data is None:
+        return None
+    axes = {axis % len(data) for axis in attrs.get("squeeze_dims") or attrs.get("axis") or []} if data else set()
+    if not axes:
+        if any(dim is None for dim in data):
+            return None
+        return [tuple(dim for dim in data if dim != 1)]
+    return [tuple(dim for index, dim in enumerate(data) if index not in axes)]
+
+
+def _reduce(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    data, axes = shapes[0], constants(1)
+    if data is None or axes is None or not data:
+        return None
+    axes = {axis % len(data) for axis in axes}
+    if node.type.name in ("ArgMax", "ArgMin"):
+        return [tuple(dim for index, dim in enumerate(data) if index not in axes)]
+    keep = attrs.get("keep_dims") or attrs.get("keepdims")
+    if keep:
+        return [tuple(1 if index in axes else dim for index, dim in enumerate(data))]
+    return [tuple(dim for index, dim in enumerate(data) if index not in axes)]
+
+
+def _concat(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    axis = constants(len(shapes) - 1)
+    parts = shapes[:-1]
+    if axis is None or not parts or any(shape is None for shape in parts) or not parts[0]:
+        return None
+    axis_index = axis[0] % len(parts[0])
+    sizes = [shape[axis_index] for shape in parts]
+    out = list(parts[0])
+    out[axis_index] = None if any(size is None for size in sizes) else sum(sizes)
+    return [tuple(out)]
+
+
+def _transpose(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    permutation = constants(1)
+    if shapes[0] is None or permutation is None or len(permutation) != len(shapes[0]):
+        return None
+    return [tuple(shapes[0][axis] for axis in permutation)]
+
+
+def _pad(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    paddings = constants(1)
+    data = shapes[0]
+    if data is None or paddings is None or len(paddings) != 2 * len(data):
+        return None
+    return [tuple(None if dim is None else dim + paddings[2 * index] + paddings[2 * index + 1]
+                  for index, dim in enumerate(data))]
+
+
+def _expand_dims(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    axis = constants(1)
+    if shapes[0] is None or axis is None:
+        return None
+    out = list(shapes[0])
+    position = axis[0] if axis[0] >= 0 else len(out) + 1 + axis[0]
+    out.insert(position, 1)
+    return [tuple(out)]
+
+
+def _pack(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    if any(shape is None for shape in shapes) or not shapes:
+        return None
+    out = list(shapes[0])
+    axis = int(attrs.get("axis", 0))
+    out.insert(axis if axis >= 0 else len(out) + 1 + axis, len(shapes))
+    return [tuple(out)]
+
+
+_RULES: Dict[str, Callable] = {
+    "Conv2D": _conv, "DepthwiseConv2dNative": _conv, "Conv3D": _conv,
+    "MaxPool": _pool, "AvgPool": _pool, "MaxPool3D": _pool, "AvgPool3D": _pool,
+    "MatMul": _matmul, "BatchMatMul": _matmul, "BatchMatMulV2": _matmul, "BatchMatMulV3": _matmul,
+    "Reshape": _reshape, "Squeeze": _squeeze, "ConcatV2": _concat, "Transpose": _transpose, "Pad": _pad,
+    "PadV2": _pad, "MirrorPad": _pad, "ExpandDims": _expand_dims, "Pack": _pack,
+    "Shape": lambda node, attrs, shapes, constants: [(len(shapes[0]),)] if shapes[0] is not None else None,
+    **{op: _reduce for op in _REDUCE},
+}
+
+
+def _ordered(graph: Graph) -> List[Node]:
+    """Nodes with every producer before its consumers (file order where the graph allows)."""
+    producer = {value.name: node for node in graph.nodes for argument in node.outputs for value in argument.values}
+    state: Dict[int, int] = {}
+    order: List[Node] = []
+    for root in graph.nodes:
+        stack = [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                state[id(node)] = 2
+                order.append(node)
+                continue
+            if state.get(id(node)):
+                continue
+            state[id(node)] = 1
+            stack.append((node, True))
+            for argument in node.inputs:
+                for value in argument.values:
+                    source = producer.get(value.name)
+                    if source is not None and not state.get(id(source)):
+                        stack.append((source, False))
+    return order
+
+
+def infer_shapes(graph: Graph) -> None:
+    """Fill unknown output shapes of the graph's nodes where a rule and the input shapes allow."""
+    constants = {value.name: value.initializer for node in graph.nodes for _, value in node.weights()}
+    for node in graph.nodes:
+        if node.type.name == "Const":
+            tensor = next((attribute.value for attribute in node.attributes if attribute.name == "value"), None)
+            if isinstance(tensor, Tensor):
+                constants[node.name] = tensor
+    for node in _ordered(graph):
+        outputs = [value for argument in node.outputs for value in argument.values]
+        if not outputs or all(value.type is not None and value.type.shape is not None for value in outputs):
+            continue
+        data = [value for argument in node.inputs if argument.name != "control" for value in argument.values]
+        shapes = [value.type.shape if value.type is not None else None for value in data]
+        if not shapes:
+            continue
+        attrs = {attribute.name: attribute.value for attribute in node.attributes}
+        op = node.type.name
+        if op == "IdentityN":
+            result = shapes
+        elif op in _SAME_SHAPE:
+            result = [shapes[0]]
+        elif op in _BROADCAST:
+            known = [shape for shape in shapes if shape is not None]
+            result = [_broadcast(known)] if len(known) == len(shapes) else None
+        elif op in _RULES:
+            try:
+                result = _RULES[op](node, attrs, shapes, partial(_input_constant, constants, data))
+            except (TypeError, ValueError, IndexError, ZeroDivisionError):
+                result = None  # attributes that do not fit the inputs: leave the shapes unknown
+        else:
+            result = None
+        # Element-wise ops keep their input's dtype when the NodeDef does not name one.
+        dtype = data[0].type.dtype if data[0].type is not None and op in _SAME_SHAPE | _BROADCAST else None
+        for value, shape in zip(outputs, result or []):
+            if shape is not None and (value.type is None or value.type.shape is None):
+                value.type = TensorType(value.type.dtype if value.type and value.type.dtype else dtype, tuple(shape))
