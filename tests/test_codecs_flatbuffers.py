@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import flatbuffers
+import flatbuffers.flexbuffers as flexbuffers
 import numpy as np
 import pytest
 
-from litenetron.codecs.flatbuffers import LAZY_THRESHOLD, FlatBufferError, Reader, VectorRef, decode
+from litenetron.codecs.flatbuffers import (
+    LAZY_THRESHOLD,
+    FlatBufferError,
+    Reader,
+    VectorRef,
+    decode,
+    decode_flexbuffer,
+)
 
 TABLES = {
     "Root": (("count", "int", 7), ("name", "string"), ("values", "[short]"), ("blob", "[ubyte]"),
@@ -132,3 +140,32 @@ def test_shared_subtables_cannot_blow_up():
     builder.Finish(level)
     with pytest.raises(FlatBufferError, match="far more data"):
         decode(bytes(builder.Output()), "Level", schema)
+
+
+FLEX_VALUES = [
+    {"a": 1, "b": [1, 2, 3], "c": "hi", "d": 2.5, "e": True, "f": None, "g": {"x": [1.5, 2.5]}, "h": -300,
+     "big": 1 << 40, "blob": b"\x00\x01"},
+    [1, "x", [2, 3], {"k": "v"}], 5, -7, 3.25, "text", b"bytes", [True, False], [],
+]
+
+
+@pytest.mark.parametrize("value", FLEX_VALUES, ids=range(len(FLEX_VALUES)))
+def test_flexbuffers_match_reference_encoder(value):
+    assert decode_flexbuffer(flexbuffers.Dumps(value)) == value
+
+
+def test_flexbuffers_typed_vectors():
+    builder = flexbuffers.Builder()
+    with builder.Map():
+        builder.TypedVectorFromElements("ints", [1, -2, 300])
+        builder.TypedVectorFromElements("floats", [0.5, 1.5])
+        builder.FixedTypedVectorFromElements("pair", [4, 5])
+    decoded = decode_flexbuffer(builder.Finish())
+    assert decoded == {"ints": [1, -2, 300], "floats": [0.5, 1.5], "pair": [4, 5]}
+
+
+@pytest.mark.parametrize("cut", [1, 3, 8])
+def test_flexbuffers_truncated(cut):
+    data = flexbuffers.Dumps({"key": [1, 2, 3], "name": "value"})
+    with pytest.raises(FlatBufferError):
+        decode_flexbuffer(data[cut:])

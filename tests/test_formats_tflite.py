@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import flatbuffers
+import flatbuffers.flexbuffers as flexbuffers
 import numpy as np
 import pytest
 from flatbuffers.table import Table as FbTable
@@ -88,7 +89,8 @@ def build_model(external_offset: int = 0) -> bytes:
     builder.PrependInt8Slot(slot("FullyConnectedOptions", "fused_activation_function"), 3, 0)  # RELU6
     builder.PrependBoolSlot(slot("FullyConnectedOptions", "keep_num_dims"), True, False)
     fc_options = builder.EndObject()
-    custom_options = builder.CreateNumpyVector(np.frombuffer(b"\x01\x02\x03", dtype=np.uint8))
+    flex = flexbuffers.Dumps({"window": 3, "mode": "fast"})
+    custom_options = builder.CreateNumpyVector(np.frombuffer(flex, dtype=np.uint8))
 
     def operator(index, inputs, outputs, options_type=0, options=None, custom=None):
         inputs_offset, outputs_offset = _ints(builder, inputs), _ints(builder, outputs)
@@ -176,7 +178,7 @@ def test_tiny_model(model_path):
     assert x.description == "x = 0.5 · (q + 3)"
     external = custom.inputs[1].values[0].initializer
     np.testing.assert_array_equal(external.data().view("<i4"), EXTERNAL)
-    assert {a.name: a.value for a in custom.attributes}["custom_options"] == b"\x01\x02\x03"
+    assert {a.name: a.value for a in custom.attributes} == {"window": 3, "mode": "fast"}
     assert custom.type.category == "Custom"
 
 
@@ -261,3 +263,14 @@ def test_corpus_weights_decode():
     array = weights["filter"].data()
     assert array.dtype == np.int8 and array.shape == weights["filter"].shape
     assert weights["filter"].quantization["axis"] == 0 and len(weights["filter"].quantization["scale"]) == 16
+
+
+@pytest.mark.corpus
+def test_corpus_custom_options():
+    require_corpus()
+    micro = CORPUS / "tflite" / "tensorflow__tflite-micro"
+    nodes = open_model(micro / "audio_preprocessor_int8.tflite").graphs[0].nodes
+    rfft = next(node for node in nodes if node.type.name == "SignalRfft")
+    assert {a.name: a.value for a in rfft.attributes}["fft_length"] == 512  # decoded FlexBuffers map
+    vela = open_model(micro / "person_detect_vela.tflite").graphs[0].nodes[0]
+    assert vela.type.name == "ethos-u" and isinstance(vela.attributes[0].value, bytes)

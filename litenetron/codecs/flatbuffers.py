@@ -212,3 +212,92 @@ def decode(buffer, root_table: str, tables: Tables, unions: Optional[Unions] = N
 def file_identifier(buffer) -> bytes:
     """The four identifier bytes after the root offset (b"" when too short)."""
     return bytes(buffer[4:8]) if len(buffer) >= 8 else b""
+
+
+# --- FlexBuffers (schema-less; TFLite custom operator options) -------------------------------------------
+
+_FLEX_NULL, _FLEX_INT, _FLEX_UINT, _FLEX_FLOAT, _FLEX_KEY, _FLEX_STRING = 0, 1, 2, 3, 4, 5
+_FLEX_MAP, _FLEX_VECTOR, _FLEX_BLOB, _FLEX_BOOL, _FLEX_VECTOR_BOOL = 9, 10, 25, 26, 36
+_FLEX_TYPED = {11: _FLEX_INT, 12: _FLEX_UINT, 13: _FLEX_FLOAT, 14: _FLEX_KEY, 15: _FLEX_STRING,
+               _FLEX_VECTOR_BOOL: _FLEX_BOOL}
+_FLEX_FIXED = {16 + 3 * (length - 2) + kind: ((_FLEX_INT, _FLEX_UINT, _FLEX_FLOAT)[kind], length)
+               for length in (2, 3, 4) for kind in range(3)}
+
+
+class _Flex:
+    def __init__(self, data: bytes):
+        self.data = data
+        self.items = 0
+
+    def _read(self, position: int, width: int, kind: int):
+        if width not in (1, 2, 4, 8) or position < 0 or position + width > len(self.data):
+            raise FlatBufferError(f"FlexBuffer value at {position} (width {width}) is outside the data")
+        if kind == _FLEX_FLOAT:
+            if width < 4:
+                raise FlatBufferError(f"FlexBuffer float of width {width}")
+            return struct.unpack_from("<f" if width == 4 else "<d", self.data, position)[0]
+        return int.from_bytes(self.data[position:position + width], "little", signed=kind == _FLEX_INT)
+
+    def _target(self, position: int, width: int) -> int:
+        target = position - self._read(position, width, _FLEX_UINT)
+        if not 0 <= target < len(self.data):
+            raise FlatBufferError(f"FlexBuffer offset at {position} points outside the data")
+        return target
+
+    def value(self, position: int, parent_width: int, packed: int, depth: int):
+        if depth > MAX_DEPTH:
+            raise FlatBufferError(f"FlexBuffer nested deeper than {MAX_DEPTH}")
+        self.items += 1
+        if self.items > 4 * len(self.data) + 1000:
+            raise FlatBufferError("FlexBuffer references far more data than it holds")
+        kind, width = packed >> 2, 1 << (packed & 3)
+        if kind == _FLEX_NULL:
+            return None
+        if kind in (_FLEX_INT, _FLEX_UINT, _FLEX_FLOAT):
+            return self._read(position, parent_width, kind)
+        if kind == _FLEX_BOOL:
+            return bool(self._read(position, parent_width, _FLEX_UINT))
+        target = self._target(position, parent_width)
+        if kind in (6, 7, 8):  # indirect int / uint / float
+            return self._read(target, width, kind - 5)
+        if kind == _FLEX_KEY:
+            end = self.data.find(b"\0", target)
+            return self.data[target:end if end >= 0 else len(self.data)].decode("utf-8", errors="replace")
+        if kind in (_FLEX_STRING, _FLEX_BLOB):
+            size = self._read(target - width, width, _FLEX_UINT)
+            if target + size > len(self.data):
+                raise FlatBufferError("FlexBuffer string runs past the end of the data")
+            raw = bytes(self.data[target:target + size])
+            return raw.decode("utf-8", errors="replace") if kind == _FLEX_STRING else raw
+        if kind in _FLEX_FIXED:
+            element, size = _FLEX_FIXED[kind]
+            return [self._read(target + i * width, width, element) for i in range(size)]
+        size = self._read(target - width, width, _FLEX_UINT)
+        if target + size * width > len(self.data):
+            raise FlatBufferError("FlexBuffer vector runs past the end of the data")
+        if kind in _FLEX_TYPED:
+            element = _FLEX_TYPED[kind]
+            packed_element = element << 2 | (packed & 3)
+            return [self.value(target + i * width, width, packed_element, depth + 1) for i in range(size)]
+        if kind not in (_FLEX_MAP, _FLEX_VECTOR):
+            raise FlatBufferError(f"unknown FlexBuffer type {kind}")
+        types = target + size * width
+        if types + size > len(self.data):
+            raise FlatBufferError("FlexBuffer vector types run past the end of the data")
+        items = [self.value(target + i * width, width, self.data[types + i], depth + 1) for i in range(size)]
+        if kind == _FLEX_VECTOR:
+            return items
+        keys_width = self._read(target - 2 * width, width, _FLEX_UINT)
+        keys = self.value(target - 3 * width, width, 14 << 2 | {1: 0, 2: 1, 4: 2, 8: 3}.get(keys_width, 0),
+                          depth + 1)
+        if len(keys) != size:
+            raise FlatBufferError("FlexBuffer map has a different number of keys and values")
+        return dict(zip(keys, items))
+
+
+def decode_flexbuffer(data: bytes) -> Any:
+    """The value of a FlexBuffer (dicts, lists, str, bytes, int, float, bool, None)."""
+    if len(data) < 3:
+        raise FlatBufferError("FlexBuffer is too short")
+    root_width, packed = data[-1], data[-2]
+    return _Flex(bytes(data)).value(len(data) - 2 - root_width, root_width, packed, 0)

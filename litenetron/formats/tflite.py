@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional
 
-from ..codecs.flatbuffers import Reader, Table, VectorRef, file_identifier
+from ..codecs.flatbuffers import FlatBufferError, Reader, Table, VectorRef, decode_flexbuffer, file_identifier
 from ..codecs.protobuf import open_buffer
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from .schemas.tflite import BUILTIN_OPERATORS, ENUMS, TABLES, UNIONS
@@ -263,6 +263,18 @@ def _custom_options(operator: Table, buffer, path: Path) -> Optional[bytes]:
     return None
 
 
+def _custom_attributes(data: bytes, options_format: int) -> List[Attribute]:
+    """Custom options as attributes: a FlexBuffers map (format 0) decoded, anything else as bytes."""
+    if options_format == 0 and data:
+        try:
+            value = decode_flexbuffer(data)
+        except FlatBufferError:
+            value = None
+        if isinstance(value, dict):
+            return [Attribute(str(key), item) for key, item in value.items()]
+    return [Attribute("custom_options", data)]
+
+
 def _metadata(model: Table, buffers: _Buffers, buffer) -> List[tuple]:
     entries = []
     for entry in model.metadata or []:
@@ -308,7 +320,7 @@ def read(path: Path) -> Model:
             node = _node(operator, codes, values, index, path)
             custom = _custom_options(operator, buffer, path)
             if custom is not None:
-                node.attributes.append(Attribute("custom_options", custom))
+                node.attributes.extend(_custom_attributes(custom, operator.custom_options_format))
             nested.append((node, operator.builtin_options))
             graph.nodes.append(node)
         # Every tensor whose buffer holds data counts, even where an operator does not use it.
