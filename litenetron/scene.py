@@ -15,7 +15,8 @@ from . import style
 from .layout import layout
 from .model import Argument, Graph, Node, Tensor, Value, format_shape
 
-# (text, style) → (width, height) in scene units; style is "title", "row" or "label" (see style.FONTS).
+# (text, style) → (width, height) in scene units; style is a key of style.FONTS: "title", "row", "row_name"
+# (bold row names) or "label".
 Measure = Callable[[str, str], Tuple[float, float]]
 Point = Tuple[float, float]
 
@@ -40,6 +41,12 @@ class Row:
     text: str   # the drawn text, e.g. "W ⟨32×3×3×3⟩", "kernel_shape = 3, 3"
     fill: str = ""         # chain rows are drawn as a header band in their category colour
     text_color: str = ""
+
+    def parts(self) -> Tuple[str, str]:
+        """(bold name, plain rest) of the text: weight and attribute rows start with their name."""
+        if self.kind in ("weight", "attribute") and self.name and self.text.startswith(self.name):
+            return self.name, self.text[len(self.name):]
+        return "", self.text
 
 
 @dataclass
@@ -216,6 +223,12 @@ def edge_label(value: Value, options: ViewOptions) -> str:
     return text if len(text) <= style.MAX_LABEL_CHARS else ""
 
 
+def row_width(row: Row, measure: Measure) -> float:
+    """Drawn width of a row's text: its name in bold, the rest plain."""
+    name, rest = row.parts()
+    return (measure(name, "row_name")[0] if name else 0.0) + measure(rest, "row")[0]
+
+
 def _size_box(box: Box, measure: Measure) -> None:
     title_width, title_height = measure(box.title, "title")
     box.title_height = title_height + 2 * style.TITLE_PAD_Y
@@ -223,7 +236,7 @@ def _size_box(box: Box, measure: Measure) -> None:
     height = box.title_height
     if box.rows:
         box.row_height = measure("Ag", "row")[1] + style.ROW_PAD_Y
-        width = max([width] + [measure(row.text, "row")[0] + 2 * style.ROW_PAD_X for row in box.rows])
+        width = max([width] + [row_width(row, measure) + 2 * style.ROW_PAD_X for row in box.rows])
         height += len(box.rows) * box.row_height + 2 * style.ROWS_PAD_Y
     if box.kind != "node":  # pills keep their text clear of the round ends
         width += box.title_height / 2
@@ -310,6 +323,8 @@ def build_scene(graph: Graph, options: ViewOptions, measure: Measure) -> Scene:
         else:
             label_sizes.append(None)
         edge_groups.append(groups.setdefault(value.name, len(groups)))
+    if not boxes:
+        return Scene(graph, options, boxes, edges, 0.0, 0.0)
     result = layout([(box.width, box.height) for box in boxes], [(edge.source, edge.target) for edge in edges],
                     label_sizes=label_sizes, edge_groups=edge_groups, horizontal=options.horizontal)
     for box, (cx, cy) in zip(boxes, result.centers):

@@ -24,6 +24,7 @@ class FontSpec:
 FONTS: Dict[str, FontSpec] = {
     "title": FontSpec(11.0),
     "row": FontSpec(9.5),
+    "row_name": FontSpec(9.5, bold=True),  # the name at the start of a weight/attribute row, like Netron
     "label": FontSpec(9.0),
 }
 

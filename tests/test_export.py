@@ -82,7 +82,7 @@ def test_svg_is_valid_xml_with_every_box(tmp_path):
     assert 'relu <"&">' in texts and "conv_out" in texts
     assert "DejaVu Sans" in root.get("font-family") or "sans-serif" in root.get("font-family")
     export_graph(conv_bn_relu(), path, ViewOptions())
-    texts = [text.text for text in ElementTree.parse(path).getroot().iter(f"{SVG}text")]
+    texts = ["".join(text.itertext()) for text in ElementTree.parse(path).getroot().iter(f"{SVG}text")]
     assert "W ⟨32×3×3×3⟩" in texts and "?×32×224×224" in texts
     edges = [p for p in ElementTree.parse(path).getroot().iter(f"{SVG}path") if p.get("class") == "edge"]
     assert len(edges) == 4
@@ -114,7 +114,7 @@ def test_export_model_uses_the_options(tmp_path):
         return float(root.get("width")), float(root.get("height"))
 
     assert (size(plain)[0] < size(plain)[1]) and (size(wide)[0] > size(wide)[1])
-    texts = [text.text for text in ElementTree.parse(wide).getroot().iter(f"{SVG}text")]
+    texts = ["".join(text.itertext()) for text in ElementTree.parse(wide).getroot().iter(f"{SVG}text")]
     assert "kernel_shape = 3, 3" in texts and "W ⟨32×3×3×3⟩" not in texts
 
 
@@ -165,3 +165,16 @@ def test_corpus_onnx_exports(relative, tmp_path):
     root = ElementTree.parse(path).getroot()
     boxes = [g for g in root.iter(f"{SVG}g") if g.get("class") == "box node"]
     assert len(boxes) == len(model.graphs[0].nodes)
+
+
+def test_empty_graph_and_self_loop(tmp_path):
+    export_graph(Graph(), tmp_path / "empty.png", ViewOptions())
+    export_graph(Graph(), tmp_path / "empty.svg", ViewOptions())
+    with Image.open(tmp_path / "empty.png") as image:
+        assert image.size[0] > 0 and image.size[1] > 0
+    value = Value("v", TensorType("float32", (1,)))
+    loop = Node("loop", OpType("Loop", "Control"), inputs=[Argument("x", [value])], outputs=[Argument("y", [value])])
+    export_graph(Graph(nodes=[loop]), tmp_path / "loop.svg", ViewOptions())
+    edges = [p for p in ElementTree.parse(tmp_path / "loop.svg").getroot().iter(f"{SVG}path")
+             if p.get("class") == "edge"]
+    assert len(edges) == 1

@@ -102,6 +102,7 @@ def test_rows_labels_and_colours():
     scene = build_scene(conv_bn_relu(), ViewOptions(), measure)
     conv, bn, relu = _box(scene, "Conv"), _box(scene, "BatchNormalization"), _box(scene, "Relu")
     assert [row.text for row in conv.rows] == ["W ⟨32×3×3×3⟩", "B ⟨32⟩"]
+    assert conv.rows[0].parts() == ("W", " ⟨32×3×3×3⟩")
     assert len(bn.rows) == 4 and all(row.kind == "weight" for row in bn.rows)
     assert bn.rows[0].text == "scale ⟨32⟩"
     assert relu.rows == []

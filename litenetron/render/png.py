@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator, List, Sequence, Tuple, Union
 
 from .. import style
-from ..scene import Box, Edge, Point, Scene, arrow, smooth_path
+from ..scene import Box, Edge, Point, Scene, arrow, row_width, smooth_path
 from .fonts import PillowFonts
 
 # Beyond this many pixels the picture is drawn at a smaller scale (and the user is pointed to SVG).
@@ -139,10 +139,15 @@ def _draw_box_text(draw: Any, strip: _Strip, box: Box, fonts: PillowFonts) -> No
     draw.text(strip.xy(left, baseline), fonts.text(box.title), fill=_rgb(box.text_color), font=fonts.fonts["title"],
               anchor="ls")
     for index, row in enumerate(box.rows):
-        left = box.row_left(fonts.measure(row.text, "row")[0])
+        left = box.row_left(row_width(row, fonts.measure))
         baseline = box.row_text_top(index) + fonts.ascent("row")
-        draw.text(strip.xy(left, baseline), fonts.text(row.text), fill=_rgb(row.text_color or style.ROW_TEXT_COLOR),
-                  font=fonts.fonts["row"], anchor="ls")
+        color = _rgb(row.text_color or style.ROW_TEXT_COLOR)
+        name, rest = row.parts()
+        if name:
+            draw.text(strip.xy(left, baseline), fonts.text(name), fill=color, font=fonts.fonts["row_name"],
+                      anchor="ls")
+            left += fonts.measure(name, "row_name")[0]
+        draw.text(strip.xy(left, baseline), fonts.text(rest), fill=color, font=fonts.fonts["row"], anchor="ls")
 
 
 def _draw_label(draw: Any, strip: _Strip, edge: Edge, fonts: PillowFonts) -> None:

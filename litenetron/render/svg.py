@@ -11,7 +11,7 @@ from typing import IO, Sequence, Union
 from xml.sax.saxutils import escape, quoteattr
 
 from .. import style
-from ..scene import Box, Edge, Point, Scene, arrow, smooth_path
+from ..scene import Box, Edge, Point, Scene, arrow, row_width, smooth_path
 from .fonts import PillowFonts
 
 
@@ -83,8 +83,13 @@ def _write_box(out: IO[str], box: Box, fonts: PillowFonts) -> None:
           box.title, f'fill="{box.text_color}"', f'font-size="{_number(title_size)}"')
     row_size = style.FONTS["row"].size
     for index, row in enumerate(box.rows):
-        _text(out, box.row_left(fonts.measure(row.text, "row")[0]), box.row_text_top(index) + fonts.ascent("row"),
-              row.text, f'fill="{row.text_color or style.ROW_TEXT_COLOR}"', f'font-size="{_number(row_size)}"')
+        left = box.row_left(row_width(row, fonts.measure))
+        top = box.row_text_top(index) + fonts.ascent("row")
+        name, rest = row.parts()
+        # The name is a bold tspan; xml:space keeps the space that follows it.
+        body = f'<tspan font-weight="bold">{escape(name)}</tspan>{escape(rest)}' if name else escape(rest)
+        out.write(f'<text x="{_number(left)}" y="{_number(top)}" xml:space="preserve" '
+                  f'fill="{row.text_color or style.ROW_TEXT_COLOR}" font-size="{_number(row_size)}">{body}</text>\n')
     out.write("</g>\n")
 
 
