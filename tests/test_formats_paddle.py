@@ -116,6 +116,24 @@ def test_separate_weight_files(tmp_path):
     np.testing.assert_array_equal(conv.inputs[0].values[0].initializer.data(), weights["conv1.w_0"])
 
 
+def test_weights_checked_against_declared_shapes(tmp_path):
+    path, weights = _write(tmp_path, size=32, widths=(4, 8))
+    # Same tensor count and sizes, but two tensors swapped: conv1's filter no longer has its declared shape.
+    names = sorted(weights)
+    first, second = names.index("conv1.w_0"), names.index("conv2.w_0")
+    names[first], names[second] = names[second], names[first]
+    (tmp_path / "model.pdiparams").write_bytes(b"".join(lod_tensor(weights[name]) for name in names))
+    with pytest.raises(ModelError, match="declares"):
+        open_model(path)
+
+
+def test_model_and_params_pair(tmp_path):
+    data, weights = reference_network(size=32, widths=(4, 8))
+    (tmp_path / "model").write_bytes(data)
+    (tmp_path / "params").write_bytes(pdiparams(weights))
+    assert open_model(tmp_path / "model").graphs[0].parameters() == sum(a.size for a in weights.values())
+
+
 def test_program_without_weights_counts_none(tmp_path):
     data, _ = reference_network(size=32, widths=(4, 8))
     (tmp_path / "net.pdmodel").write_bytes(data)
@@ -135,7 +153,7 @@ def test_truncated_and_oversized_weights(tmp_path):
     with pytest.raises(ModelError, match="model.pdiparams"):
         open_model(path)
     (tmp_path / "model.pdiparams").write_bytes(full + b"\0" * 8)
-    with pytest.raises(ModelError, match="remain"):
+    with pytest.raises(ModelError, match="more than"):
         open_model(path)
     # A TensorDesc that claims a huge tensor is caught before anything is allocated.
     desc = b"\x08\x05\x10\xff\xff\xff\xff\x0f\x10\xff\xff\xff\xff\x0f"
@@ -297,3 +315,30 @@ def test_shared_sub_blocks_are_built_once(tmp_path):
     (tmp_path / "fan.pdmodel").write_bytes(program(blocks))
     node = open_model(tmp_path / "fan.pdmodel").graphs[0].nodes[0]
     assert len(node.graphs) == 2 and node.graphs[0] is node.graphs[1]
+
+
+def test_params_holding_only_variables_that_ops_read(tmp_path):
+    data, weights = reference_network(size=32, widths=(4, 8))
+    # An extra persistable variable no op reads (e.g. a learning rate) that the writer left out of the file.
+    extra = var_desc("aaa_learning_rate", [1], persistable=True)
+    (tmp_path / "m.pdmodel").write_bytes(bytes_field(1, _block_with(data, extra)) + data[_blocks_end(data):])
+    (tmp_path / "m.pdiparams").write_bytes(pdiparams(weights))
+    graph = open_model(tmp_path / "m.pdmodel").graphs[0]
+    assert graph.parameters() == sum(a.size for a in weights.values())
+    np.testing.assert_array_equal(graph.nodes[0].inputs[0].values[0].initializer.data(), weights["conv1.w_0"])
+
+
+def _blocks_end(data: bytes) -> int:
+    """End of the first (only) `blocks` field of an encoded program."""
+    from litenetron.codecs.protobuf import read_varint
+
+    length, position = read_varint(data, 1, len(data))
+    return position + length
+
+
+def _block_with(data: bytes, var: bytes) -> bytes:
+    """The first block's bytes with one more `vars` entry appended."""
+    from litenetron.codecs.protobuf import read_varint
+
+    length, position = read_varint(data, 1, len(data))
+    return data[position:position + length] + bytes_field(3, var)

@@ -32,6 +32,7 @@ from .schemas.paddle import ATTR_FIELDS, ATTR_TYPES, DATA_TYPES, OP_CATEGORIES, 
 
 EXTENSIONS = (".pdmodel", ".paddle")
 MODEL_NAMES = ("__model__", "inference.pdmodel", "model.pdmodel")
+PROGRAM_NAMES = ("__model__", "model")  # extension-less program files (with `__params__` / `params`)
 COMBINED_PARAMS = ("__params__", "params")
 MAX_BLOCK_DEPTH = 32
 
@@ -41,7 +42,7 @@ _NOISE_ATTRIBUTES = {
     "use_mkldnn", "use_cudnn", "use_quantizer", "mkldnn_data_type", "name", "workspace_size_MB",
     "exhaustive_search", "fuse_with_relu", "use_addto", "force_fp32_output", "fuse_relu_before_depthwise_conv",
 }
-_FEED_FETCH_KINDS = {9, 10, 28}  # FEED_MINIBATCH, FETCH_LIST, FEED_LIST: not stored with the weights
+_SAVED_KINDS = {7, 8}  # LOD_TENSOR, SELECTED_ROWS: what save_inference_model writes for persistable variables
 _DATA_KINDS = {7, 8, 13}  # LOD_TENSOR, SELECTED_ROWS, LOD_TENSOR_ARRAY
 
 
@@ -49,7 +50,7 @@ def match(path: Path, header: bytes) -> bool:
     if path.is_dir():
         return any((path / name).is_file() for name in MODEL_NAMES)
     name = path.name.lower()
-    if path.suffix.lower() in EXTENSIONS or name == "__model__":
+    if path.suffix.lower() in EXTENSIONS or name in PROGRAM_NAMES:
         return _looks_like_program(header)
     if path.suffix.lower() == ".pdiparams":
         return path.with_suffix(".pdmodel").is_file()
@@ -90,7 +91,7 @@ def read(path: Path) -> Model:
     blocks = program.blocks
     if not blocks:
         raise ModelError(model_path, "the program holds no blocks")
-    weights = _Weights(model_path, blocks[0])
+    weights = _Weights(model_path, blocks)
     reader = _ProgramReader(model_path, blocks, weights)
     graph = reader.graph(0, 0)
     graph.stored_parameters = weights.parameters()
@@ -113,7 +114,7 @@ def _model_file(path: Path) -> Path:
         raise ModelError(path, "the folder holds no Paddle program (__model__ or *.pdmodel)")
     if path.suffix.lower() == ".pdiparams":
         return path.with_suffix(".pdmodel")
-    if path.suffix.lower() in EXTENSIONS or path.name.lower() == "__model__":
+    if path.suffix.lower() in EXTENSIONS or path.name.lower() in PROGRAM_NAMES:
         return path
     return path.parent / "__model__"
 
@@ -146,12 +147,19 @@ def var_type(var: Optional[Message]) -> Optional[TensorType]:
 class _Weights:
     """Where each persistable variable's values are: offsets in `.pdiparams` or one file per variable."""
 
-    def __init__(self, model_path: Path, block: Message):
+    def __init__(self, model_path: Path, blocks: List[Message]):
         self.tensors: Dict[str, Tuple[Path, int, str, Tuple[int, ...]]] = {}
         self.location = ""
-        self.names = sorted(var.name for var in block.vars if var.persistable and var.type is not None
-                            and var.type.type not in _FEED_FETCH_KINDS)
-        self.model_path = model_path
+        # The saved variables: the persistable tensors of every block, by name. Some writers store only
+        # those that ops read; a combined file whose tensor count fits that list is read with it.
+        self.declared: Dict[str, Message] = {}
+        for block in blocks:
+            for var in block.vars:
+                if var.persistable and var.type is not None and var.type.type in _SAVED_KINDS:
+                    self.declared.setdefault(var.name, var)
+        read = {name for block in blocks for op in block.ops for slot in op.inputs for name in slot.arguments}
+        self.names = sorted(self.declared)
+        self.read_names = sorted(name for name in self.declared if name in read)
         combined = self._combined_file(model_path)
         if combined is not None:
             self._read_combined(combined)
@@ -161,21 +169,24 @@ class _Weights:
     @staticmethod
     def _combined_file(model_path: Path) -> Optional[Path]:
         candidates = [model_path.with_suffix(".pdiparams")]
-        if model_path.name == "__model__":
+        if model_path.name in PROGRAM_NAMES:
             candidates += [model_path.parent / name for name in COMBINED_PARAMS]
         return next((path for path in candidates if path.is_file()), None)
 
     def _read_combined(self, path: Path) -> None:
-        buffer = open_buffer(path)
-        reader = BinaryReader(buffer)
-        for name in self.names:
-            if reader.remaining == 0:
-                raise ModelError(path, f"ends before the weights of {name!r} "
-                                       f"({len(self.tensors)} of {len(self.names)} tensors found)")
-            self.tensors[name] = self._tensor_header(path, reader)
-        if reader.remaining:
-            raise ModelError(path, f"{reader.remaining} bytes remain after the {len(self.names)} tensors "
-                                   "the program declares")
+        reader = BinaryReader(open_buffer(path))
+        headers = []
+        while reader.remaining:
+            if len(headers) >= len(self.names):
+                raise ModelError(path, f"holds more than the {len(self.names)} tensors the program declares")
+            headers.append(self._tensor_header(path, reader))
+        names = self.names if len(headers) == len(self.names) else self.read_names
+        if len(headers) != len(names):
+            raise ModelError(path, f"holds {len(headers)} tensors but the program declares {len(self.names)} "
+                                   "persistable variables")
+        for name, header in zip(names, headers):
+            self._check(name, header)
+            self.tensors[name] = header
         self.location = path.name
 
     def _read_separate(self, folder: Path) -> None:
@@ -185,11 +196,22 @@ class _Weights:
             if "/" in name or "\\" in name or name in (".", "..") or not path.is_file():
                 continue
             reader = BinaryReader(open_buffer(path))
-            self.tensors[name] = self._tensor_header(path, reader)
+            header = self._tensor_header(path, reader)
             if reader.remaining:
                 raise ModelError(path, f"{reader.remaining} bytes remain after the tensor")
+            self._check(name, header)
+            self.tensors[name] = header
         if self.tensors:
             self.location = f"{len(self.tensors)} files in {folder.name or '.'}"
+
+    def _check(self, name: str, header: Tuple[Path, int, str, Tuple[int, ...]]) -> None:
+        """A stored tensor must have the shape its variable declares (where the declaration is complete)."""
+        declared = var_type(self.declared.get(name))
+        dims = header[3]
+        if declared is not None and declared.shape is not None and all(d is not None for d in declared.shape) \
+                and tuple(declared.shape) != dims:
+            raise ModelError(header[0], f"tensor for {name!r} has shape {list(dims)} but the program declares "
+                                        f"{list(declared.shape)}")
 
     @staticmethod
     def _tensor_header(path: Path, reader: BinaryReader) -> Tuple[Path, int, str, Tuple[int, ...]]:
