@@ -134,6 +134,17 @@ def test_mobile_lite_interpreter_file_opens_with_its_tensors():
         ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
 
 
+def test_mobile_file_without_code_shows_its_module_tree(tmp_path):
+    target = tmp_path / "bare.ptl"
+    with zipfile.ZipFile(FIXTURES / "rnn_mobile.ptl") as original, zipfile.ZipFile(target, "w") as copy:
+        for info in original.infolist():
+            if "/code/" not in info.filename:
+                copy.writestr(info.filename, original.read(info))
+    graph = open_model(target).graphs[0]
+    assert [node.name for node in graph.nodes] == ["embed", "gru", "head"]
+    assert graph.parameters() == EXPECTED["rnn_mobile.ptl"]["parameters"]
+
+
 def test_torchscript_code_is_parsed_never_executed(tmp_path):
     canary = tmp_path / "canary"
     source = FIXTURES / "resnet_scripted.pt"

@@ -31,6 +31,7 @@ from . import torch_pickle
 from .torch_pickle import TorchTensor
 
 EXTENSIONS = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".tar", ".ckpt", ".pth.tar")
+PICKLE_EXTENSIONS = (".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model_state", "model", "net")
 MAX_DEPTH = 64
 MAX_NODES = 100_000
@@ -69,7 +70,8 @@ def match(path: Path, header: bytes) -> bool:
         return True
     if torch_pickle.is_tar(header):
         return header[:100].rstrip(b"\0") in (b"sys_info", b"pickle", b"storages", b"tensors")
-    return name.endswith(EXTENSIONS) and _looks_like_pickle(header)
+    # A bare pickle only by a pickle-ish name: `.bin` files are raw weights far more often than pickles.
+    return name.endswith(PICKLE_EXTENSIONS) and _looks_like_pickle(header)
 
 
 def _looks_like_pickle(header: bytes) -> bool:
@@ -111,7 +113,7 @@ def build_model(root: Any) -> Model:
             _state_dict_nodes(graph, pairs)
         else:
             graph.nodes.append(_object_node(root))
-    _chain(graph)
+    chain_in_order(graph)
     model = Model(format="PyTorch", metadata=metadata)
     model.graphs.append(graph)
     model.description = {"state_dict": "state dict", "module": "pickled module", "checkpoint": "checkpoint",
@@ -311,7 +313,7 @@ def _object_node(root: Any) -> Node:
     return node
 
 
-def _chain(graph: Graph) -> None:
+def chain_in_order(graph: Graph) -> None:
     """Connect the nodes one after the other: the file stores no dataflow, only this order."""
     previous: Optional[Value] = None
     for index, node in enumerate(graph.nodes):

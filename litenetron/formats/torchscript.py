@@ -29,6 +29,7 @@ from ..codecs import archive
 from ..codecs.safepickle import Object, PickleError
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from . import torch_pickle
+from .pytorch import chain_in_order
 from .schemas.torchscript import ARGUMENT_NAMES, CATEGORY_OF
 from .torch_pickle import TorchTensor
 
@@ -82,6 +83,7 @@ def read(path: Path) -> Model:
         Interpreter(code, graph).run(module, inputs)
     else:
         _module_tree(graph, module, "", 0)
+        chain_in_order(graph)
     graph.stored_parameters = parameter_count(code, module)
     model = Model(format="TorchScript", version=f"zip format v{loaded.version}" if loaded.version else "")
     model.description = "mobile (lite interpreter)" if mobile else "traced" if inputs else "scripted"
