@@ -14,6 +14,7 @@ from litenetron.codecs.flatbuffers import (
     VectorRef,
     decode,
     decode_flexbuffer,
+    decode_nested,
 )
 
 TABLES = {
@@ -169,3 +170,20 @@ def test_flexbuffers_truncated(cut):
     data = flexbuffers.Dumps({"key": [1, 2, 3], "name": "value"})
     with pytest.raises(FlatBufferError):
         decode_flexbuffer(data[cut:])
+
+
+@pytest.mark.parametrize("padding", [0, LAZY_THRESHOLD])
+def test_nested_flatbuffer(padding):
+    inner_builder = flatbuffers.Builder(64)
+    text = inner_builder.CreateString("inside")
+    inner_builder.StartObject(1)
+    inner_builder.PrependUOffsetTRelativeSlot(0, text, 0)
+    inner_builder.Finish(inner_builder.EndObject())
+    inner = bytes(inner_builder.Output()) + b"\0" * padding
+    outer_builder = flatbuffers.Builder(64)
+    blob = outer_builder.CreateNumpyVector(np.frombuffer(inner, dtype=np.uint8))
+    outer_builder.StartObject(11)
+    outer_builder.PrependUOffsetTRelativeSlot(3, blob, 0)
+    outer_builder.Finish(outer_builder.EndObject())
+    root = decode(bytes(outer_builder.Output()), "Root", TABLES, UNIONS)
+    assert decode_nested(root.blob, "Other", TABLES).text == "inside"

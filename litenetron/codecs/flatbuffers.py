@@ -209,6 +209,15 @@ def decode(buffer, root_table: str, tables: Tables, unions: Optional[Unions] = N
     return Reader(buffer, tables, unions).root(root_table)
 
 
+def decode_nested(vector, root_table: str, tables: Tables, unions: Optional[Unions] = None) -> Table:
+    """Decode a FlatBuffer nested in a `[ubyte]` field (a `VectorRef` or a short list of byte values)."""
+    if isinstance(vector, VectorRef):
+        data = memoryview(vector.source)[vector.offset:vector.offset + vector.nbytes]
+    else:
+        data = bytes(vector or b"")
+    return decode(data, root_table, tables, unions)
+
+
 def file_identifier(buffer) -> bytes:
     """The four identifier bytes after the root offset (b"" when too short)."""
     return bytes(buffer[4:8]) if len(buffer) >= 8 else b""
