@@ -45,7 +45,8 @@ _SPEC = {
     "NeuralNetworkLayer": [(1, "name", "string"), (2, "input", "string[]"), (3, "output", "string[]"),
                            (100, "convolution", "ConvolutionLayerParams"), (130, "activation", "ActivationParams"),
                            (140, "innerProduct", "InnerProductLayerParams"),
-                           (160, "batchnorm", "BatchnormLayerParams")],
+                           (160, "batchnorm", "BatchnormLayerParams"), (605, "branch", "BranchLayerParams")],
+    "BranchLayerParams": [(1, "ifBranch", "NeuralNetwork"), (2, "elseBranch", "NeuralNetwork")],
     "ConvolutionLayerParams": [(1, "outputChannels", "uint64"), (2, "kernelChannels", "uint64"),
                                (10, "nGroups", "uint64"), (20, "kernelSize", "uint64[]"), (30, "stride", "uint64[]"),
                                (70, "hasBias", "bool"), (90, "weights", "WeightParams"), (91, "bias", "WeightParams")],
@@ -179,6 +180,30 @@ def test_neural_network_fixture(tmp_path, pb):
     np.testing.assert_array_equal(dense_weights.data().reshape(-1), quantized)
     # Parameters count elements (quantized ones too), never bytes.
     assert graph.parameters() == 8 * 27 + 8 + 4 * 8 + 500
+
+
+def test_lookup_table_weights_and_branch_networks(tmp_path, pb):
+    model = pb["Model"](specificationVersion=4)
+    model.description.input.add(name="x").type.multiArrayType.shape.extend([6])
+    branch = model.neuralNetwork.layers.add(name="choose", input=["x", "flag"], output=["y"]).branch
+    inner = branch.ifBranch.layers.add(name="dense", input=["x"], output=["y"]).innerProduct
+    inner.inputChannels, inner.outputChannels = 6, 4
+    indices = [3, 0, 1, 2] * 6
+    inner.weights.rawValue = _pack_msb(indices, 2)
+    inner.weights.quantization.numberOfBits = 2
+    inner.weights.quantization.lookupTableQuantization.floatValue.extend([-1.0, 0.0, 0.5, 2.0])
+    branch.elseBranch.layers.add(name="relu", input=["x"], output=["y"]).activation.ReLU.SetInParent()
+    (tmp_path / "branch.mlmodel").write_bytes(model.SerializeToString())
+    graph = open_model(tmp_path / "branch.mlmodel").graphs[0]
+    (node,) = graph.nodes
+    assert node.type.name == "branch" and node.type.category == "Control"
+    assert [body.nodes[0].type.name for body in node.graphs] == ["innerProduct", "ReLU"]
+    weights = node.graphs[0].nodes[0].inputs[1].values[0].initializer
+    assert weights.shape == (4, 6) and weights.dtype == "uint2"
+    assert weights.quantization["lookup_table"] == [-1.0, 0.0, 0.5, 2.0]
+    np.testing.assert_array_equal(weights.data().reshape(-1), indices)
+    # Only the top-level layers are counted, as stored in the network's `layers`.
+    assert graph_summary(graph)["nodes"] == 1 and graph.parameters() == 0
 
 
 def test_pipeline_and_other_model_kinds(tmp_path, pb):

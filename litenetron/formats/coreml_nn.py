@@ -173,7 +173,12 @@ def _walk(params: Message, shapes, node: Node, prefix: str, depth: int) -> None:
     for key, value in params.items():
         name = f"{prefix}{key}"
         items = value if isinstance(value, list) and value and isinstance(value[0], Message) else None
-        if isinstance(value, Message) and value.type_name == "WeightParams":
+        if isinstance(value, Message) and value.type_name == "NeuralNetwork":
+            # Branch and loop layers hold whole networks: reachable as nested graphs, like If/Loop bodies.
+            body = Graph(name=f"{node.name} {name}")
+            network_graph(value, body, {}, depth + 1)
+            node.graphs.append(body)
+        elif isinstance(value, Message) and value.type_name == "WeightParams":
             tensor = weight_tensor(value, name, shapes.get(key))
             if tensor is not None:
                 node.inputs.append(Argument(name, [Value(f"{node.name}/{name}", tensor.type, initializer=tensor)]))
@@ -200,7 +205,8 @@ def _holds_weights(message: Message, depth: int) -> bool:
     return False
 
 
-def layer_node(layer: Message, renamed: Dict[str, str], types: Dict[str, Optional[TensorType]]) -> Node:
+def layer_node(layer: Message, renamed: Dict[str, str], types: Dict[str, Optional[TensorType]],
+               depth: int = 0) -> Node:
     """One layer; values the layer does not shape take the model description's types (inputs/outputs)."""
     kind = next((key for key in layer if key not in _LAYER_FIELDS), "unknown")
     params = layer.get(kind)
@@ -219,7 +225,7 @@ def layer_node(layer: Message, renamed: Dict[str, str], types: Dict[str, Optiona
     if isinstance(params, Message):
         rule = SHAPES.get(kind)
         shapes = rule(params) if rule is not None else {}
-        _walk(params, shapes, node, "", 0)
+        _walk(params, shapes, node, "", depth)
     return node
 
 
@@ -249,14 +255,15 @@ def preprocessing_nodes(network: Message, renamed: Dict[str, str], types: Dict[s
     return nodes
 
 
-def network_graph(network: Message, graph: Graph, types: Dict[str, Optional[TensorType]]) -> None:
-    """Fill `graph` with the network's preprocessing and layers; `nodes` counts the layers only."""
+def network_graph(network: Message, graph: Graph, types: Dict[str, Optional[TensorType]], depth: int = 0) -> None:
+    """Fill `graph` with the network's preprocessing and layers; `nodes` counts the layers only (and
+    `parameters` their weights), not those of networks nested in branch/loop layers."""
     renamed: Dict[str, str] = {}
     graph.nodes.extend(preprocessing_nodes(network, renamed, types))
     operators: Dict[str, int] = {}
     parameters = 0
     for layer in network.layers:
-        node = layer_node(layer, renamed, types)
+        node = layer_node(layer, renamed, types, depth)
         graph.nodes.append(node)
         operators[node.type.name] = operators.get(node.type.name, 0) + 1
         parameters += sum(value.initializer.size or 0 for _, value in node.weights())
