@@ -178,3 +178,28 @@ def test_empty_graph_and_self_loop(tmp_path):
     edges = [p for p in ElementTree.parse(tmp_path / "loop.svg").getroot().iter(f"{SVG}path")
              if p.get("class") == "edge"]
     assert len(edges) == 1
+
+
+def test_pillow_default_font_when_no_system_font(tmp_path, monkeypatch):
+    from litenetron.render import fonts
+
+    monkeypatch.setattr(fonts, "find_font_files", lambda: None)
+    bundled = fonts.PillowFonts(2.0)
+    assert bundled.family == "sans-serif"
+    assert bundled.text("W ⟨32×3⟩") == "W <32x3>"  # glyphs the bundled font lacks
+    width, height = bundled.measure("W ⟨32×3×3×3⟩", "row")
+    assert width > 0 and height > 0
+    export_graph(conv_bn_relu(), tmp_path / "fallback.png", ViewOptions())
+    with Image.open(tmp_path / "fallback.png") as image:
+        assert len(_colours(image)) > 10
+
+
+def test_system_font_is_found_when_installed():
+    from litenetron.render import fonts
+
+    found = fonts.find_font_files()
+    if found is None:
+        pytest.skip("no DejaVu/Liberation/Arial font on this machine")
+    family, regular, bold = found
+    assert regular.is_file() and bold.is_file() and family in ("DejaVu Sans", "Liberation Sans", "Arial")
+    assert fonts.PillowFonts(1.0).family == family
