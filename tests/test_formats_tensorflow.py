@@ -358,3 +358,15 @@ def test_half_precision_bits_round_trip():
     from litenetron.formats.schemas.tensorflow import TENSORFLOW
     tensor = tensorflow.tensor_from_proto("h", decode(proto.SerializeToString(), TENSORFLOW, "TensorProto"))
     assert tensor.data().tolist() == [0.25]
+
+
+def test_filled_tensor_too_large_is_refused(tmp_path):
+    graph = TF["GraphDef"]()
+    _node(graph, "zeros", "Const", value=_tensor_attr(FLOAT, (1 << 20, 1 << 10), float_val=[0.0]))
+    path = tmp_path / "zeros.pb"
+    path.write_bytes(graph.SerializeToString())
+    graph = open_model(path).graphs[0]
+    assert graph.parameters() == 1 << 30
+    tensor = next(a for a in graph.nodes[0].attributes if a.name == "value").value
+    with pytest.raises(ModelError, match="too large"):
+        tensor.data()

@@ -36,6 +36,8 @@ _CATEGORY = {op: category for category, ops in CATEGORIES.items() for op in ops}
 _TEXT_EXTENSIONS = (".pbtxt", ".pbtext", ".txt", ".prototxt")
 _BINARY_EXTENSIONS = (".pb", ".meta", ".graphdef", ".pbbin", ".bin")
 _OP_NAME = re.compile(rb"^[A-Za-z_][A-Za-z0-9_>.]*$")
+# Elements a value list may be repeated out to (a declared shape must not make us allocate without bound).
+_MAX_FILL = 1 << 27
 _CHECKPOINT_DATA = re.compile(r"\.data-\d{5}-of-\d{5}$")
 # NodeDef / GraphDef / MetaGraphDef field numbers → allowed wire types (for the structural peek).
 _NODE_FIELDS = {1: (2,), 2: (2,), 3: (2,), 4: (2,), 5: (2,), 6: (2,), 7: (2,)}
@@ -390,6 +392,8 @@ def _tensor_values(proto: Message, dtype: Optional[str], shape: Optional[tuple])
     if array.size == 0:
         array = np.zeros(1, dtype=array.dtype)
     if array.size < count:  # TensorFlow repeats the last value to fill the shape
+        if count > _MAX_FILL:
+            raise ModelError(proto.get("name", "tensor"), f"a filled tensor of {count:,} elements is too large to show")
         array = np.concatenate([array, np.repeat(array[-1:], count - array.size)])
     return array[:count].reshape(shape)
 
