@@ -12,10 +12,9 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from ..codecs.binary import BinaryError, BinaryReader, array_loader
+from ..codecs.binary import BinaryError, BinaryReader
 from ..codecs.protobuf import Message, ProtobufError, decode, open_buffer, read_varint
 from ..model import (
-    DTYPE_ITEMSIZE,
     Argument,
     Attribute,
     Graph,
@@ -28,6 +27,7 @@ from ..model import (
     Value,
 )
 from .paddle_shapes import infer_shapes
+from .paddle_weights import SavedTensors
 from .schemas.paddle import ATTR_FIELDS, ATTR_TYPES, DATA_TYPES, OP_CATEGORIES, PADDLE
 
 EXTENSIONS = (".pdmodel", ".paddle")
@@ -91,7 +91,7 @@ def read(path: Path) -> Model:
     blocks = program.blocks
     if not blocks:
         raise ModelError(model_path, "the program holds no blocks")
-    weights = _Weights(model_path, blocks)
+    weights = _saved_tensors(model_path, blocks)
     reader = _ProgramReader(model_path, blocks, weights)
     graph = reader.graph(0, 0)
     graph.stored_parameters = weights.parameters()
@@ -144,125 +144,28 @@ def var_type(var: Optional[Message]) -> Optional[TensorType]:
     return TensorType(DATA_TYPES.get(desc.data_type), shape)
 
 
-class _Weights:
-    """Where each persistable variable's values are: offsets in `.pdiparams` or one file per variable."""
-
-    def __init__(self, model_path: Path, blocks: List[Message]):
-        self.tensors: Dict[str, Tuple[Path, int, str, Tuple[int, ...]]] = {}
-        self.location = ""
-        # The saved variables: the persistable tensors of every block, by name. Some writers store only
-        # those that ops read; a combined file whose tensor count fits that list is read with it.
-        self.declared: Dict[str, Message] = {}
-        for block in blocks:
-            for var in block.vars:
-                if var.persistable and var.type is not None and var.type.type in _SAVED_KINDS:
-                    self.declared.setdefault(var.name, var)
-        read = {name for block in blocks for op in block.ops for slot in op.inputs for name in slot.arguments}
-        self.names = sorted(self.declared)
-        self.read_names = sorted(name for name in self.declared if name in read)
-        combined = self._combined_file(model_path)
-        if combined is not None:
-            self._read_combined(combined)
-        elif model_path.name == "__model__":
-            self._read_separate(model_path.parent)
-
-    @staticmethod
-    def _combined_file(model_path: Path) -> Optional[Path]:
-        candidates = [model_path.with_suffix(".pdiparams")]
-        if model_path.name in PROGRAM_NAMES:
-            candidates += [model_path.parent / name for name in COMBINED_PARAMS]
-        return next((path for path in candidates if path.is_file()), None)
-
-    def _read_combined(self, path: Path) -> None:
-        reader = BinaryReader(open_buffer(path))
-        headers = []
-        while reader.remaining:
-            if len(headers) >= len(self.names):
-                raise ModelError(path, f"holds more than the {len(self.names)} tensors the program declares")
-            headers.append(self._tensor_header(path, reader))
-        names = self.names if len(headers) == len(self.names) else self.read_names
-        if len(headers) != len(names):
-            raise ModelError(path, f"holds {len(headers)} tensors but the program declares {len(self.names)} "
-                                   "persistable variables")
-        for name, header in zip(names, headers):
-            self._check(name, header)
-            self.tensors[name] = header
-        self.location = path.name
-
-    def _read_separate(self, folder: Path) -> None:
-        for name in self.names:
-            path = folder / name
-            # A variable name could hold path separators: such a file would lie outside the model folder.
-            if "/" in name or "\\" in name or name in (".", "..") or not path.is_file():
-                continue
-            reader = BinaryReader(open_buffer(path))
-            header = self._tensor_header(path, reader)
-            if reader.remaining:
-                raise ModelError(path, f"{reader.remaining} bytes remain after the tensor")
-            self._check(name, header)
-            self.tensors[name] = header
-        if self.tensors:
-            self.location = f"{len(self.tensors)} files in {folder.name or '.'}"
-
-    def _check(self, name: str, header: Tuple[Path, int, str, Tuple[int, ...]]) -> None:
-        """A stored tensor must have the shape its variable declares (where the declaration is complete)."""
-        declared = var_type(self.declared.get(name))
-        dims = header[3]
-        if declared is not None and declared.shape is not None and all(d is not None for d in declared.shape) \
-                and tuple(declared.shape) != dims:
-            raise ModelError(header[0], f"tensor for {name!r} has shape {list(dims)} but the program declares "
-                                        f"{list(declared.shape)}")
-
-    @staticmethod
-    def _tensor_header(path: Path, reader: BinaryReader) -> Tuple[Path, int, str, Tuple[int, ...]]:
-        """Read one saved LoDTensor's header, step over its data and return (file, data offset, dtype, dims)."""
-        try:
-            reader.uint32()  # LoDTensor version
-            for _ in range(reader.count(8, "LoD level count", wide=True)):
-                reader.skip(reader.count(1, "LoD level size", wide=True), "LoD level")
-            reader.uint32()  # Tensor version
-            size = reader.count(1, "TensorDesc size", signed=True)
-            start = reader.skip(size, "TensorDesc")
-            desc = decode(reader.buffer, PADDLE, "TensorDesc", start, start + size)
-            dtype = DATA_TYPES.get(desc.data_type)
-            if dtype is None:
-                raise ModelError(path, f"tensor at offset {start} has unknown data type {desc.data_type}")
-            dims = tuple(desc.dims)
-            if any(d < 0 for d in dims):
-                raise ModelError(path, f"tensor at offset {start} has a negative dimension {list(dims)}")
-            count = 1
-            for dim in dims:
-                count *= dim
-            offset = reader.skip(count * _itemsize(dtype), f"tensor data {list(dims)}")
-        except BinaryError as error:
-            raise ModelError(path, str(error)) from None
-        return path, offset, dtype, dims
-
-    def tensor(self, name: str, declared: Optional[TensorType]) -> Tensor:
-        stored = self.tensors.get(name)
-        if stored is None:
-            dtype = declared.dtype if declared else None
-            shape = declared.shape if declared else None
-            return Tensor(name, dtype, shape)
-        path, offset, dtype, dims = stored
-        return Tensor(name, dtype, dims, loader=array_loader(path, offset, dtype, dims), location=path.name)
-
-    def parameters(self) -> int:
-        total = 0
-        for _, _, _, dims in self.tensors.values():
-            count = 1
-            for dim in dims:
-                count *= dim
-            total += count
-        return total
-
-
-def _itemsize(dtype: str) -> int:
-    return int(DTYPE_ITEMSIZE[dtype])
+def _saved_tensors(model_path: Path, blocks: List[Message]) -> SavedTensors:
+    """The persistable tensors of every block, read from the weights file(s) beside the program."""
+    declared: Dict[str, Optional[TensorType]] = {}
+    for block in blocks:
+        for var in block.vars:
+            if var.persistable and var.type is not None and var.type.type in _SAVED_KINDS:
+                declared.setdefault(var.name, var_type(var))
+    read = {name for block in blocks for op in block.ops for slot in op.inputs for name in slot.arguments}
+    weights = SavedTensors(declared, read)
+    candidates = [model_path.with_suffix(".pdiparams")]
+    if model_path.name in PROGRAM_NAMES:
+        candidates += [model_path.parent / name for name in COMBINED_PARAMS]
+    combined = next((path for path in candidates if path.is_file()), None)
+    if combined is not None:
+        weights.read_combined(combined)
+    elif model_path.name == "__model__":
+        weights.read_separate(model_path.parent)
+    return weights
 
 
 class _ProgramReader:
-    def __init__(self, path: Path, blocks: List[Message], weights: _Weights):
+    def __init__(self, path: Path, blocks: List[Message], weights: SavedTensors):
         self.path = path
         self.blocks = blocks
         self.weights = weights
@@ -322,7 +225,7 @@ class _ProgramReader:
         if var is not None and var.persistable and var.type is not None and var.type.type in _DATA_KINDS:
             tensor = self.initializers.get(name)
             if tensor is None:
-                tensor = self.initializers[name] = self.weights.tensor(name, declared)
+                tensor = self.initializers[name] = self.weights.tensor(name)
             return Value(name, tensor.type, initializer=tensor)
         return Value(name, declared)
 
