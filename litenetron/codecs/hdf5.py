@@ -43,12 +43,13 @@ SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _SHARED = 0x02  # message flag: the message body is a reference to a shared message
 
 
-def find_superblock(buffer) -> int:
-    """Offset of the superblock signature: 0, or after a user block of 512, 1024, 2048, ... bytes."""
+def find_superblock(buffer, start: int = 0, end: Optional[int] = None) -> int:
+    """Position of the superblock signature: `start`, or after a user block of 512, 1024, 2048, ... bytes."""
+    end = len(buffer) if end is None else end
     offset = 0
-    while offset + 8 <= len(buffer):
-        if bytes(buffer[offset:offset + 8]) == SIGNATURE:
-            return offset
+    while start + offset + 8 <= end:
+        if bytes(buffer[start + offset:start + offset + 8]) == SIGNATURE:
+            return start + offset
         offset = 512 if offset == 0 else offset * 2
     raise Hdf5Error("no HDF5 superblock signature")
 
@@ -153,14 +154,20 @@ def _shared_address(cursor: Cursor) -> int:
 
 
 class File:
-    """An HDF5 file read from a path (read-only mmap) or from bytes; `File` is also its root group."""
+    """An HDF5 file read from a path (read-only mmap) or from bytes; `File` is also its root group.
 
-    def __init__(self, source: Union[str, Path, bytes, bytearray, memoryview]):
+    `offset` and `length` select an HDF5 file embedded in a larger buffer (a stored zip member): every
+    address is then checked against that range.
+    """
+
+    def __init__(self, source: Union[str, Path, bytes, bytearray], offset: int = 0,
+                 length: Optional[int] = None):
         buffer = open_buffer(source) if isinstance(source, (str, Path)) else source
-        if not buffer:
-            raise Hdf5Error("file is empty")
+        end = len(buffer) if length is None else offset + length
+        if not buffer or end <= offset or end > len(buffer) or offset < 0:
+            raise Hdf5Error("file is empty" if not buffer else "embedded file lies outside the buffer")
         self.buffer = buffer
-        start = find_superblock(buffer)
+        start = find_superblock(buffer, offset, end)
         cursor = Cursor(FileContext(buffer), start + 8)
         self.superblock_version = version = cursor.uint8()
         if version in (0, 1):
@@ -175,11 +182,12 @@ class File:
         if offset_size not in (2, 4, 8) or length_size not in (2, 4, 8):
             raise Hdf5Error(f"invalid address widths {offset_size}/{length_size}")
         context = FileContext(buffer, 0, offset_size, length_size)
+        context.size = end
         cursor.context = context
         base = cursor.offset() or 0
         # Addresses are relative to the base address, which is the superblock's own offset in files with
         # a user block.
-        context.base = base if base else start
+        context.base = offset + base if base else start
         if version in (0, 1):
             cursor.offset()  # free space info
             cursor.offset()  # end of file

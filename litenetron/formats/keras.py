@@ -1,0 +1,315 @@
+"""Keras models: `.h5` (full model or weights only), `.keras` zips (Keras 3) and model JSON files.
+
+A full model is its `model_config` JSON (Sequential chain or Functional graph whose `inbound_nodes` name the
+producing (layer, call, tensor) — Keras 2 as nested lists, Keras 3 as `args`/`kwargs` holding keras tensors
+with a `keras_history`) plus the weights file: Keras 2 keeps `model_weights/<layer>/<weight path>` listed by
+`layer_names` / `weight_names` attributes, Keras 3 keeps `layers/<layer>/vars/<index>` in
+`model.weights.h5`. HDF5 is read by our own codec; weights become lazy tensors on the layer that owns them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from ..codecs import archive
+from ..codecs.binary import open_buffer
+from ..codecs.hdf5 import SIGNATURE, Dataset, File, Group, Hdf5Error
+from ..model import Argument, Graph, Model, ModelError, Node, OpType
+from .keras_graph import Weights, build_graph, tensor_value
+from .schemas.keras import CATEGORY, VARIABLES
+
+MAX_CONFIG = 64 << 20  # bytes of model JSON we are willing to parse
+MAX_WEIGHTS_IN_MEMORY = 2 << 30  # a compressed model.weights.h5 member is inflated into memory up to this
+MAX_NESTING = 16
+_WEIGHTS_MEMBER = "model.weights.h5"
+_EXTENSIONS = (".h5", ".hdf5", ".keras", ".json", ".zip")
+
+def _is_hdf5(header: bytes) -> bool:
+    return any(header[offset:offset + 8] == SIGNATURE for offset in (0, 512, 1024, 2048))
+
+
+def _is_keras_json(header: bytes) -> bool:
+    text = header.lstrip()
+    if not text.startswith(b"{"):
+        return False
+    if b'"modelTopology"' in text:
+        return True
+    # MXNet symbols ("nodes" + "arg_nodes") and other JSON graphs are not Keras configs.
+    return b'"class_name"' in text and b'"config"' in text and b'"arg_nodes"' not in text \
+        and b'"nodes"' not in text
+
+
+def match(path: Path, header: bytes) -> bool:
+    if not header:
+        return False
+    if _is_hdf5(header):
+        return True
+    suffix = path.suffix.lower()
+    if archive.is_zip(header):
+        if suffix not in (".keras", ".zip"):
+            return False
+        with archive.open_zip(path) as zip_file:
+            names = archive.zip_members(zip_file)
+        return "config.json" in names and (_WEIGHTS_MEMBER in names or "metadata.json" in names)
+    return suffix == ".json" and _is_keras_json(header)
+
+
+def read(path: Path) -> Model:
+    header = _head(path)
+    try:
+        if _is_hdf5(header):
+            return _read_hdf5(File(path), "Keras HDF5")
+        if archive.is_zip(header):
+            return _read_zip(path)
+        return _read_json(path)
+    except Hdf5Error as error:
+        raise ModelError(path, f"malformed HDF5 file ({error})") from None
+    except archive.ArchiveError as error:
+        raise ModelError(path, str(error)) from None
+    except json.JSONDecodeError as error:
+        raise ModelError(path, f"invalid model JSON ({error})") from None
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as stream:
+        return stream.read(4096)
+
+
+# --- containers ------------------------------------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value if isinstance(value, str) else ""
+
+
+def _read_hdf5(h5: File, format_name: str, config: Optional[dict] = None, metadata: Optional[dict] = None
+               ) -> Model:
+    attrs = h5.attrs
+    version = _text(attrs.get("keras_version")) or _text((metadata or {}).get("keras_version"))
+    if config is None and attrs.get("model_config"):
+        config = json.loads(_text(attrs["model_config"]))
+    if isinstance(h5.get("layers"), Group):  # Keras 3 weights file
+        weights = _keras3_weights(h5, _layer_classes(config))
+    elif isinstance(h5.get("model_weights"), Group):
+        weights = _keras2_weights(h5["model_weights"])
+        version = version or _text(h5["model_weights"].attrs.get("keras_version"))
+    elif "layer_names" in attrs:
+        weights = _keras2_weights(h5.root)
+    else:
+        weights = _plain_weights(h5.root)
+    model = Model(format_name, producer=f"Keras {version}".strip(), version=version)
+    backend = _text(attrs.get("backend"))
+    if backend:
+        model.metadata.append(("backend", backend))
+    for key in ("date_saved",):
+        if metadata and metadata.get(key):
+            model.metadata.append((key.replace("_", " "), str(metadata[key])))
+    if config is not None:
+        graph = build_graph(config, weights, 0)
+    else:
+        model.format = format_name.replace("Keras", "Keras weights", 1)
+        graph = _weights_graph(weights)
+    graph.stored_parameters = sum(dataset.size for entries in weights.values() for _, dataset in entries)
+    model.graphs.append(graph)
+    return model
+
+
+def _read_zip(path: Path) -> Model:
+    with archive.open_zip(path) as zip_file:
+        members = archive.zip_members(zip_file)
+        if "config.json" not in members:
+            raise ModelError(path, "Keras archive has no config.json")
+        config = json.loads(archive.read_member(zip_file, "config.json", MAX_CONFIG))
+        metadata = {}
+        if "metadata.json" in members:
+            metadata = json.loads(archive.read_member(zip_file, "metadata.json", 1 << 20))
+        if _WEIGHTS_MEMBER not in members:
+            model = _model_from_config(config, "Keras v3", metadata)
+            return model
+        span = archive.member_range(zip_file, _WEIGHTS_MEMBER)
+        if span is not None:  # stored: read straight from the mapped archive, nothing is copied
+            h5 = File(open_buffer(path), span[0], span[1])
+        else:
+            h5 = File(archive.read_member(zip_file, _WEIGHTS_MEMBER, MAX_WEIGHTS_IN_MEMORY))
+    return _read_hdf5(h5, "Keras v3", config, metadata if isinstance(metadata, dict) else None)
+
+
+def _read_json(path: Path) -> Model:
+    if path.stat().st_size > MAX_CONFIG:
+        raise ModelError(path, f"model JSON is larger than {MAX_CONFIG} bytes")
+    document = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    if not isinstance(document, dict):
+        raise ModelError(path, "model JSON is not an object")
+    if "modelTopology" in document:  # TensorFlow.js layers model: the Keras config sits inside
+        topology = document["modelTopology"] or {}
+        config = topology.get("model_config", topology)
+        return _model_from_config(config, "TensorFlow.js Keras", topology)
+    return _model_from_config(document, "Keras JSON", document)
+
+
+def _model_from_config(config: Any, format_name: str, metadata: Any) -> Model:
+    if not isinstance(config, dict):
+        raise ValueError("model config is not a JSON object")
+    version = _text(metadata.get("keras_version")) if isinstance(metadata, dict) else ""
+    model = Model(format_name, producer=f"Keras {version}".strip(), version=version)
+    graph = build_graph(config, {}, 0)
+    graph.stored_parameters = 0
+    model.graphs.append(graph)
+    return model
+
+
+# --- weights ------------------------------------------------------------------------------------------
+
+def _names(value: Any) -> List[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)):
+        return [_text(value)]
+    if isinstance(value, list):
+        return [_text(item) for item in value if isinstance(item, (str, bytes))]
+    return []
+
+
+def _keras2_weights(group: Group) -> Weights:
+    """Layer → weights from `layer_names` / `weight_names` (Keras 2 `.h5`, full model or weights only)."""
+    weights: Weights = {}
+    names = _names(group.attrs.get("layer_names")) or group.keys()
+    for layer in names:
+        layer_group = group.get(layer)
+        if not isinstance(layer_group, Group):
+            continue
+        entries = []
+        weight_names = _names(layer_group.attrs.get("weight_names"))
+        if "weight_names" in layer_group.attrs:
+            for weight in weight_names:
+                dataset = layer_group.get(weight)
+                if isinstance(dataset, Dataset):
+                    entries.append((_weight_label(weight), dataset))
+        else:
+            entries = [(_weight_label(path.lstrip("/").split("/", 1)[-1]), item)
+                       for path, item in layer_group.walk() if isinstance(item, Dataset)]
+        weights[layer] = entries
+    return weights
+
+
+def _weight_label(path: str) -> str:
+    """`dense/kernel:0` → `kernel`; `bidirectional/forward_lstm/lstm_cell/kernel:0` → `forward_lstm/kernel`."""
+    parts = [part for part in path.split(":", 1)[0].split("/") if part]
+    if len(parts) > 1:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[-2].endswith("_cell"):
+        del parts[-2]
+    return "/".join(parts) or path
+
+
+def _natural(name: str) -> Tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def _keras3_datasets(group: Group, prefix: str, depth: int) -> Iterator[Tuple[str, Dataset]]:
+    """Datasets of one Keras 3 layer group: `vars/<i>` first, then nested objects, depth-first."""
+    if depth > MAX_NESTING:
+        raise ModelError(group.path, "Keras weight groups nest too deeply")
+    names = sorted(group.keys(), key=lambda name: (name != "vars", _natural(name)))
+    for name in names:
+        item = group.get(name)
+        if isinstance(item, Dataset):
+            yield prefix + name, item
+        elif isinstance(item, Group):
+            yield from _keras3_datasets(item, f"{prefix}{name}/", depth + 1)
+
+
+def _variable_names(class_name: str, config: dict) -> List[str]:
+    names = []
+    for entry in VARIABLES.get(class_name, ()):
+        if isinstance(entry, tuple):
+            name, flag = entry
+            if not config.get(flag, True):
+                continue
+            names.append(name)
+        else:
+            names.append(entry)
+    return names
+
+
+def _layer_classes(config: Optional[dict]) -> Dict[str, Tuple[str, dict]]:
+    """Layer name → (class name, config), for the layers of a model config (wrappers by their inner layer)."""
+    layers = {}
+    body = (config or {}).get("config")
+    entries = body if isinstance(body, list) else (body or {}).get("layers") if isinstance(body, dict) else None
+    for layer in entries or ():
+        if not isinstance(layer, dict):
+            continue
+        layer_config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+        name = layer.get("name") or layer_config.get("name")
+        inner = layer_config.get("layer")
+        if isinstance(inner, dict) and layer.get("class_name") in ("Bidirectional", "TimeDistributed"):
+            layers[str(name)] = (inner.get("class_name", ""), inner.get("config") or {})
+        else:
+            layers[str(name)] = (layer.get("class_name", ""), layer_config)
+    return layers
+
+
+def _keras3_weights(h5: File, classes: Dict[str, Tuple[str, dict]]) -> Weights:
+    """Layer → weights of a Keras 3 weights file (`layers/<group>/vars/<i>`, names from `vars` attrs)."""
+    weights: Weights = {}
+    layers = h5["layers"]
+    for key in layers.keys():
+        group = layers.get(key)
+        if not isinstance(group, Group):
+            continue
+        own = group.get("vars")
+        name = _text(own.attrs.get("name")) if isinstance(own, Group) else ""
+        name = name or key
+        class_name, config = classes.get(name, ("", {}))
+        variables = _variable_names(class_name, config)
+        entries = []
+        for path, dataset in _keras3_datasets(group, "", 0):
+            parts = path.split("/")
+            label = parts[-1]
+            if len(parts) >= 2 and parts[-2] == "vars" and label.isdigit():
+                index = int(label)
+                label = variables[index] if index < len(variables) and class_name else label
+                parts = [part for part in parts[:-2] if part != "cell"]
+            else:
+                parts = parts[:-1]
+            entries.append(("/".join(parts + [label]), dataset))
+        weights[name] = entries
+    return weights
+
+
+def _plain_weights(root: Group) -> Weights:
+    """Any other HDF5 file: each group that holds datasets directly is one layer."""
+    weights: Weights = {}
+    for path, item in root.walk():
+        if isinstance(item, Dataset):
+            parent = path.rsplit("/", 1)[0].lstrip("/") or "/"
+            weights.setdefault(parent, []).append((item.name, item))
+    return weights
+
+
+def _snake(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+_CLASS_BY_SNAKE = {_snake(name): name for name in list(CATEGORY) + list(VARIABLES)}
+
+
+def _weights_graph(weights: Weights) -> Graph:
+    """A weights-only file: one node per layer group that holds weights."""
+    graph = Graph(name="weights")
+    for layer, entries in weights.items():
+        if not entries:
+            continue
+        base = re.sub(r"_\d+$", "", layer.rsplit("/", 1)[-1])
+        class_name = _CLASS_BY_SNAKE.get(base, base or "Layer")
+        node = Node(layer, OpType(class_name, CATEGORY.get(class_name, "Layer")))
+        node.inputs = [Argument(label, [tensor_value(layer, label, dataset)]) for label, dataset in entries]
+        graph.nodes.append(node)
+    return graph
+
