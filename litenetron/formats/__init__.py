@@ -21,6 +21,7 @@ FAMILIES = (
     "paddle",
     "darknet",
     "mxnet",
+    "keras",
     "tnn",
     "tflite",
     "barracuda",
