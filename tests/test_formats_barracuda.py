@@ -73,6 +73,7 @@ def test_tiny_model(tmp_path):
     assert [a.name for a in graph.inputs] == ["obs", "memory_in"]
     assert graph.inputs[0].values[0].type.shape == (None, 1, 1, 4)
     assert model.metadata == [("memory memory_in", "dense ⟨1×1×1×2⟩")]
+    assert [node.outputs[0].values[0].type.shape for node in graph.nodes] == [(None, 1, 1, 2)] * 3
 
 
 def test_truncated_weights_are_an_error(tmp_path):
@@ -99,6 +100,10 @@ def test_corpus_counts(row):
     for node in graph.nodes:
         for _, value in node.weights():
             assert value.initializer.size is None or value.initializer.count == value.initializer.size
+        assert node.outputs[0].values[0].type is not None  # every edge has a shape
+        if node.type.name == "Dense":  # the inferred input width agrees with the stored kernel
+            kernel = node.inputs[1].values[0].initializer
+            assert node.inputs[0].values[0].type.shape[-1] == kernel.shape[0]
 
 
 @pytest.mark.corpus

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
@@ -127,6 +127,60 @@ def parse(buffer) -> Tuple[int, list, List[str], list, List[Layer], int]:
     return version, inputs, outputs, memories, layers, reader.position
 
 
+_SAME_SHAPE = {"Nop", "Activation", "Dropout", "ScaleBias", "Normalization", "LRN"}
+_BROADCAST = {"Add", "Sub", "Mul", "RealDiv", "Pow", "Minimum", "Maximum", "Mean", "Greater", "GreaterEqual",
+              "Less", "LessEqual", "Equal", "LogicalOr", "LogicalAnd", "LogicalXor"}
+
+
+def infer_shape(layer: Layer, kind: str, inputs: List[Optional[tuple]]) -> Optional[tuple]:
+    """Output shape (N, H, W, C) of the common layers from their inputs' shapes; None when unknown."""
+    first = inputs[0] if inputs else None
+    if first is None or len(first) != 4 or any(d is not None and not isinstance(d, int) for d in first):
+        return None
+    n, h, w, c = first
+    if kind in _SAME_SHAPE:
+        return first
+    if kind == "Dense" and layer.tensors:
+        return (n, 1, 1, layer.tensors[0].shape[-1])
+    if kind in ("Conv2D", "DepthwiseConv2D", "MaxPool2D", "AvgPool2D") and h is not None and w is not None:
+        if kind in ("Conv2D", "DepthwiseConv2D"):
+            if not layer.tensors or len(layer.tensors[0].shape) != 4:
+                return None
+            kernel_h, kernel_w, _, out = layer.tensors[0].shape
+            out = c * out if kind == "DepthwiseConv2D" and out == 1 else out
+        else:
+            kernel_w, kernel_h = (layer.pool_size + [1, 1])[:2]
+            out = c
+        stride_w, stride_h = [max(v, 1) for v in (layer.strides + [1, 1])[:2]]
+        left, top, right, bottom = [max(v, 0) for v in (layer.pads + [0, 0, 0, 0])[:4]]
+        return (n, (h + top + bottom - kernel_h) // stride_h + 1, (w + left + right - kernel_w) // stride_w + 1, out)
+    if kind in ("GlobalMaxPool2D", "GlobalAvgPool2D"):
+        return (n, 1, 1, c)
+    if kind == "Flatten" and None not in (h, w, c):
+        return (n, 1, 1, h * w * c)
+    if kind == "Concat" and all(shape and len(shape) == 4 for shape in inputs):
+        axis = layer.axis % 4
+        if any(shape[axis] is None for shape in inputs):
+            return None
+        return first[:axis] + (sum(shape[axis] for shape in inputs),) + first[axis + 1:]
+    if kind in _BROADCAST and all(shape and len(shape) == 4 for shape in inputs):
+        return tuple(None if None in dims else max(dims) for dims in zip(*inputs))
+    if kind == "StridedSlice" and len(layer.pads) == len(layer.pool_size) == len(layer.strides) == 4:
+        shape = list(first)
+        for axis, (start, end, step) in enumerate(zip(layer.pads, layer.pool_size, layer.strides)):
+            size = shape[axis]
+            if size is None:
+                continue
+            end = end + size if end <= 0 else min(end, size)
+            shape[axis] = max(0, -(-(end - max(start, 0)) // max(step, 1)))
+        return tuple(shape)
+    if kind.startswith("Reduce"):
+        return first[:layer.axis % 4] + (1,) + first[layer.axis % 4 + 1:]
+    if kind in ("Multinomial", "OneHot") and layer.pool_size and (kind == "Multinomial" or c == 1):
+        return (n, 1, 1, layer.pool_size[0])
+    return None
+
+
 def _dims(shape) -> tuple:
     return tuple(None if dim < 0 else dim for dim in shape)
 
@@ -200,6 +254,10 @@ def read(path: Path) -> Model:
         for index, entry in enumerate(layer.tensors):
             node.inputs.append(Argument(names.pop(0) if names else str(index), [tensor_value(entry)]))
         node.outputs.append(Argument("output", [value(layer.name)]))
+        shape = infer_shape(layer, info[0], [v.type.shape if v.type else None
+                                              for argument in node.inputs for v in argument.values])
+        if shape is not None:
+            value(layer.name).type = TensorType("float32", shape)
         node.attributes = _attributes(layer)
         if layer.activation or layer.type == 50:  # an Activation layer names its function this way
             activation = ACTIVATIONS.get(layer.activation, f"Activation{layer.activation}")
