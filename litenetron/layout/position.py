@@ -1,0 +1,168 @@
+"""Coordinates: Brandes–Köpf horizontal placement (four alignments, balanced) and layer y positions.
+
+Each alignment groups vertices into vertical blocks (a vertex joins the median neighbour of the previous
+layer), so dummy chains become one block and long edges stay straight; blocks are then packed by a longest
+path over the "left of" constraints and pulled towards their right neighbours. The balanced result takes
+the mean of the two middle values of the four candidates, which keeps every separation constraint.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import List, Sequence, Set
+
+
+def type1_conflicts(layers: Sequence[Sequence[int]], up, count: int, pos) -> Set[int]:
+    """Edges (u above v, encoded u * size + v) that cross an inner segment (dummy to dummy)."""
+    size = len(pos)
+    marked: Set[int] = set()
+    for i in range(1, len(layers)):
+        upper, lower = layers[i - 1], layers[i]
+        k0 = 0
+        scan = 0
+        last = len(lower) - 1
+        for l1, v in enumerate(lower):
+            inner = -1
+            if v >= count:
+                for u in up[v]:
+                    if u >= count:
+                        inner = u
+                        break
+            if l1 != last and inner < 0:
+                continue
+            k1 = pos[inner] if inner >= 0 else len(upper) - 1
+            while scan <= l1:
+                w = lower[scan]
+                for u in up[w]:
+                    k = pos[u]
+                    if (k < k0 or k > k1) and not (u >= count and w >= count):
+                        marked.add(u * size + w)
+                scan += 1
+            k0 = k1
+    return marked
+
+
+def _one_alignment(layers, neighbours, count, left, right, gap_real, gap_dummy, marked, above: bool):
+    """x per vertex for one of the four alignments; layers come in processing order (mirrored if needed).
+
+    `left`/`right` are the extents on the side facing the previous / next vertex in a layer.
+    """
+    size = len(left)
+    hpos = [0] * size
+    for layer in layers:
+        for i, v in enumerate(layer):
+            hpos[v] = i
+    root = list(range(size))
+    align = list(range(size))
+    for layer in layers:
+        r = -1
+        for v in layer:
+            nb = neighbours[v]
+            if not nb:
+                continue
+            if v >= count and len(nb) > 1:
+                inner = [u for u in nb if u >= count]
+                if inner:
+                    nb = inner
+            if len(nb) > 1:
+                nb = sorted(nb, key=hpos.__getitem__)
+            d = len(nb)
+            lo, hi = (d - 1) // 2, d // 2
+            for m in (nb[lo],) if lo == hi else (nb[lo], nb[hi]):
+                if align[v] != v:
+                    break
+                p = hpos[m]
+                if r < p and (m * size + v if above else v * size + m) not in marked:
+                    align[m] = v
+                    root[v] = root[m]
+                    align[v] = root[v]
+                    r = p
+    # block graph: root(u) must stand left of root(v) by the separation of u and v
+    succ: List[List[int]] = [[] for _ in range(size)]
+    weight: List[List[float]] = [[] for _ in range(size)]
+    indegree = [0] * size
+    for layer in layers:
+        prev = -1
+        for v in layer:
+            if prev >= 0:
+                a, b = root[prev], root[v]
+                sep = right[prev] + left[v] + ((gap_real if prev < count else gap_dummy)
+                                               + (gap_real if v < count else gap_dummy)) / 2
+                succ[a].append(b)
+                weight[a].append(sep)
+                indegree[b] += 1
+            prev = v
+    roots = [v for v in range(size) if root[v] == v]
+    queue = deque(v for v in roots if indegree[v] == 0)
+    order = []
+    x = [0.0] * size
+    while queue:
+        b = queue.popleft()
+        order.append(b)
+        xb = x[b]
+        ws = weight[b]
+        for j, c in enumerate(succ[b]):
+            if x[c] < xb + ws[j]:
+                x[c] = xb + ws[j]
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                queue.append(c)
+    # pull blocks right up to their nearest right neighbour
+    for b in reversed(order):
+        cs = succ[b]
+        if cs:
+            ws = weight[b]
+            limit = min(x[c] - ws[j] for j, c in enumerate(cs))
+            if limit > x[b]:
+                x[b] = limit
+    return [x[root[v]] for v in range(size)]
+
+
+def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, left: Sequence[float],
+                         right: Sequence[float], gap_real: float, gap_dummy: float) -> List[float]:
+    """Centre x per vertex (left borders start near 0); no two vertices of a layer overlap."""
+    size = len(left)
+    pos = [0] * size
+    for layer in layers:
+        for i, v in enumerate(layer):
+            pos[v] = i
+    marked = type1_conflicts(layers, up, count, pos)
+    candidates = []
+    for vertical in ("down", "up"):
+        ordered = list(layers) if vertical == "down" else list(reversed(layers))
+        neighbours = up if vertical == "down" else down
+        for horizontal in ("left", "right"):
+            if horizontal == "left":
+                xs = _one_alignment(ordered, neighbours, count, left, right, gap_real, gap_dummy, marked,
+                                    vertical == "down")
+            else:
+                mirrored = [list(reversed(layer)) for layer in ordered]
+                xs = _one_alignment(mirrored, neighbours, count, right, left, gap_real, gap_dummy, marked,
+                                    vertical == "down")
+                xs = [-x for x in xs]
+            candidates.append((horizontal, xs))
+    # align the four to the narrowest one: left ones by their left border, right ones by their right border
+    spans = []
+    for _, xs in candidates:
+        spans.append((min(xs[v] - left[v] for v in range(size)), max(xs[v] + right[v] for v in range(size))))
+    narrow = min(range(4), key=lambda k: (spans[k][1] - spans[k][0], k))
+    shifted = []
+    for k, (horizontal, xs) in enumerate(candidates):
+        delta = spans[narrow][0] - spans[k][0] if horizontal == "left" else spans[narrow][1] - spans[k][1]
+        shifted.append([x + delta for x in xs])
+    result = []
+    for a, b, c, d in zip(*shifted):
+        values = sorted((a, b, c, d))
+        result.append((values[1] + values[2]) / 2)
+    low = min((result[v] - left[v] for v in range(size)), default=0.0)
+    return [x - low for x in result]
+
+
+def vertical_positions(rank_heights: Sequence[float], gaps: Sequence[float]) -> List[float]:
+    """Centre y per layer: each layer as tall as its tallest box, `gaps[r]` between layers r and r+1."""
+    centres = []
+    top = 0.0
+    for r, height in enumerate(rank_heights):
+        centres.append(top + height / 2)
+        top += height + (gaps[r] if r < len(gaps) else 0.0)
+    return centres
