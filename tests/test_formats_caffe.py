@@ -314,3 +314,18 @@ def test_corpus_against_protobuf_package(row):
             assert tensor.size == int(np.prod(shape)) == len(blob.data)
         if ours:
             np.testing.assert_array_equal(ours[-1].data().ravel(), np.asarray(layer.blobs[-1].data, np.float32))
+
+
+def test_detection(tmp_path):
+    cases = {
+        "indented.prototxt": ('name: "x"\n  layer { name: "a" type: "Input" top: "a" }\n', True),
+        "graph.pbtxt": ('node {\n  name: "a"\n  op: "Relu"\n  input: "b"\n}\n', False),
+        "notes.txt": ("input: some words\n", True),
+        "readme.txt": ("just text\n", False),
+    }
+    for name, (text, claimed) in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        assert caffe.match(path, read_header(path)) is claimed, name
+    graph = open_model(tmp_path / "indented.prototxt").graphs[0]
+    assert [node.type.category for node in graph.nodes] == ["Data"]

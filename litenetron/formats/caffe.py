@@ -19,8 +19,8 @@ from .schemas.caffe import BLOB_NAMES, CAFFE, CATEGORIES, ENUMS, V1_TYPE_NAMES, 
 
 _CATEGORY = {name: category for category, names in CATEGORIES.items() for name in names}
 _TEXT_EXTENSIONS = (".prototxt", ".pbtxt", ".pt", ".txt")
-# Top-level keys start their line (TensorFlow text graphs have indented `input:` lines).
-_NET_KEY = re.compile(rb"(?m)^(layers?\s*\{|input(_shape|_dim)?\s*[:{])")
+# Top-level `input` keys start their line (TensorFlow text graphs have indented `input:` lines).
+_NET_KEY = re.compile(rb"(?m)^(\s*layers?\s*\{|input(_shape|_dim)?\s*[:{])")
 _SOLVER_KEY = re.compile(rb"(?m)^(base_lr|lr_policy|solver_mode|max_iter|test_iter|net_param|train_net)\s*[:{]")
 _LAYER_FIELDS = ("name", "type", "bottom", "top", "blobs", "include", "exclude", "phase", "param", "blobs_lr",
                  "weight_decay", "layer", "loss_weight", "propagate_down")
