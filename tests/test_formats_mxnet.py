@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import CORPUS, manifest_rows, require_corpus, run_cli
-from litenetron.formats import open_model
+from litenetron.formats import mxnet, open_model
 from litenetron.formats.mxnet import NDARRAY_V1, NDARRAY_V2, NDARRAY_V3, read_params
 from litenetron.model import ModelError
 
@@ -117,8 +117,7 @@ def test_other_json_is_not_claimed(tmp_path):
     graphish = tmp_path / "graph.json"
     graphish.write_text(json.dumps({"nodes": [{"id": 1, "op": "x"}], "edges": []}))
     for path in (keras, manifest, graphish):
-        with pytest.raises(ModelError):
-            open_model(path)
+        assert not mxnet.match(path, path.read_bytes()[:4096])
 
 
 def test_truncated_params_is_an_error(tmp_path):
@@ -155,3 +154,41 @@ def test_cli_symbol_with_params():
     assert graph["nodes"] == 11
     entries = read_params(path.with_name("mnist_resnetish-0001.params"))
     assert graph["parameters"] == sum(int(np.prod(e.shape)) for e in entries) > 0
+
+
+def _chain_symbol(ops):
+    """data (1×3×32×32) followed by the given (op, attrs) nodes, each consuming the previous one."""
+    nodes = [{"op": "null", "name": "data", "attrs": {"__shape__": "(1, 3, 32, 32)"}, "inputs": []}]
+    for index, (op, attrs) in enumerate(ops):
+        nodes.append({"op": op, "name": f"n{index}", "attrs": attrs, "inputs": [[len(nodes) - 1, 0, 0]]})
+    return {"nodes": nodes, "arg_nodes": [0], "heads": [[len(nodes) - 1, 0, 0]]}
+
+
+CONV = ("Convolution", {"kernel": "(3, 3)", "stride": "(2, 2)", "pad": "(1, 1)", "num_filter": "8"})
+
+
+@pytest.mark.parametrize("ops, shape", [
+    ([CONV], (1, 8, 16, 16)),
+    ([CONV, ("Pooling", {"kernel": "(3, 3)", "stride": "(2, 2)", "pool_type": "max"})], (1, 8, 7, 7)),
+    ([CONV, ("Pooling", {"kernel": "(3, 3)", "stride": "(2, 2)", "pooling_convention": "full"})], (1, 8, 8, 8)),
+    ([CONV, ("Pooling", {"kernel": "(7, 7)", "global_pool": "True"})], (1, 8, 1, 1)),
+    ([CONV, ("BatchNorm", {}), ("Activation", {"act_type": "relu"}), ("Flatten", {})], (1, 2048)),
+    ([CONV, ("Flatten", {}), ("FullyConnected", {"num_hidden": "10"})], (1, 10)),
+    ([("Deconvolution", {"kernel": "(4, 4)", "stride": "(2, 2)", "pad": "(1, 1)", "num_filter": "5"})],
+     (1, 5, 64, 64)),
+    ([("UpSampling", {"scale": "2", "sample_type": "nearest"})], (1, 3, 64, 64)),
+])
+def test_shape_inference(tmp_path, ops, shape):
+    path = tmp_path / "chain-symbol.json"
+    path.write_text(json.dumps(_chain_symbol(ops)))
+    graph = open_model(path).graphs[0]
+    assert graph.inputs[0].values[0].type.shape == (1, 3, 32, 32)
+    assert graph.nodes[-1].outputs[0].values[0].type.shape == shape
+
+
+def test_unknown_input_size_keeps_channels(tmp_path):
+    symbol = _chain_symbol([CONV])
+    del symbol["nodes"][0]["attrs"]
+    path = tmp_path / "open-symbol.json"
+    path.write_text(json.dumps(symbol))
+    assert open_model(path).graphs[0].nodes[0].outputs[0].values[0].type.shape == (None, 8, None, None)

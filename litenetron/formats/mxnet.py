@@ -290,6 +290,11 @@ def _build_graph(symbol: dict, path: Path, params: Optional[List[ArrayEntry]]) -
         node.outputs = [Argument("output" if i == 0 else f"output{i}", [value(index, i)]) for i in outputs]
         node.attributes = [Attribute(key, _attribute_value(text), visible=not key.startswith("__"))
                            for key, text in _settings(record).items()]
+        settings = {attribute.name: attribute.value for attribute in node.attributes}
+        shapes = [v.type.shape if v.type else None for argument in node.inputs for v in argument.values]
+        shape = infer_shape(str(op), settings, shapes)
+        if shape is not None and len(node.outputs) == 1:
+            node.outputs[0].values[0].type = TensorType(None, shape)
         graph.nodes.append(node)
 
     for item in symbol.get("heads", []):
@@ -298,6 +303,76 @@ def _build_graph(symbol: dict, path: Path, params: Optional[List[ArrayEntry]]) -
         graph.outputs.append(Argument(head.name, [head]))
     graph.stored_parameters = sum(element_count(e.shape) for e in params) if params is not None else 0
     return graph
+
+
+# Operators whose output has their first input's shape.
+_SAME_SHAPE = {
+    "Activation", "LeakyReLU", "BatchNorm", "CuDNNBatchNorm", "InstanceNorm", "LayerNorm", "GroupNorm", "LRN",
+    "L2Normalization", "Dropout", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "SoftmaxActivation",
+    "SoftmaxOutput", "LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput", "clip",
+    "_copy", "identity", "BlockGrad", "Cast", "elemwise_add", "elemwise_sub", "elemwise_mul", "elemwise_div",
+    "_Plus", "_plus", "_Minus", "_minus", "_Mul", "_mul", "_Div", "_div", "ElementWiseSum", "add_n",
+    "_plus_scalar", "_minus_scalar", "_mul_scalar", "_div_scalar", "_rminus_scalar", "_rdiv_scalar",
+    "_power_scalar", "square", "sqrt", "exp", "log", "abs", "negative",
+}
+
+
+def _window(size: Optional[int], kernel: int, stride: int, pad: int, dilate: int, ceil: bool) -> Optional[int]:
+    if size is None:
+        return None
+    span = size + 2 * pad - dilate * (kernel - 1) - 1
+    return (-(-span // max(stride, 1)) if ceil else span // max(stride, 1)) + 1
+
+
+def infer_shape(op: str, settings: dict, inputs: List[Optional[tuple]]) -> Optional[tuple]:
+    """The output shape of the common operators; unknown dims (and unknown input sizes) stay None."""
+    first = inputs[0] if inputs else None
+    get = settings.get
+    if op in _SAME_SHAPE:
+        return first
+    if op.startswith("broadcast_") and inputs and all(shape is not None for shape in inputs):
+        if all(len(shape) == len(first) for shape in inputs):
+            return tuple(None if None in dims else max(dims) for dims in zip(*inputs))
+        return None
+    if op in ("Convolution", "Deconvolution", "Pooling"):
+        kernel = get("kernel") if isinstance(get("kernel"), list) else []
+        if op == "Pooling" and (get("global_pool") is True or not kernel):
+            return None if first is None else first[:2] + (1,) * (len(first) - 2)
+        rank = len(kernel) + 2
+        if first is not None and len(first) != rank:
+            return None
+        first = first or (None,) * rank
+        channels = first[1] if op == "Pooling" else get("num_filter")
+        spatial = []
+        for axis, size in enumerate(first[2:]):
+            def at(key, default, axis=axis):
+                value = get(key)
+                return value[axis] if isinstance(value, list) and axis < len(value) else default
+            if op == "Deconvolution":
+                out = None if size is None else (size - 1) * at("stride", 1) - 2 * at("pad", 0) + \
+                    at("dilate", 1) * (kernel[axis] - 1) + 1 + at("adj", 0)
+            else:
+                out = _window(size, kernel[axis], at("stride", 1), at("pad", 0), at("dilate", 1),
+                              get("pooling_convention") == "full")
+            spatial.append(out)
+        return (first[0], channels if isinstance(channels, int) else None) + tuple(spatial)
+    if op == "FullyConnected" and isinstance(get("num_hidden"), int):
+        if get("flatten") is False and first is not None:
+            return first[:-1] + (get("num_hidden"),)
+        return (first[0] if first else None, get("num_hidden"))
+    if op in ("Concat", "concat") and inputs and all(shape is not None for shape in inputs):
+        axis = get("dim", 1) if isinstance(get("dim", 1), int) else 1
+        if not all(len(shape) == len(first) for shape in inputs) or not -len(first) <= axis < len(first):
+            return None
+        axis %= len(first)
+        sizes = [shape[axis] for shape in inputs]
+        return first[:axis] + (None if None in sizes else sum(sizes),) + first[axis + 1:]
+    if op in ("Flatten", "flatten") and first is not None:
+        rest = first[1:]
+        return (first[0], None if None in rest else element_count(rest))
+    if op == "UpSampling" and first is not None and len(first) == 4 and isinstance(get("scale"), int):
+        return first[:2] + tuple(None if d is None else d * get("scale") for d in first[2:])
+    return None
 
 
 def _params_graph(path: Path, params: List[ArrayEntry]) -> Graph:
