@@ -119,8 +119,20 @@ class Scene:
     height: float
 
 
+# Control characters (invalid in SVG/XML, unlayoutable by fonts) are drawn as escapes; lone surrogates as "�".
+_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
+_ESCAPES.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
+_ESCAPES.update({code: "\ufffd" for code in range(0xD800, 0xE000)})
+
+
+def printable(text: str) -> str:
+    """The text with control characters escaped, safe to measure, draw and write to SVG."""
+    return text.translate(_ESCAPES)
+
+
 def shorten_middle(text: str, limit: int) -> str:
     """`very_long_name_of_a_node` → `very_lo…a_node`: keeps both ends, which tell names apart."""
+    text = printable(text)
     if len(text) <= limit:
         return text
     head = limit // 2
@@ -130,6 +142,7 @@ def shorten_middle(text: str, limit: int) -> str:
 
 def shorten_end(text: str, limit: int) -> str:
     """`1, 2, 3, 4, 5, 6` → `1, 2, 3, …`: for values, whose start matters most."""
+    text = printable(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -215,7 +228,7 @@ def _pill_rows(argument: Argument) -> List[Row]:
 def edge_label(value: Value, options: ViewOptions) -> str:
     """Shape (or name) drawn beside an edge; "" when unknown or too long to stay readable."""
     if options.show_names:
-        text = value.name
+        text = printable(value.name)
     elif value.type is not None and value.type.shape:
         text = format_shape(value.type.shape)
     else:

@@ -234,3 +234,16 @@ def test_smooth_path_and_arrow():
     assert base[1] < 150 and abs(base[0] - 40) < 1
     assert math.dist(head[1], head[2]) == pytest.approx(style.ARROW_WIDTH)
     assert arrow([(0, 0)]) == ([(0, 0)], [])
+
+
+def test_control_characters_are_escaped():
+    x = Value("x\n1", TensorType("float32", (1,)))
+    node = Node("n", OpType("Op\x07"), inputs=[Argument("A", [x])],
+                attributes=[Attribute("config", b"\n\x07\n\x03CPU\x10\x01"), Attribute("s", "a\ud800b")])
+    source = Node("s", OpType("Src"), outputs=[Argument("Y", [x])])
+    scene = build_scene(Graph(nodes=[source, node]), ViewOptions(show_attributes=True, show_names=True), measure)
+    texts = [box.title for box in scene.boxes] + [row.text for box in scene.boxes for row in box.rows]
+    texts += [edge.label for edge in scene.edges]
+    assert "config = \\n\\x07\\n\\x03CPU\\x10\\x01" in texts and "s = a\ufffdb" in texts
+    assert scene.edges[0].label == "x\\n1"
+    assert all(ch >= " " and not 0xD800 <= ord(ch) < 0xE000 for text in texts for ch in text)

@@ -67,7 +67,9 @@ class PillowFonts:
             if files is None:
                 self.fonts[name] = ImageFont.load_default(size=size)
             else:
-                self.fonts[name] = ImageFont.truetype(str(files[2] if spec.bold else files[1]), size)
+                # The basic layout engine: faster than Raqm, and names are not shaped text anyway.
+                self.fonts[name] = ImageFont.truetype(str(files[2] if spec.bold else files[1]), size,
+                                                      layout_engine=ImageFont.Layout.BASIC)
         self._cache: Dict[Tuple[str, str], Tuple[float, float]] = {}
         self._line_height = {}
         for name, font in self.fonts.items():
