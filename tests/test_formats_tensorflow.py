@@ -190,6 +190,12 @@ def test_meta_graph_and_saved_model(tmp_path):
         assert model.format == "TensorFlow Saved Model v1"
         assert [graph.name for graph in model.graphs] == ["serve", "serve,gpu"]
         assert ("signature serving_default", "(x) → (y)") in model.metadata
+    text_folder = tmp_path / "saved_text"
+    text_folder.mkdir()
+    (text_folder / "saved_model.pbtxt").write_text(text_format.MessageToString(saved))
+    model = open_model(text_folder)
+    assert [graph.name for graph in model.graphs] == ["serve", "serve,gpu"]
+    assert model.graphs[1].node_count() == 11
 
 
 def test_function_library_is_navigable(tmp_path):

@@ -243,7 +243,7 @@ def _functions(graph_def: Message) -> Dict[str, Graph]:
 
 def _attach_calls(node: Node, functions: Dict[str, Graph]) -> None:
     names = [node.type.name] + [attribute.value for attribute in node.attributes if attribute.type == "func"]
-    node.graphs = [functions[name] for name in names if name in functions and functions[name] not in node.graphs]
+    node.graphs = [functions[name] for name in dict.fromkeys(names) if name in functions]
 
 
 def _port(reference: str) -> str:
