@@ -190,14 +190,16 @@ class File:
         context.base = offset + base if base else start
         if version in (0, 1):
             cursor.offset()  # free space info
-            cursor.offset()  # end of file
+            eof = cursor.offset()
             cursor.offset()  # driver info
             cursor.offset()  # root link name offset
             root = cursor.offset()
         else:
             cursor.offset()  # superblock extension
-            cursor.offset()  # end of file
+            eof = cursor.offset()
             root = cursor.offset()
+        if eof is not None and offset + eof > end:  # (the end-of-file address counts any user block)
+            raise Hdf5Error(f"file is truncated: it holds {end - offset} of its {eof} bytes")
         self.context = context
         self.root = Group(self, root, "/")
 

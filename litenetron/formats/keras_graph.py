@@ -157,6 +157,15 @@ class _Builder:
             graph.outputs.append(Argument(ref[0], [self.value(ref)]))
         return graph
 
+    def outputs(self, node: Node, call: int, shapes: Optional[List[Optional[tuple]]], dtype) -> None:
+        """The output tensors of one call of `node` (one per shape; one of unknown shape when none)."""
+        values = []
+        for tensor in range(max(len(shapes or ()), 1)):
+            ref = (node.name, call, tensor)
+            self.set_shape(ref, shapes[tensor] if shapes else None, dtype)
+            values.append(self.value(ref))
+        node.outputs.append(Argument("output" if call == 0 else f"output_{call}", values))
+
     def _sequential_input(self, graph: Graph, name: str, config: dict) -> Ref:
         """Sequential models without an InputLayer entry: the first layer's input as a graph input."""
         ref = (f"{name}_input", 0, 0)
@@ -168,7 +177,11 @@ class _Builder:
     def node(self, graph: Graph, name: str, class_name: str, config: dict, layer: dict, calls) -> Node:
         node = Node(name, OpType(class_name, CATEGORY.get(class_name, "Layer")))
         dtype = _dtype(config)
-        input_shapes: List[List[Optional[tuple]]] = []
+        subgraph = None
+        if class_name in MODEL_CLASSES and isinstance(config.get("layers"), list):
+            subgraph = _Builder({}, self.depth + 1).build({"class_name": class_name, "config": config})
+            subgraph.name = name
+            node.graphs.append(subgraph)
         if class_name == "InputLayer":
             shape = _shape(config.get("batch_shape") or config.get("batch_input_shape"))
             if shape is None and _shape(config.get("input_shape") or config.get("shape")) is not None:
@@ -176,41 +189,28 @@ class _Builder:
             graph_input = Value(name, TensorType(dtype, shape))
             graph.inputs.append(Argument(name, [graph_input]))
             node.inputs.append(Argument("input", [graph_input]))
-            input_shapes.append([shape])
+            self.outputs(node, 0, [shape], dtype)
         build = _shape((layer.get("build_config") or {}).get("input_shape"))
         if dtype is None:  # layers saved without a dtype compute in their input's type
             dtype = next((self.value(ref).type.dtype for call in calls for ref, _ in call), None)
+        # Call by call: a shared layer's later call may consume its own earlier output.
         for index, call in enumerate(calls):
             values = []
-            shapes = []
             for ref, recorded in call:
                 if index == 0 and len(call) == 1 and recorded is None:
                     recorded = build or _shape(config.get("batch_input_shape"))
                 self.set_shape(ref, recorded, None)
                 values.append(self.value(ref))
-                shapes.append(self.value(ref).type.shape)
             node.inputs.append(Argument("inputs" if index == 0 else f"inputs_{index}", values))
-            input_shapes.append(shapes)
+            shapes = [value.type.shape for value in values]
+            results = output_shapes(class_name, config, shapes) if shapes else None
+            if subgraph is not None and subgraph.outputs:
+                results = [argument.values[0].type.shape for argument in subgraph.outputs]
+            self.outputs(node, index, results, dtype)
+        if not node.outputs:
+            self.outputs(node, 0, None, dtype)
         for label, dataset in self.weights.get(name, ()):
             node.inputs.append(Argument(label, [tensor_value(name, label, dataset)]))
-        subgraph = None
-        if class_name in MODEL_CLASSES and isinstance(config.get("layers"), list):
-            subgraph = _Builder({}, self.depth + 1).build({"class_name": class_name, "config": config})
-            subgraph.name = name
-            node.graphs.append(subgraph)
-        for index, shapes in enumerate(input_shapes or [[]]):
-            results = output_shapes(class_name, config, shapes) if shapes else None
-            if class_name == "InputLayer":
-                results = [shapes[0]]
-            elif subgraph is not None and subgraph.outputs:
-                results = [argument.values[0].type.shape for argument in subgraph.outputs]
-            count = max(len(results or ()), 1)
-            values = []
-            for tensor in range(count):
-                ref = (name, index, tensor)
-                self.set_shape(ref, results[tensor] if results else None, dtype)
-                values.append(self.value(ref))
-            node.outputs.append(Argument("output" if index == 0 else f"output_{index}", values))
         activation = config.get("activation")
         inner = config.get("layer")
         if class_name == "TimeDistributed" and isinstance(inner, dict):

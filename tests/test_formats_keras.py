@@ -1,0 +1,335 @@
+"""Keras reader: corpus counts, and Keras-like files written here with h5py (Keras itself is not needed)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from conftest import manifest_rows, require_corpus, run_cli
+from litenetron.codecs.hdf5 import Dataset
+from litenetron.formats import keras as keras_format
+from litenetron.formats import open_model
+from litenetron.info import model_summary
+from litenetron.model import ModelError
+
+h5py = pytest.importorskip("h5py")
+
+
+# --- corpus ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row", manifest_rows("keras"), ids=lambda row: row["path"])
+def test_corpus_counts(row):
+    corpus = require_corpus()
+    model = open_model(corpus / row["path"])
+    graph = model_summary(model)["graphs"][0]
+    if row["nodes"]:
+        assert graph["nodes"] == int(row["nodes"])
+    if row["parameters"]:
+        assert graph["parameters"] == int(row["parameters"])
+
+
+def test_corpus_cli_json_and_weight_values():
+    corpus = require_corpus()
+    path = corpus / "keras" / "generated" / "small_cnn.keras"
+    result = run_cli(str(path), "--info", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["graphs"][0]["inputs"] == [{"name": "image", "dtype": "float32", "shape": ["?", 28, 28, 1]}]
+    model = open_model(path)
+    conv = next(node for node in model.graphs[0].nodes if node.name == "conv2d")
+    kernel = dict((argument.name, argument.values[0]) for argument in conv.inputs)["kernel"].initializer
+    with zipfile.ZipFile(path) as archive:
+        reference = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")["layers/conv2d/vars/0"][()]
+    assert np.array_equal(kernel.data(), reference)
+
+
+# --- fixtures written with h5py ------------------------------------------------------------------------
+
+def _dense(name, units, activation="linear", **extra):
+    return {"class_name": "Dense", "config": dict(name=name, units=units, activation=activation, use_bias=True,
+                                                   dtype="float32", **extra)}
+
+
+def _keras2_file(path, config, layer_weights, optimizer=True, root_attrs=True):
+    """A Keras 2 `.h5`: model_config + model_weights/<layer>/<layer>/<name>:0 listed by weight_names."""
+    rng = np.random.default_rng(0)
+    with h5py.File(path, "w") as h5:
+        if config is not None:
+            h5.attrs["model_config"] = json.dumps(config)
+            h5.attrs["keras_version"] = "2.12.0"
+            h5.attrs["backend"] = "tensorflow"
+            group = h5.create_group("model_weights")
+        else:
+            group = h5
+        group.attrs["layer_names"] = np.array([name.encode() for name in layer_weights])
+        for layer, weights in layer_weights.items():
+            layer_group = group.create_group(layer)
+            names = [f"{layer}/{weight}:0".encode() for weight in weights]
+            layer_group.attrs["weight_names"] = np.array(names) if names else np.zeros((0,))
+            for weight, shape in weights.items():
+                layer_group.create_dataset(f"{layer}/{weight}:0", data=rng.standard_normal(shape).astype("f4"))
+        if optimizer and config is not None:
+            h5.create_dataset("optimizer_weights/Adam/m/dense/kernel:0", data=np.zeros((100, 100), "f4"))
+    return path
+
+
+def _h5py_weight_total(path, group="model_weights") -> int:
+    total = 0
+    with h5py.File(path, "r") as h5:
+        def count(_, item):
+            nonlocal total
+            if isinstance(item, h5py.Dataset):
+                total += item.size
+        (h5[group] if group else h5).visititems(count)
+    return total
+
+
+def _node(graph, name):
+    return next(node for node in graph.nodes if node.name == name)
+
+
+def _weights(node):
+    return {argument.name: argument.values[0].initializer for argument in node.inputs
+            if argument.values and argument.values[0].initializer is not None}
+
+
+def test_keras2_sequential_cnn(tmp_path):
+    layers = [
+        {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [None, 28, 28, 3],
+                                                "dtype": "float32"}},
+        {"class_name": "Conv2D", "config": {"name": "conv", "filters": 32, "kernel_size": [3, 3],
+                                            "strides": [1, 1], "padding": "same", "activation": "relu",
+                                            "use_bias": True, "dtype": "float32"}},
+        {"class_name": "BatchNormalization", "config": {"name": "bn", "dtype": "float32"}},
+        {"class_name": "MaxPooling2D", "config": {"name": "pool", "pool_size": [2, 2], "padding": "valid"}},
+        {"class_name": "Conv2D", "config": {"name": "conv_1", "filters": 8, "kernel_size": [3, 3],
+                                            "strides": [2, 2], "padding": "valid", "activation": "linear"}},
+        {"class_name": "Flatten", "config": {"name": "flat"}},
+        {"class_name": "Dropout", "config": {"name": "drop", "rate": 0.5}},
+        _dense("out", 10, "softmax"),
+    ]
+    config = {"class_name": "Sequential", "config": {"name": "cnn", "layers": layers}}
+    weights = {"in": {}, "conv": {"kernel": (3, 3, 3, 32), "bias": (32,)},
+               "bn": {"gamma": (32,), "beta": (32,), "moving_mean": (32,), "moving_variance": (32,)},
+               "pool": {}, "conv_1": {"kernel": (3, 3, 32, 8), "bias": (8,)}, "flat": {}, "drop": {},
+               "out": {"kernel": (288, 10), "bias": (10,)}}
+    path = _keras2_file(tmp_path / "cnn.h5", config, weights)
+    model = open_model(path)
+    graph = model.graphs[0]
+    assert model.format == "Keras HDF5" and model.producer == "Keras 2.12.0"
+    assert graph.node_count() == 8
+    assert graph.parameters() == _h5py_weight_total(path)  # optimizer state excluded
+    shapes = {node.name: node.outputs[0].values[0].type.shape for node in graph.nodes}
+    assert shapes["conv"] == (None, 28, 28, 32)
+    assert shapes["pool"] == (None, 14, 14, 32)
+    assert shapes["conv_1"] == (None, 6, 6, 8)
+    assert shapes["flat"] == (None, 288)
+    assert shapes["out"] == (None, 10)
+    categories = {node.name: node.type.category for node in graph.nodes}
+    assert categories == {"in": "Data", "conv": "Layer", "bn": "Normalization", "pool": "Pool",
+                          "conv_1": "Layer", "flat": "Shape", "drop": "Dropout", "out": "Layer"}
+    conv = _node(graph, "conv")
+    assert [step.type.name for step in conv.chain] == ["relu"]
+    kernel = _weights(conv)["kernel"]
+    assert kernel.shape == (3, 3, 3, 32) and kernel.dtype == "float32"
+    with h5py.File(path, "r") as h5:
+        assert np.array_equal(kernel.data(), h5["model_weights/conv/conv/kernel:0"][()])
+    assert set(_weights(_node(graph, "bn"))) == {"gamma", "beta", "moving_mean", "moving_variance"}
+
+
+def test_opening_reads_no_weights(tmp_path, monkeypatch):
+    config = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        _dense("d", 4, batch_input_shape=[None, 3])]}}
+    path = _keras2_file(tmp_path / "lazy.h5", config, {"d": {"kernel": (3, 4), "bias": (4,)}})
+
+    def forbidden(self):
+        raise AssertionError("weights were read while opening")
+
+    monkeypatch.setattr(Dataset, "read", forbidden)
+    graph = open_model(path).graphs[0]
+    assert graph.parameters() == 16
+    assert graph.inputs[0].values[0].type.shape == (None, 3)
+    assert graph.outputs[0].values[0].type.shape == (None, 4)
+
+
+def test_keras2_functional_lstm_nested_and_shared(tmp_path):
+    inner = {"class_name": "Sequential", "config": {"name": "head", "layers": [
+        _dense("h1", 8, "relu", batch_input_shape=[None, 16]), _dense("h2", 2)]}}
+    layers = [
+        {"name": "tokens", "class_name": "InputLayer", "inbound_nodes": [],
+         "config": {"name": "tokens", "batch_input_shape": [None, 12], "dtype": "int32"}},
+        {"name": "emb", "class_name": "Embedding", "inbound_nodes": [[["tokens", 0, 0, {}]]],
+         "config": {"name": "emb", "input_dim": 100, "output_dim": 6, "dtype": "float32"}},
+        {"name": "seq", "class_name": "LSTM", "inbound_nodes": [[["emb", 0, 0, {}]]],
+         "config": {"name": "seq", "units": 16, "return_sequences": True, "activation": "tanh"}},
+        {"name": "last", "class_name": "GRU", "inbound_nodes": [[["seq", 0, 0, {}]]],
+         "config": {"name": "last", "units": 16, "return_sequences": False}},
+        {"name": "shared", "class_name": "Dense", "inbound_nodes": [[["last", 0, 0, {}]], [["shared", 0, 0, {}]]],
+         "config": {"name": "shared", "units": 16, "activation": "relu"}},
+        {"name": "sum", "class_name": "Add", "inbound_nodes": [[["shared", 0, 0, {}], ["shared", 1, 0, {}]]],
+         "config": {"name": "sum"}},
+        dict(inner, name="head", inbound_nodes=[[["sum", 0, 0, {}]]]),
+    ]
+    config = {"class_name": "Model", "config": {"name": "f", "layers": layers,
+                                                "input_layers": [["tokens", 0, 0]],
+                                                "output_layers": [["head", 0, 0]]}}
+    weights = {"tokens": {}, "emb": {"embeddings": (100, 6)},
+               "seq": {"kernel": (6, 64), "recurrent_kernel": (16, 64), "bias": (64,)},
+               "last": {"kernel": (16, 48), "recurrent_kernel": (16, 48), "bias": (96,)},
+               "shared": {"kernel": (16, 16), "bias": (16,)}, "sum": {},
+               "head": {"h1/kernel": (16, 8), "h1/bias": (8,), "h2/kernel": (8, 2), "h2/bias": (2,)}}
+    path = _keras2_file(tmp_path / "functional.h5", config, weights)
+    graph = open_model(path).graphs[0]
+    assert graph.node_count() == 7
+    assert graph.parameters() == _h5py_weight_total(path)
+    shapes = {node.name: [v.type.shape for a in node.outputs for v in a.values] for node in graph.nodes}
+    assert shapes["emb"] == [(None, 12, 6)]
+    assert shapes["seq"] == [(None, 12, 16)]
+    assert shapes["last"] == [(None, 16)]
+    assert shapes["shared"] == [(None, 16), (None, 16)]  # two calls of one layer
+    assert shapes["head"] == [(None, 2)]
+    add = _node(graph, "sum")
+    assert [v.name for v in add.inputs[0].values] == ["shared:0:0", "shared:1:0"]
+    shared = _node(graph, "shared")
+    assert [v.name for v in shared.inputs[1].values] == ["shared:0:0"]
+    head = _node(graph, "head")
+    assert [n.name for n in head.graphs[0].nodes] == ["h1", "h2"]
+    assert set(_weights(head)) == {"h1/kernel", "h1/bias", "h2/kernel", "h2/bias"}
+    assert not _node(graph, "seq").chain  # a recurrent activation is not a fused step
+    assert graph.inputs[0].values[0].type.dtype == "int32"
+
+
+def _keras3_archive(path, config, layer_vars, compression=zipfile.ZIP_STORED):
+    """A Keras 3 `.keras` zip: config.json, metadata.json and model.weights.h5 (layers/<g>/vars/<i>)."""
+    rng = np.random.default_rng(1)
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as h5:
+        for group, (name, shapes) in layer_vars.items():
+            variables = h5.create_group(f"layers/{group}/vars")
+            variables.attrs["name"] = name
+            for index, shape in enumerate(shapes):
+                variables.create_dataset(str(index), data=rng.standard_normal(shape).astype("f4"))
+        h5.create_dataset("optimizer/vars/0", data=np.zeros((50,), "f4"))
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.5.0", "date_saved": "2026-01-01"}))
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.h5", weights.getvalue())
+    return path, weights.getvalue()
+
+
+def _tensor(shape, producer):
+    return {"class_name": "__keras_tensor__",
+            "config": {"shape": shape, "dtype": "float32", "keras_history": [producer, 0, 0]}}
+
+
+def _keras3_layer(class_name, name, config, args, build=None):
+    return {"module": "keras.layers", "class_name": class_name, "name": name,
+            "config": dict(config, name=name, dtype={"class_name": "DTypePolicy", "config": {"name": "float32"}}),
+            "build_config": {"input_shape": build}, "inbound_nodes": [{"args": args, "kwargs": {}}]}
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_keras3_functional_multi_input(tmp_path, compression):
+    layers = [
+        {"class_name": "InputLayer", "name": "image", "inbound_nodes": [],
+         "config": {"name": "image", "batch_shape": [None, 8, 8, 3], "dtype": "float32"}},
+        {"class_name": "InputLayer", "name": "meta", "inbound_nodes": [],
+         "config": {"name": "meta", "batch_shape": [None, 5], "dtype": "float32"}},
+        _keras3_layer("Conv2D", "conv", {"filters": 4, "kernel_size": [3, 3], "strides": [1, 1],
+                                         "padding": "valid", "activation": "relu", "use_bias": True},
+                      [_tensor([None, 8, 8, 3], "image")]),
+        _keras3_layer("GlobalAveragePooling2D", "gap", {}, [_tensor([None, 6, 6, 4], "conv")]),
+        _keras3_layer("Concatenate", "cat", {"axis": -1},
+                      [[_tensor([None, 4], "gap"), _tensor([None, 5], "meta")]]),
+        _keras3_layer("LayerNormalization", "norm", {"center": True, "scale": False},
+                      [_tensor([None, 9], "cat")]),
+        _keras3_layer("Dense", "score", {"units": 1, "activation": "sigmoid", "use_bias": False},
+                      [_tensor([None, 9], "norm")]),
+    ]
+    config = {"class_name": "Functional", "config": {"name": "multi", "layers": layers,
+                                                     "input_layers": [["image", 0, 0], ["meta", 0, 0]],
+                                                     "output_layers": [["score", 0, 0]]}}
+    layer_vars = {"conv2d": ("conv", [(3, 3, 3, 4), (4,)]), "layer_normalization": ("norm", [(9,)]),
+                  "dense": ("score", [(9, 1)]), "input_layer": ("image", [])}
+    path, weights = _keras3_archive(tmp_path / "multi.keras", config, layer_vars, compression)
+    model = open_model(path)
+    graph = model.graphs[0]
+    assert model.format == "Keras v3" and model.producer == "Keras 3.5.0"
+    assert graph.node_count() == 7
+    with h5py.File(io.BytesIO(weights), "r") as h5:
+        expected = sum(h5[f"layers/{group}/vars/{index}"].size for group, (_, shapes) in layer_vars.items()
+                       for index in range(len(shapes)))
+    assert graph.parameters() == expected
+    assert [argument.name for argument in graph.inputs] == ["image", "meta"]
+    cat = _node(graph, "cat")
+    assert [v.name for v in cat.inputs[0].values] == ["gap:0:0", "meta:0:0"]
+    assert cat.outputs[0].values[0].type.shape == (None, 9)
+    assert set(_weights(_node(graph, "norm"))) == {"beta"}  # scale=False: only beta exists
+    assert set(_weights(_node(graph, "score"))) == {"kernel"}
+    kernel = _weights(_node(graph, "conv"))["kernel"]
+    with h5py.File(io.BytesIO(weights), "r") as h5:
+        assert np.array_equal(kernel.data(), h5["layers/conv2d/vars/0"][()])
+
+
+def test_weights_only_files(tmp_path):
+    keras2 = _keras2_file(tmp_path / "weights2.h5", None,
+                          {"dense": {"kernel": (4, 3), "bias": (3,)}, "dropout": {},
+                           "conv2d_1": {"kernel": (3, 3, 1, 2), "bias": (2,)}})
+    graph = open_model(keras2).graphs[0]
+    assert graph.node_count() == 2
+    assert graph.operators() == {"Dense": 1, "Conv2D": 1}
+    assert graph.parameters() == _h5py_weight_total(keras2, "")
+    path = tmp_path / "model.weights.h5"
+    with h5py.File(path, "w") as h5:
+        for group, shapes in (("dense", [(5, 2), (2,)]), ("batch_normalization", [(2,)] * 4), ("flatten", [])):
+            variables = h5.create_group(f"layers/{group}/vars")
+            for index, shape in enumerate(shapes):
+                variables.create_dataset(str(index), data=np.ones(shape, "f4"))
+    graph = open_model(path).graphs[0]
+    assert graph.operators() == {"Dense": 1, "BatchNormalization": 1}
+    assert graph.parameters() == 20
+
+
+def test_json_config_and_legacy_keras_hdf5(tmp_path):
+    config = {"class_name": "Sequential", "keras_version": "2.4.0", "backend": "tensorflow",
+              "config": {"name": "s", "layers": [_dense("a", 7, batch_input_shape=[None, 3]), _dense("b", 2)]}}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(config))
+    graph = open_model(path).graphs[0]
+    assert graph.node_count() == 2 and graph.parameters() == 0
+    assert graph.outputs[0].values[0].type.shape == (None, 2)
+    legacy = _keras2_file(tmp_path / "legacy.keras", config, {"a": {"kernel": (3, 7), "bias": (7,)},
+                                                              "b": {"kernel": (7, 2), "bias": (2,)}})
+    assert open_model(legacy).graphs[0].parameters() == 3 * 7 + 7 + 7 * 2 + 2
+
+
+def test_detection_leaves_other_json_alone(tmp_path):
+    mxnet = tmp_path / "net-symbol.json"
+    mxnet.write_text(json.dumps({"nodes": [{"op": "null", "name": "data"}], "arg_nodes": [0], "heads": [[0, 0, 0]],
+                                 "attrs": {"class_name": "x", "config": 1}}))
+    assert not keras_format.match(mxnet, mxnet.read_bytes())
+    other = tmp_path / "settings.json"
+    other.write_text(json.dumps({"learning_rate": 0.1}))
+    assert not keras_format.match(other, other.read_bytes())
+
+
+def test_malformed_files_fail_cleanly(tmp_path):
+    layers = [_dense("d", 2, batch_input_shape=[None, 2])]
+    config = {"class_name": "Sequential", "config": {"name": "s", "layers": layers}}
+    path = _keras2_file(tmp_path / "good.h5", config, {"d": {"kernel": (2, 2), "bias": (2,)}})
+    data = path.read_bytes()
+    for cut in (100, 900, 2000, len(data) // 2):
+        broken = tmp_path / f"cut{cut}.h5"
+        broken.write_bytes(data[:cut])
+        with pytest.raises(ModelError):
+            open_model(broken)
+    bad = tmp_path / "bad.keras"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("config.json", "{not json")
+        archive.writestr("metadata.json", "{}")
+    with pytest.raises(ModelError):
+        open_model(bad)
