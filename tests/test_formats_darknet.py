@@ -169,3 +169,10 @@ def test_cli_info_json_with_weights():
     first = open_model(path).graphs[0].nodes[0]
     weights = dict((a.name, v.initializer) for a, v in first.weights())
     assert weights["weights"].data().shape == weights["weights"].shape
+
+
+def test_weights_without_cfg_is_a_clear_error(tmp_path):
+    _write_model(tmp_path)
+    (tmp_path / "tiny.cfg").unlink()
+    with pytest.raises(ModelError, match="tiny.cfg beside them"):
+        open_model(tmp_path / "tiny.weights")

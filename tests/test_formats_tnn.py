@@ -150,3 +150,10 @@ def test_cli_with_model():
     # Float32 weights fill the file but for the per-layer headers.
     assert 0 < graph["parameters"] * 4 < path.with_suffix(".tnnmodel").stat().st_size
     assert graph["inputs"][0]["shape"] == [1, 3, 240, 320]
+
+
+def test_model_without_proto_is_a_clear_error(tmp_path):
+    _write(tmp_path)
+    (tmp_path / "net.tnnproto").unlink()
+    with pytest.raises(ModelError, match="net.tnnproto beside them"):
+        open_model(tmp_path / "net.tnnmodel")

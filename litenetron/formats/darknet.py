@@ -281,8 +281,9 @@ def _weights_header(path: Path) -> Tuple[int, str]:
 
 def match(path: Path, header: bytes) -> bool:
     suffix = path.suffix.lower()
-    if suffix == ".weights":
-        return path.with_suffix(".cfg").is_file()
+    if suffix == ".weights":  # claimed by its header so that a missing .cfg gets a clear error
+        major, minor = (int.from_bytes(header[i:i + 4], "little") for i in (0, 4)) if len(header) >= 8 else (-1, -1)
+        return path.with_suffix(".cfg").is_file() or (0 <= major < 1000 and 0 <= minor < 1000)
     if suffix != ".cfg":
         return False
     for raw in header.decode("utf-8", errors="replace").splitlines():

@@ -351,8 +351,8 @@ def _product(dims) -> int:
 
 def match(path: Path, header: bytes) -> bool:
     suffix = path.suffix.lower()
-    if suffix == ".tnnmodel":
-        return path.with_suffix(".tnnproto").is_file()
+    if suffix == ".tnnmodel":  # claimed by its magic so that a missing .tnnproto gets a clear error
+        return path.with_suffix(".tnnproto").is_file() or int.from_bytes(header[:4], "little") in MODEL_MAGICS
     if suffix != ".tnnproto":
         return False
     first = header.split(b"\n", 1)[0].strip()
@@ -361,6 +361,8 @@ def match(path: Path, header: bytes) -> bool:
 
 def read(path: Path) -> Model:
     proto = path.with_suffix(".tnnproto") if path.suffix.lower() == ".tnnmodel" else path
+    if not proto.is_file():
+        raise ModelError(path, f"TNN weights need their graph {proto.name} beside them")
     weights = proto.with_suffix(".tnnmodel")
     try:
         inputs, outputs, layers, declared = parse_proto(proto.read_text(encoding="utf-8", errors="replace"))
