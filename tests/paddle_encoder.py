@@ -195,3 +195,74 @@ def reference_network(size: int = 448, widths: Tuple[int, int] = (32, 64), shape
 def pdiparams(weights: Dict[str, np.ndarray]) -> bytes:
     """A combined weights file: every persistable tensor in sorted-name order."""
     return b"".join(lod_tensor(weights[name]) for name in sorted(weights))
+
+
+# --- Paddle 3 PIR JSON programs ------------------------------------------------------------------------
+
+def _pir_type(dims: Sequence[int], element: str = "0.t_f32") -> dict:
+    return {"#": "0.t_dtensor", "D": [{"#": element}, list(dims), "NCHW", [], 0]}
+
+
+def _pir_attr(name: str, kind: str, data) -> dict:
+    return {"N": name, "AT": {"#": kind, "D": data}}
+
+
+def reference_pir(size: int = 448, widths: Tuple[int, int] = (32, 64),
+                  seed: int = 0) -> Tuple[dict, Dict[str, np.ndarray]]:
+    """The walkthrough's network as a PIR JSON program (compressed parameter ops), and its weights."""
+    first, second = widths
+    rng = np.random.default_rng(seed)
+    weights: Dict[str, np.ndarray] = {}
+    ops: List[dict] = []
+    counter = [0]
+
+    def new_value(dims: Sequence[int]) -> dict:
+        counter[0] += 1
+        return {"%": counter[0], "TT": _pir_type(dims)}
+
+    def parameter(name: str, dims: Sequence[int]) -> int:
+        weights[name] = rng.standard_normal(dims).astype(np.float32)
+        value = new_value(dims)
+        ops.append({"#": "p", "A": [0, 1, 1, name], "O": value, "OA": [1, 0, 1]})
+        return value["%"]
+
+    def op(name: str, inputs: Sequence[int], out_dims: Sequence[int], attrs: Sequence[dict] = ()) -> int:
+        value = new_value(out_dims)
+        ops.append({"#": name, "I": [{"%": i} for i in inputs], "O": [value], "A": list(attrs)})
+        return value["%"]
+
+    def conv(prefix: str, x: int, cin: int, cout: int, kernel: int, stride: int, pad: int, out: int) -> int:
+        w = parameter(f"{prefix}.w_0", [cout, cin, kernel, kernel])
+        return op("1.conv2d", [x, w], [-1, cout, out, out], [
+            _pir_attr("strides", "0.a_array", [{"#": "0.a_i32", "D": stride}] * 2),
+            _pir_attr("paddings", "0.a_array", [{"#": "0.a_i32", "D": pad}] * 2),
+            _pir_attr("data_format", "0.a_str", "NCHW")])
+
+    def bn(prefix: str, x: int, channels: int, out: int) -> int:
+        mean, variance = parameter(f"{prefix}.w_1", [channels]), parameter(f"{prefix}.w_2", [channels])
+        scale, bias = parameter(f"{prefix}.w_0", [channels]), parameter(f"{prefix}.b_0", [channels])
+        return op("1.batch_norm_", [x, mean, variance, scale, bias], [-1, channels, out, out],
+                  [_pir_attr("epsilon", "0.a_f32", 1e-5), _pir_attr("is_test", "0.a_bool", True)])
+
+    half, quarter = size // 2, size // 4
+    image = new_value([-1, 3, size, size])
+    ops.append({"#": "1.data", "I": [], "O": [image], "A": [
+        _pir_attr("name", "0.a_str", "image"), _pir_attr("shape", "1.a_intarray", [-1, 3, size, size]),
+        _pir_attr("dtype", "1.a_dtype", "float32")]})
+    x = op("1.relu", [bn("bn1", conv("conv1", image["%"], 3, first, 3, 2, 1, half), first, half)],
+           [-1, first, half, half])
+    x = op("1.relu", [bn("bn2", conv("conv2", x, first, second, 3, 1, 1, half), second, half)],
+           [-1, second, half, half])
+    kernel = op("1.full_int_array", [], [2], [_pir_attr("value", "0.a_array", [{"#": "0.a_i64", "D": 2}] * 2)])
+    pooled = op("1.pool2d", [x, kernel], [-1, second, quarter, quarter], [
+        _pir_attr("pooling_type", "0.a_str", "max"),
+        _pir_attr("strides", "0.a_array", [{"#": "0.a_i32", "D": 2}] * 2)])
+    branch = op("1.relu", [bn("bn3", conv("conv3", pooled, second, second, 1, 1, 0, quarter), second, quarter)],
+                [-1, second, quarter, quarter])
+    branch = bn("bn4", conv("conv4", branch, second, second, 3, 1, 1, quarter), second, quarter)
+    out = op("1.relu", [op("1.add", [branch, pooled], [-1, second, quarter, quarter])], [-1, second, quarter, quarter])
+    op("1.fetch", [out], [-1, second, quarter, quarter], [_pir_attr("name", "0.a_str", "output"),
+                                                          _pir_attr("col", "0.a_i32", 0)])
+    program_json = {"base_code": {"magic": "pir", "trainable": False, "version": 1},
+                    "program": {"regions": [{"#": "region_0", "blocks": [{"#": "block_0", "args": [], "ops": ops}]}]}}
+    return program_json, weights

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from paddle_encoder import (
     pdiparams,
     program,
     reference_network,
+    reference_pir,
     str_field,
     var_desc,
 )
@@ -342,3 +344,45 @@ def _block_with(data: bytes, var: bytes) -> bytes:
 
     length, position = read_varint(data, 1, len(data))
     return data[position:position + length] + bytes_field(3, var)
+
+
+def test_pir_json_program(tmp_path):
+    document, weights = reference_pir()
+    (tmp_path / "inference.json").write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "inference.pdiparams").write_bytes(pdiparams(weights))
+    for opened in (tmp_path, tmp_path / "inference.json", tmp_path / "inference.pdiparams"):
+        model = open_model(opened)
+        assert model.format == "PaddlePaddle PIR v1"
+    graph = model.graphs[0]
+    assert [format_shape(v.type.shape) for a in graph.inputs for v in a.values] == ["?×3×448×448"]
+    assert [a.name for a in graph.outputs] == ["output"]
+    types = [node.type.name for node in graph.nodes]
+    assert types.count("conv2d") == 4 and types.count("batch_norm_") == 4 and "pool2d" in types
+    conv1, bn1 = graph.nodes[0], graph.nodes[1]
+    assert _rows(conv1) == ["filter ⟨32×3×3×3⟩"]
+    assert _rows(bn1) == ["mean ⟨32⟩", "variance ⟨32⟩", "scale ⟨32⟩", "bias ⟨32⟩"]
+    assert format_shape(conv1.outputs[0].values[0].type.shape) == "?×32×224×224"
+    assert {a.name: a.value for a in conv1.attributes}["strides"] == [2, 2]
+    add = next(node for node in graph.nodes if node.type.name == "add")
+    assert format_shape(add.outputs[0].values[0].type.shape) == "?×64×112×112"
+    summary = graph_summary(graph)
+    assert summary["parameters"] == sum(a.size for a in weights.values())
+    assert summary["nodes"] == len(graph.nodes) == 15  # 4 conv2d, 4 batch_norm_, 4 relu, full_int_array, pool2d, add
+    np.testing.assert_array_equal(conv1.inputs[1].values[0].initializer.data(), weights["conv1.w_0"])
+
+
+def test_pir_json_without_weights_and_malformed(tmp_path):
+    document, _ = reference_pir(size=32, widths=(4, 8))
+    (tmp_path / "net.json").write_text(json.dumps(document), encoding="utf-8")
+    graph = open_model(tmp_path / "net.json").graphs[0]
+    assert graph.parameters() == 0 and _rows(graph.nodes[0]) == ["filter ⟨4×3×3×3⟩"]
+    (tmp_path / "bad.json").write_text('{"base_code": {"magic": "pir"}, "program": {"regions": []}}')
+    with pytest.raises(ModelError, match="no block"):
+        open_model(tmp_path / "bad.json")
+    (tmp_path / "cut.json").write_text(json.dumps(document)[:300])
+    with pytest.raises(ModelError):
+        open_model(tmp_path / "cut.json")
+    # A JSON file that is not a PIR program is not claimed by this reader.
+    (tmp_path / "other.json").write_text('{"nodes": []}')
+    from litenetron.formats import paddle
+    assert not paddle.match(tmp_path / "other.json", b'{"nodes": []}')

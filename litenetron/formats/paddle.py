@@ -4,6 +4,7 @@ Block 0's ops become nodes; `feed`/`fetch` ops become the graph's inputs/outputs
 Persistable variables are weights: drawn as rows of the ops that read them (`Filter ⟨32×3×3×3⟩`). Their
 values are read lazily from a combined `.pdiparams` file (the persistable tensors in sorted-name order) or
 from one file per variable beside `__model__`; opening records only where each tensor's bytes are.
+Paddle 3 PIR programs (`inference.json`) are read by `paddle_pir`.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from ..model import (
     TensorType,
     Value,
 )
+from .paddle_pir import looks_like_pir, read_pir
 from .paddle_shapes import infer_shapes
 from .paddle_weights import SavedTensors
 from .schemas.paddle import ATTR_FIELDS, ATTR_TYPES, DATA_TYPES, OP_CATEGORIES, PADDLE
 
 EXTENSIONS = (".pdmodel", ".paddle")
-MODEL_NAMES = ("__model__", "inference.pdmodel", "model.pdmodel")
+MODEL_NAMES = ("__model__", "inference.pdmodel", "model.pdmodel", "inference.json", "model.json")
 PROGRAM_NAMES = ("__model__", "model")  # extension-less program files (with `__params__` / `params`)
 COMBINED_PARAMS = ("__params__", "params")
 MAX_BLOCK_DEPTH = 32
@@ -48,14 +50,32 @@ _DATA_KINDS = {7, 8, 13}  # LOD_TENSOR, SELECTED_ROWS, LOD_TENSOR_ARRAY
 
 def match(path: Path, header: bytes) -> bool:
     if path.is_dir():
-        return any((path / name).is_file() for name in MODEL_NAMES)
+        return _folder_program(path) is not None
     name = path.name.lower()
     if path.suffix.lower() in EXTENSIONS or name in PROGRAM_NAMES:
         return _looks_like_program(header)
+    if path.suffix.lower() == ".json":
+        return looks_like_pir(header)
     if path.suffix.lower() == ".pdiparams":
-        return path.with_suffix(".pdmodel").is_file()
+        return path.with_suffix(".pdmodel").is_file() or _is_pir_file(path.with_suffix(".json"))
     # One weight file of the per-variable layout: opening it opens the program beside it.
     return (path.parent / "__model__").is_file() and _looks_like_tensor(header)
+
+
+def _folder_program(folder: Path) -> Optional[Path]:
+    """The program file of a model folder (a `.json` only when it is a PIR program)."""
+    for name in MODEL_NAMES:
+        candidate = folder / name
+        if candidate.is_file() and (candidate.suffix != ".json" or _is_pir_file(candidate)):
+            return candidate
+    return None
+
+
+def _is_pir_file(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    with path.open("rb") as stream:
+        return looks_like_pir(stream.read(512))
 
 
 def _looks_like_program(header: bytes) -> bool:
@@ -87,6 +107,8 @@ def _looks_like_tensor(header: bytes) -> bool:
 
 def read(path: Path) -> Model:
     model_path = _model_file(path)
+    if model_path.suffix.lower() == ".json":
+        return read_pir(model_path)
     program = decode(open_buffer(model_path), PADDLE, "ProgramDesc")
     blocks = program.blocks
     if not blocks:
@@ -108,13 +130,14 @@ def read(path: Path) -> Model:
 def _model_file(path: Path) -> Path:
     """The ProgramDesc for any file of a Paddle model: the folder, the program itself or a weights file."""
     if path.is_dir():
-        for name in MODEL_NAMES:
-            if (path / name).is_file():
-                return path / name
-        raise ModelError(path, "the folder holds no Paddle program (__model__ or *.pdmodel)")
+        program = _folder_program(path)
+        if program is not None:
+            return program
+        raise ModelError(path, "the folder holds no Paddle program (__model__, *.pdmodel or a PIR *.json)")
     if path.suffix.lower() == ".pdiparams":
-        return path.with_suffix(".pdmodel")
-    if path.suffix.lower() in EXTENSIONS or path.name.lower() in PROGRAM_NAMES:
+        program = path.with_suffix(".pdmodel")
+        return program if program.is_file() else path.with_suffix(".json")
+    if path.suffix.lower() in EXTENSIONS or path.suffix.lower() == ".json" or path.name.lower() in PROGRAM_NAMES:
         return path
     return path.parent / "__model__"
 
