@@ -64,12 +64,10 @@ INPUT_NAMES = {
 _ACTIVATIONS = {"RELU": "Relu", "RELU_N1_TO_1": "ReluN1To1", "RELU6": "Relu6", "TANH": "Tanh",
                 "SIGN_BIT": "SignBit"}
 
-# Options fields whose enum codes are shown by name.
-_ENUM_FIELDS = {}
-for _table, _fields in TABLES.items():
-    for _field in _fields:
-        if ":" in _field[1] and not _field[1].startswith("union:"):
-            _ENUM_FIELDS[(_table, _field[0])] = _field[1].split(":", 1)[1].rstrip("]")
+# Options fields whose enum codes are shown by name: (table, field) → enum.
+_ENUM_FIELDS = {(table, field[0]): field[1].split(":", 1)[1].rstrip("]")
+                for table, fields in TABLES.items() for field in fields
+                if ":" in field[1] and not field[1].startswith("union:")}
 
 
 def operator_name(code: int) -> str:
