@@ -68,10 +68,11 @@ def _keras2_file(path, config, layer_weights, optimizer=True, root_attrs=True):
         group.attrs["layer_names"] = np.array([name.encode() for name in layer_weights])
         for layer, weights in layer_weights.items():
             layer_group = group.create_group(layer)
-            names = [f"{layer}/{weight}:0".encode() for weight in weights]
-            layer_group.attrs["weight_names"] = np.array(names) if names else np.zeros((0,))
-            for weight, shape in weights.items():
-                layer_group.create_dataset(f"{layer}/{weight}:0", data=rng.standard_normal(shape).astype("f4"))
+            # A nested model's weights are named by its inner layers ("inner/kernel:0").
+            paths = [f"{weight}:0" if "/" in weight else f"{layer}/{weight}:0" for weight in weights]
+            layer_group.attrs["weight_names"] = np.array([p.encode() for p in paths]) if paths else np.zeros((0,))
+            for path_name, shape in zip(paths, weights.values()):
+                layer_group.create_dataset(path_name, data=rng.standard_normal(shape).astype("f4"))
         if optimizer and config is not None:
             h5.create_dataset("optimizer_weights/Adam/m/dense/kernel:0", data=np.zeros((100, 100), "f4"))
     return path
@@ -172,20 +173,24 @@ def test_keras2_functional_lstm_nested_and_shared(tmp_path):
          "config": {"name": "shared", "units": 16, "activation": "relu"}},
         {"name": "sum", "class_name": "Add", "inbound_nodes": [[["shared", 0, 0, {}], ["shared", 1, 0, {}]]],
          "config": {"name": "sum"}},
-        dict(inner, name="head", inbound_nodes=[[["sum", 0, 0, {}]]]),
+        {"name": "tf.math.multiply", "class_name": "TFOpLambda", "config": {"name": "tf.math.multiply"},
+         "inbound_nodes": [["sum", 0, 0, {"y": ["shared", 1, 0], "name": None}]]},
+        dict(inner, name="head", inbound_nodes=[[["tf.math.multiply", 0, 0, {}]]]),
     ]
     config = {"class_name": "Model", "config": {"name": "f", "layers": layers,
                                                 "input_layers": [["tokens", 0, 0]],
                                                 "output_layers": [["head", 0, 0]]}}
-    weights = {"tokens": {}, "emb": {"embeddings": (100, 6)},
+    weights = {"tokens": {}, "emb": {"embeddings": (100, 6)}, "tf.math.multiply": {},
                "seq": {"kernel": (6, 64), "recurrent_kernel": (16, 64), "bias": (64,)},
                "last": {"kernel": (16, 48), "recurrent_kernel": (16, 48), "bias": (96,)},
                "shared": {"kernel": (16, 16), "bias": (16,)}, "sum": {},
                "head": {"h1/kernel": (16, 8), "h1/bias": (8,), "h2/kernel": (8, 2), "h2/bias": (2,)}}
     path = _keras2_file(tmp_path / "functional.h5", config, weights)
     graph = open_model(path).graphs[0]
-    assert graph.node_count() == 7
+    assert graph.node_count() == 8
     assert graph.parameters() == _h5py_weight_total(path)
+    multiply = _node(graph, "tf.math.multiply")
+    assert [v.name for v in multiply.inputs[0].values] == ["sum:0:0", "shared:1:0"]
     shapes = {node.name: [v.type.shape for a in node.outputs for v in a.values] for node in graph.nodes}
     assert shapes["emb"] == [(None, 12, 6)]
     assert shapes["seq"] == [(None, 12, 16)]

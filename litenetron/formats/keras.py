@@ -188,11 +188,14 @@ def _keras2_weights(group: Group) -> Weights:
             for weight in weight_names:
                 dataset = layer_group.get(weight)
                 if isinstance(dataset, Dataset):
-                    entries.append((_weight_label(weight), dataset))
+                    entries.append((weight, dataset))
         else:
-            entries = [(_weight_label(path.lstrip("/").split("/", 1)[-1]), item)
+            entries = [(path[len(layer_group.path):].lstrip("/"), item)
                        for path, item in layer_group.walk() if isinstance(item, Dataset)]
-        weights[layer] = entries
+        labels = [_weight_label(weight) for weight, _ in entries]
+        if len(set(labels)) < len(labels):  # nested models: inner layers share weight names
+            labels = [weight.split(":", 1)[0] for weight, _ in entries]
+        weights[layer] = [(label, dataset) for label, (_, dataset) in zip(labels, entries)]
     return weights
 
 
@@ -254,17 +257,34 @@ def _layer_classes(config: Optional[dict]) -> Dict[str, Tuple[str, dict]]:
     return layers
 
 
+def _keras3_keys(classes: Dict[str, Tuple[str, dict]]) -> Dict[str, str]:
+    """Group key → layer name as Keras 3 names weight groups: snake_case class name, `_1`, `_2`... on repeats."""
+    keys: Dict[str, str] = {}
+    counts: Dict[str, int] = {}
+    for name, (class_name, _) in classes.items():
+        base = _snake(class_name)
+        number = counts.get(base, 0)
+        counts[base] = number + 1
+        keys[base if number == 0 else f"{base}_{number}"] = name
+    return keys
+
+
 def _keras3_weights(h5: File, classes: Dict[str, Tuple[str, dict]]) -> Weights:
-    """Layer → weights of a Keras 3 weights file (`layers/<group>/vars/<i>`, names from `vars` attrs)."""
+    """Layer → weights of a Keras 3 weights file (`layers/<group>/vars/<i>`).
+
+    The layer's name is the `name` attribute of its `vars` group; files written before Keras recorded it
+    are matched by the group naming scheme.
+    """
     weights: Weights = {}
     layers = h5["layers"]
+    by_key = _keras3_keys({name: entry for name, entry in classes.items() if entry[0] != "InputLayer"})
     for key in layers.keys():
         group = layers.get(key)
         if not isinstance(group, Group):
             continue
         own = group.get("vars")
         name = _text(own.attrs.get("name")) if isinstance(own, Group) else ""
-        name = name or key
+        name = name or (key if key in classes else by_key.get(key, key))
         class_name, config = classes.get(name, ("", {}))
         variables = _variable_names(class_name, config)
         entries = []
@@ -274,7 +294,7 @@ def _keras3_weights(h5: File, classes: Dict[str, Tuple[str, dict]]) -> Weights:
             if len(parts) >= 2 and parts[-2] == "vars" and label.isdigit():
                 index = int(label)
                 label = variables[index] if index < len(variables) and class_name else label
-                parts = [part for part in parts[:-2] if part != "cell"]
+                parts = [part for part in parts[:-2] if part not in ("cell", "layers")]
             else:
                 parts = parts[:-1]
             entries.append(("/".join(parts + [label]), dataset))

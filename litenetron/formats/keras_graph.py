@@ -64,6 +64,21 @@ def _history(item: Any, refs: List[Tuple[Ref, Optional[tuple]]], depth: int = 0)
             _history(value, refs, depth + 1)
 
 
+def _triples(item: Any, refs: List[Tuple[Ref, Optional[tuple]]], depth: int = 0) -> None:
+    """Keras 2 tensor references ([layer, call, tensor] lists) inside call kwargs."""
+    if depth > 32:
+        return
+    if isinstance(item, dict):
+        for value in item.values():
+            _triples(value, refs, depth + 1)
+    elif isinstance(item, list):
+        if len(item) == 3 and isinstance(item[0], str) and all(isinstance(v, int) for v in item[1:]):
+            refs.append(((item[0], item[1], item[2]), None))
+        else:
+            for value in item:
+                _triples(value, refs, depth + 1)
+
+
 def _calls(layer: dict) -> List[List[Tuple[Ref, Optional[tuple]]]]:
     """The inputs of each call of a functional layer, Keras 2 or Keras 3 spelling."""
     calls = []
@@ -73,9 +88,12 @@ def _calls(layer: dict) -> List[List[Tuple[Ref, Optional[tuple]]]]:
             _history(node.get("args"), refs)
             _history(node.get("kwargs"), refs)
         elif isinstance(node, list):
-            for entry in node:
+            # A call is a list of [layer, call, tensor, kwargs] entries; TF op layers store one bare entry.
+            for entry in ([node] if node and isinstance(node[0], str) else node):
                 if isinstance(entry, list) and len(entry) >= 3 and isinstance(entry[0], str):
                     refs.append(((entry[0], int(entry[1]), int(entry[2])), None))
+                    if len(entry) > 3:  # TF op layers pass further tensors as [name, call, tensor] kwargs
+                        _triples(entry[3], refs)
         calls.append(refs)
     return calls
 
@@ -132,13 +150,14 @@ class _Builder:
         entries = [layer for layer in layers if isinstance(layer, dict)]
         functional = model_config.get("class_name") != "Sequential" and any(
             layer.get("inbound_nodes") for layer in entries)
+        known = {str(layer.get("name") or (layer.get("config") or {}).get("name")) for layer in entries}
         previous: Optional[Ref] = None
         for index, layer in enumerate(entries):
             layer_config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
             name = str(layer.get("name") or layer_config.get("name") or f"layer_{index}")
             class_name = str(layer.get("class_name", "Layer"))
             if functional:
-                calls = _calls(layer)
+                calls = [[(ref, shape) for ref, shape in call if ref[0] in known] for call in _calls(layer)]
             else:
                 calls = [[(previous, None)]] if previous is not None else []
             if not calls and class_name != "InputLayer" and not functional:
