@@ -73,9 +73,25 @@ class Box:
             return style.CORNER_RADIUS
         return min(self.title_height / 2, self.height / 2)
 
+    @property
+    def chain_count(self) -> int:
+        """Number of chain rows: coloured bands that come first, right under the header."""
+        count = 0
+        while count < len(self.rows) and self.rows[count].kind == "chain":
+            count += 1
+        return count
+
+    @property
+    def body_fill(self) -> str:
+        """Colour below the header: white behind rows, or the last chain band's when there are only bands."""
+        if self.rows and self.chain_count == len(self.rows):
+            return self.rows[-1].fill
+        return style.ROW_FILL
+
     def row_top(self, index: int) -> float:
-        """Top edge of row `index`; rows start below the header after a small gap."""
-        return self.y + self.title_height + style.ROWS_PAD_Y + index * self.row_height
+        """Top edge of row `index`: chain bands follow the header directly, other rows after a small gap."""
+        top = self.y + self.title_height + index * self.row_height
+        return top + (style.ROWS_PAD_Y if index >= self.chain_count else 0.0)
 
     def title_left(self, text_width: float) -> float:
         """Left end of the header text: after the padding in boxes with rows (like Netron), else centred."""
@@ -202,6 +218,10 @@ def _weight_row(argument: Argument, value: Value) -> Row:
 def node_rows(node: Node, options: ViewOptions) -> List[Row]:
     """The rows drawn inside a node box for these options."""
     rows: List[Row] = []
+    for link in node.chain:
+        fill, text_color = style.category_colors(link.type.category)
+        title = link.name if options.show_names and link.name else link.type.name
+        rows.append(Row("chain", link.type.name, shorten_middle(title, style.MAX_TITLE_CHARS), fill, text_color))
     if options.show_weights:
         rows.extend(_weight_row(argument, value) for argument, value in node.weights() if argument.visible)
     if options.show_attributes:
@@ -209,10 +229,6 @@ def node_rows(node: Node, options: ViewOptions) -> List[Row]:
             if attribute.visible:
                 text = f"{attribute.name} = {format_value(attribute.value)}"
                 rows.append(Row("attribute", attribute.name, shorten_end(text, style.MAX_ROW_CHARS)))
-    for link in node.chain:
-        fill, text_color = style.category_colors(link.type.category)
-        title = link.name if options.show_names and link.name else link.type.name
-        rows.append(Row("chain", link.type.name, shorten_middle(title, style.MAX_TITLE_CHARS), fill, text_color))
     return rows
 
 
@@ -250,7 +266,9 @@ def _size_box(box: Box, measure: Measure) -> None:
     if box.rows:
         box.row_height = measure("Ag", "row")[1] + style.ROW_PAD_Y
         width = max([width] + [row_width(row, measure) + 2 * style.ROW_PAD_X for row in box.rows])
-        height += len(box.rows) * box.row_height + 2 * style.ROWS_PAD_Y
+        height += len(box.rows) * box.row_height
+        if box.chain_count < len(box.rows):
+            height += 2 * style.ROWS_PAD_Y
     if box.kind != "node":  # pills keep their text clear of the round ends
         width += box.title_height / 2
     box.width = math.ceil(max(width, style.MIN_BOX_WIDTH))

@@ -247,3 +247,17 @@ def test_control_characters_are_escaped():
     assert "config = \\n\\x07\\n\\x03CPU\\x10\\x01" in texts and "s = a\ufffdb" in texts
     assert scene.edges[0].label == "x\\n1"
     assert all(ch >= " " and not 0xD800 <= ord(ch) < 0xE000 for text in texts for ch in text)
+
+
+def test_chain_bands_come_first_under_the_header():
+    x = Value("x", TensorType("float32", (1, 8)))
+    node = Node("fc", OpType("FullyConnected", "Layer"), inputs=[Argument("input", [x]), _weight("W", "w", (4, 8))],
+                chain=[Node("", OpType("Relu", "Activation"))])
+    box = build_scene(Graph(nodes=[node]), ViewOptions(), measure).boxes[0]
+    assert [row.kind for row in box.rows] == ["chain", "weight"] and box.chain_count == 1
+    assert box.row_top(0) == box.y + box.title_height  # the band touches the header
+    assert box.row_top(1) == box.row_top(0) + box.row_height + style.ROWS_PAD_Y
+    assert box.body_fill == style.ROW_FILL
+    only_chain = build_scene(Graph(nodes=[node]), ViewOptions(show_weights=False), measure).boxes[0]
+    assert only_chain.body_fill == "#702921"
+    assert only_chain.height == math.ceil(only_chain.title_height + only_chain.row_height)
