@@ -28,7 +28,7 @@ _SPEC = {
     "GLMClassifier": [(1, "weights", "DoubleArray[]")],
     "DoubleArray": [(1, "value", "double[]")],
     "ModelDescription": [(1, "input", "FeatureDescription[]"), (10, "output", "FeatureDescription[]"),
-                         (100, "metadata", "Metadata")],
+                         (21, "defaultFunctionName", "string"), (100, "metadata", "Metadata")],
     "Metadata": [(1, "shortDescription", "string"), (2, "versionString", "string"), (3, "author", "string"),
                  (4, "license", "string"), (100, "userDefined", "StringPair[]")],
     "StringPair": [(1, "key", "string"), (2, "value", "string")],
@@ -68,9 +68,16 @@ _SPEC = {
     "Function": [(1, "inputs", "NamedValueType[]"), (2, "opset", "string"), (3, "blocks", "BlockEntry[]")],
     "BlockEntry": [(1, "key", "string"), (2, "value", "Block")],
     "Block": [(2, "outputs", "string[]"), (3, "operations", "Operation[]")],
-    "Operation": [(1, "type", "string"), (3, "outputs", "NamedValueType[]"), (5, "attributes", "ValueEntry[]")],
+    "Operation": [(1, "type", "string"), (2, "inputs", "InputEntry[]"), (3, "outputs", "NamedValueType[]"),
+                  (5, "attributes", "ValueEntry[]")],
+    "InputEntry": [(1, "key", "string"), (2, "value", "Argument")],
+    "Argument": [(1, "arguments", "Binding[]")],
+    "Binding": [(1, "name", "string"), (2, "value", "Value")],
     "ValueEntry": [(1, "key", "string"), (2, "value", "Value")],
-    "Value": [(2, "type", "ValueType"), (5, "blobFileValue", "BlobFileValue")],
+    "Value": [(2, "type", "ValueType"), (3, "immediateValue", "ImmediateValue"), (5, "blobFileValue", "BlobFileValue")],
+    "ImmediateValue": [(1, "tensor", "TensorValue")],
+    "TensorValue": [(1, "floats", "RepeatedFloats")],
+    "RepeatedFloats": [(1, "values", "float[]")],
     "BlobFileValue": [(1, "fileName", "string"), (2, "offset", "uint64")],
     "NamedValueType": [(1, "name", "string"), (2, "type", "ValueType")],
     "ValueType": [(1, "tensorType", "TensorType")],
@@ -226,6 +233,49 @@ def test_pipeline_and_other_model_kinds(tmp_path, pb):
     assert len(only) == 1 and only[0].type.name == "GlmClassifier"
     assert format_shape(only[0].inputs[0].values[0].type.shape) == "10"
     assert graphs[1].outputs[0].values[0].type.dtype == "string"
+
+
+def _tensor_type(message, dims, data_type=11):
+    message.tensorType.dataType = data_type
+    message.tensorType.rank = len(dims)
+    for dim in dims:
+        message.tensorType.dimensions.add().constant.size = dim
+
+
+def test_ml_program_with_two_functions(tmp_path, pb):
+    model = pb["Model"](specificationVersion=9)
+    model.description.defaultFunctionName = "second"
+    program = model.mlProgram
+    program.version = 1
+    weights = np.arange(16, dtype=np.float32) / 4
+    for name, op_type in (("main", "linear"), ("second", "relu")):
+        function = program.functions.add(key=name).value
+        function.opset = "CoreML7"
+        argument = function.inputs.add(name="x")
+        _tensor_type(argument.type, [1, 4])
+        block = function.blocks.add(key="CoreML7").value
+        block.outputs.append("y")
+        if op_type == "linear":
+            const = block.operations.add(type="const")
+            _tensor_type(const.outputs.add(name="w").type, [4, 4])
+            value = const.attributes.add(key="val").value
+            _tensor_type(value.type, [4, 4])
+            value.immediateValue.tensor.floats.values.extend(weights.tolist())
+        op = block.operations.add(type=op_type)
+        op.inputs.add(key="x").value.arguments.add(name="x")
+        if op_type == "linear":
+            op.inputs.add(key="weight").value.arguments.add(name="w")
+        _tensor_type(op.outputs.add(name="y").type, [1, 4])
+    (tmp_path / "functions.mlmodel").write_bytes(model.SerializeToString())
+    graphs = open_model(tmp_path / "functions.mlmodel").graphs
+    assert [graph.name for graph in graphs] == ["second", "main"]
+    assert [node.type.name for node in graphs[0].nodes] == ["relu"]
+    linear = graphs[1].nodes[0]
+    assert graph_summary(graphs[1])["nodes"] == 2 and graph_summary(graphs[1])["parameters"] == 16
+    weight = next(value.initializer for argument, value in linear.weights() if argument.name == "weight")
+    assert weight.shape == (4, 4) and weight.location == "inline"
+    np.testing.assert_array_equal(weight.data(), weights.reshape(4, 4))
+    assert format_shape(linear.inputs[0].values[0].type.shape) == "1×4"
 
 
 def test_malformed_files(tmp_path, pb):

@@ -113,12 +113,13 @@ def _graphs(spec: Message, name: str, reader: ProgramReader, path: Path, depth: 
         network_graph(spec[kind], graph, types)
     elif kind == "mlProgram":
         function = description.defaultFunctionName if description is not None else ""
-        program = reader.main_graph(spec[kind], function)
+        programs = reader.program_graphs(spec[kind], function)
+        program = programs[0]
         program.name = name or program.name
         if not program.inputs:
             program.inputs = graph.inputs
         program.outputs = _typed_outputs(graph.outputs, program.outputs)
-        return [program]
+        return programs
     else:
         graph.nodes.append(_model_node(kind, spec.get(kind), graph))
     return [graph]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import struct
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import NUMPY_DTYPES, BinaryError, BinaryReader
 from ..codecs.protobuf import BytesRef, Message, PackedRef, to_bytes
@@ -101,13 +101,17 @@ class ProgramReader:
         self.path = path
         self.model_folder = model_folder
 
-    def main_graph(self, program: Message, function_name: str) -> Graph:
+    def program_graphs(self, program: Message, function_name: str) -> List[Graph]:
+        """One graph per function, the main one (`function_name`, else "main", else the first) first."""
         functions = {entry.key: entry.value for entry in program.functions if entry.value is not None}
         if not functions:
             raise ModelError(self.path, "the ML program holds no functions")
-        name = function_name if function_name in functions else "main" if "main" in functions \
+        main = function_name if function_name in functions else "main" if "main" in functions \
             else next(iter(functions))
-        function = functions[name]
+        names = [main] + [name for name in functions if name != main]
+        return [self._function_graph(name, functions[name]) for name in names]
+
+    def _function_graph(self, name: str, function: Message) -> Graph:
         blocks = {entry.key: entry.value for entry in function.block_specializations if entry.value is not None}
         if not blocks:
             raise ModelError(self.path, f"function {name!r} holds no block")
