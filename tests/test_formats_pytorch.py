@@ -160,6 +160,37 @@ def test_torchscript_code_is_parsed_never_executed(tmp_path):
     assert not canary.exists()
 
 
+def _rewrite_scripted(tmp_path, edit):
+    target = tmp_path / "edited.pt"
+    with zipfile.ZipFile(FIXTURES / "resnet_scripted.pt") as original, zipfile.ZipFile(target, "w") as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith("code/__torch__.py"):
+                data = edit(data)
+            copy.writestr(info.filename.replace("resnet_scripted", "edited"), data)
+    return target
+
+
+def test_recursive_torchscript_code_is_not_followed(tmp_path):
+    path = _rewrite_scripted(tmp_path, lambda code: code.replace(
+        b"x1 = (layer1).forward(x0, )", b"x1 = (self).forward((self).forward(x0, ), )"))
+    graph = open_model(path).graphs[0]
+    assert "TinyResNet" in graph.operators()  # the cycle is one opaque node
+
+
+def test_exponential_inlining_is_bounded(tmp_path, monkeypatch):
+    helpers = "".join(f"  def h{i}(self: __torch__.TinyResNet, x: Tensor) -> Tensor:\n"
+                      f"    return (self).h{i + 1}((self).h{i + 1}(x, ), )\n" for i in range(30))
+    helpers += "  def h30(self: __torch__.TinyResNet, x: Tensor) -> Tensor:\n    return torch.relu(x)\n"
+    path = _rewrite_scripted(tmp_path, lambda code: code.replace(
+        b"x1 = (layer1).forward(x0, )", b"x1 = (self).h0(x0, )").replace(
+        b"class Block(Module):", helpers.encode() + b"class Block(Module):"))
+    monkeypatch.setattr(torchscript, "MAX_STEPS", 2000)
+    model = open_model(path)
+    assert "module tree" in model.description
+    assert model.graphs[0].parameters() == EXPECTED["resnet_scripted.pt"]["parameters"]
+
+
 # --- legacy tar, plain pickles, hostile files ------------------------------------------------------------
 
 class _Ref:

@@ -291,12 +291,22 @@ def _arrays_in(root: Any) -> List[Tuple[str, Any]]:
 
 
 def _describe(value: Any) -> str:
+    """A short text for one entry of a pickled object (never the repr of a large or nested value)."""
     if isinstance(value, Object):
         return value.type_name
+    if isinstance(value, Global):
+        return value.qualname
     if isinstance(value, (dict, list, tuple, set, frozenset)):
         return f"{type(value).__name__} of {len(value)}"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    if isinstance(value, (TorchTensor, NumpyArray)):
+        return f"array ⟨{'×'.join(str(d) for d in value.shape)}⟩"
+    if isinstance(value, (str, bytes, bytearray)):
+        text = repr(value[:80])
+        return text if len(value) <= 80 else text + "..."
+    if isinstance(value, (bool, int, float, complex)) or value is None:
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return type(value).__name__
 
 
 def _object_node(root: Any) -> Node:

@@ -283,11 +283,11 @@ def _storage_pid(resolve: Callable[[str, str, str, int], TorchStorage]) -> Calla
 
     def load(pid: Any) -> Any:
         if not isinstance(pid, tuple) or not pid:
-            raise PickleError(f"unexpected persistent id {pid!r}")
+            raise PickleError(f"unexpected persistent id of type {type(pid).__name__}")
         if pid[0] == "module":
             return Object(Global("torch", "module_source"), pid[1:2])
         if pid[0] != "storage" or len(pid) < 5:
-            raise PickleError(f"unexpected persistent id {pid[0]!r}")
+            raise PickleError(f"unexpected persistent id '{str(pid[0])[:40]}'")
         dtype = dtype_of(pid[1]) or "uint8"
         key, location, size = str(pid[2]), str(pid[3]), pid[4]
         if not isinstance(size, int) or size < 0:

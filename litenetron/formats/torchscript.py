@@ -35,7 +35,8 @@ from .torch_pickle import TorchTensor
 
 MAX_SOURCE = 16 << 20
 MAX_INLINE_DEPTH = 48
-MAX_NODES = 200_000
+MAX_NODES = 50_000
+MAX_STEPS = 150_000
 # Calls that are Python or TorchScript builtins rather than operators: they make no node.
 _BUILTINS = {"int", "float", "bool", "str", "len", "isinstance", "range", "getattr", "hasattr", "print",
              "unchecked_cast", "annotate", "uninitialized", "torch.device", "torch.jit._unwrap_optional",
@@ -79,14 +80,19 @@ def read(path: Path) -> Model:
     if not isinstance(module, Object):
         raise ModelError(path, "data.pkl does not hold a module")
     graph = Graph(name=module.type_name.rsplit(".", 1)[-1])
+    note = ""
     if code.method(module, "forward") is not None:
-        Interpreter(code, graph).run(module, inputs)
-    else:
+        try:
+            Interpreter(code, graph).run(module, inputs)
+        except PickleError as error:  # too large to inline: show the modules instead
+            graph = Graph(name=graph.name)
+            note = f" ({error}; showing the module tree)"
+    if not graph.nodes:
         _module_tree(graph, module, "", 0)
         chain_in_order(graph)
     graph.stored_parameters = parameter_count(code, module)
     model = Model(format="TorchScript", version=f"zip format v{loaded.version}" if loaded.version else "")
-    model.description = "mobile (lite interpreter)" if mobile else "traced" if inputs else "scripted"
+    model.description = ("mobile (lite interpreter)" if mobile else "traced" if inputs else "scripted") + note
     model.graphs.append(graph)
     return model
 
@@ -239,6 +245,8 @@ class Interpreter:
         self.graph = graph
         self.tensors: Dict[int, Tensor] = {}
         self.counter = 0
+        self.steps = 0
+        self.active: set = set()
 
     def run(self, root: Object, examples: List[TorchTensor]) -> None:
         method = self.code.method(root, "forward")
@@ -259,8 +267,9 @@ class Interpreter:
     # -- modules and calls --
     def call(self, module: _Module, name: str, args: List[Any], kwargs: Dict[str, Any], depth: int) -> Any:
         method = self.code.method(module.obj, name)
-        if method is None or depth > MAX_INLINE_DEPTH:
-            return self._opaque_module(module, args)
+        frame = (id(module.obj), name)
+        if method is None or depth > MAX_INLINE_DEPTH or frame in self.active:
+            return self._opaque_module(module, args)  # TorchScript has no recursion: a cycle is a bad file
         env: Dict[str, Any] = {}
         parameters = method.args.args
         if parameters:
@@ -274,10 +283,13 @@ class Interpreter:
                 env[parameter.arg] = kwargs[parameter.arg]
             elif index >= first_default:
                 env[parameter.arg] = self._constant(defaults[index - first_default])
+        self.active.add(frame)
         try:
             self.block(method.body, env, module, depth)
         except _Return as returned:
             return returned.value
+        finally:
+            self.active.discard(frame)
         return env.get("$return")
 
     def _opaque_module(self, module: _Module, args: List[Any]) -> Any:
@@ -292,6 +304,9 @@ class Interpreter:
             self.statement(statement, env, module, depth)
 
     def statement(self, node: ast.stmt, env: Dict[str, Any], module: _Module, depth: int) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:  # inlining multiplies code: bound the walk, not just the depth
+            raise PickleError(f"forward code needs more than {MAX_STEPS} steps to read")
         if isinstance(node, ast.Assign):
             outputs = len(node.targets[0].elts) if isinstance(node.targets[0], ast.Tuple) else 1
             value = self.expression(node.value, env, module, depth, outputs)
@@ -463,17 +478,17 @@ class Interpreter:
         return [item for item in items if isinstance(item, Value)]
 
     def _drop_unused(self) -> None:
-        """Remove operators whose results reach nothing (input checks), keeping in-place ops and weight users."""
-        while True:
-            used = {v.name for a in self.graph.outputs for v in a.values}
-            for node in self.graph.nodes:
+        """Remove operators whose results reach nothing (input checks), keeping in-place ops and weight users.
+
+        One backward sweep: the code is in program order, so consumers come after their producers."""
+        used = {v.name for a in self.graph.outputs for v in a.values}
+        kept = []
+        for node in reversed(self.graph.nodes):
+            if any(v.name in used for a in node.outputs for v in a.values) or \
+                    any(True for _ in node.weights()) or node.type.name.endswith("_"):
+                kept.append(node)
                 used.update(v.name for a in node.inputs for v in a.values)
-            keep = [node for node in self.graph.nodes
-                    if any(v.name in used for a in node.outputs for v in a.values)
-                    or any(True for _ in node.weights()) or node.type.name.endswith("_")]
-            if len(keep) == len(self.graph.nodes):
-                return
-            self.graph.nodes = keep
+        self.graph.nodes = kept[::-1]
 
 
 def _fold(name: str, args: List[Any]) -> Any:
