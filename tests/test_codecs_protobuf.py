@@ -214,3 +214,14 @@ def test_text_format_syntax_variants():
 def test_text_format_errors(text):
     with pytest.raises(ProtobufError):
         parse_text(text, SCHEMA, "Sample")
+
+
+def test_text_strings_with_every_byte_and_escape_form():
+    from google.protobuf import text_format
+    every = bytes(range(256)) * 3
+    message = _sample(blob=every, text="é ☃ \t tab")
+    for as_utf8 in (False, True):
+        parsed = parse_text(text_format.MessageToString(message, as_utf8=as_utf8), SCHEMA, "Sample")
+        assert parsed.blob == every and parsed.text == "é ☃ \t tab"
+    parsed = parse_text(r'blob: "\x41\x4a\101\7z\u00e9\U0001F600\a\?\'" text: ' + "'it\\'s'", SCHEMA, "Sample")
+    assert parsed.blob == b"AJA\x07z" + "é😀".encode() + b"\a?'" and parsed.text == "it's"

@@ -17,6 +17,7 @@ nesting depth is bounded; malformed input raises `ProtobufError` (a ValueError).
 from __future__ import annotations
 
 import mmap
+import re
 import struct
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -440,45 +441,51 @@ class _Tokens:
 
     def _quoted(self) -> bytes:
         self._skip_space()
-        text, quote = self.text, self.text[self.position]
-        position = self.position + 1
-        out = bytearray()
-        while True:
-            if position >= self.length:
-                raise ProtobufError("unterminated string")
-            char = text[position]
-            if char == quote:
-                self.position = position + 1
-                return bytes(out)
-            if char == "\n":
-                raise ProtobufError("newline inside a string")
-            if char != "\\":
-                out += char.encode("utf-8")
-                position += 1
-                continue
-            position += 1
-            escape = text[position:position + 1]
-            if escape in _ESCAPES:
-                out += _ESCAPES[escape].encode()
-                position += 1
-            elif escape in "01234567" and escape:
-                digits = text[position:position + 3]
-                count = len(digits) - len(digits.lstrip("01234567"))
-                out.append(int(text[position:position + count], 8) & 0xFF)
-                position += count
-            elif escape in ("x", "X"):
-                digits = text[position + 1:position + 3]
-                count = len(digits) - len(digits.lstrip("0123456789abcdefABCDEF"))
-                if count == 0:
-                    raise ProtobufError("bad \\x escape")
-                out.append(int(digits[:count], 16))
-                position += 1 + count
-            elif escape in ("u", "U"):
-                width = 4 if escape == "u" else 8
-                out += chr(int(text[position + 1:position + 1 + width], 16)).encode("utf-8")
-                position += 1 + width
-            else:
-                raise ProtobufError(f"bad escape \\{escape}")
+        quote = self.text[self.position]
+        # The body in one regex step, then its escapes in one substitution: TensorFlow text graphs hold
+        # megabytes of octal-escaped tensor bytes, which a character loop reads slowly.
+        body = _STRING_BODY[quote].match(self.text, self.position + 1)
+        end = body.end()
+        if end >= self.length:
+            raise ProtobufError("unterminated string")
+        if self.text[end] != quote:
+            raise ProtobufError("newline inside a string")
+        self.position = end + 1
+        raw = body.group().encode("utf-8")
+        return _ESCAPE.sub(_unescape_cached, raw) if b"\\" in raw else raw
+
+
+_STRING_BODY = {quote: re.compile(rf"(?:[^{quote}\\\n]|\\.)*") for quote in ("'", '"')}
+_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|[xX]([0-9a-fA-F]{1,2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))", re.S)
+
+
+def _unescape(match) -> bytes:
+    octal, hexadecimal, short, long, other = match.groups()
+    if octal:
+        return bytes((int(octal, 8) & 0xFF,))
+    if hexadecimal:
+        return bytes((int(hexadecimal, 16),))
+    if short or long:
+        return chr(int(short or long, 16)).encode("utf-8")
+    mapped = _ESCAPES.get(other.decode("latin-1"))
+    if mapped is None:
+        raise ProtobufError(f"bad escape \\{other.decode('latin-1')}")
+    return mapped.encode()
+
+
+# Escapes seen so far → their bytes (octal escapes repeat all through tensor contents; at most a few
+# thousand distinct spellings exist besides \u ones, which the size check keeps out).
+_UNESCAPED: Dict[bytes, bytes] = {}
+
+
+def _unescape_cached(match) -> bytes:
+    spelled = match.group()
+    value = _UNESCAPED.get(spelled)
+    if value is None:
+        value = _unescape(match)
+        if len(_UNESCAPED) < 4096:
+            _UNESCAPED[spelled] = value
+    return value
 
 
 def _text_scalar(token: str, type_name: str) -> Any:
