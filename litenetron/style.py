@@ -22,7 +22,7 @@ class FontSpec:
 
 # Text styles a Measure callback is asked about: box headers, rows inside boxes, edge labels.
 FONTS: Dict[str, FontSpec] = {
-    "title": FontSpec(11.0),
+    "title": FontSpec(11.0, bold=True),
     "row": FontSpec(9.5),
     "row_name": FontSpec(9.5, bold=True),  # the name at the start of a weight/attribute row, like Netron
     "label": FontSpec(9.0),
