@@ -195,10 +195,10 @@ def _rebuild_qtensor(args: tuple) -> TorchTensor:
     params = args[4] if len(args) > 4 and isinstance(args[4], tuple) else ()
     scheme = params[0].name if params and isinstance(params[0], Global) else str(params[0]) if params else ""
     quantization: Dict[str, Any] = {"scheme": scheme}
-    if len(params) == 3:
-        quantization.update(scale=params[1], zero_point=params[2])
-    elif len(params) == 4:
-        quantization.update(scale=params[1], zero_point=params[2], axis=params[3])
+    fields = ("scale", "zero_point", "axis")[:len(params) - 1] if len(params) in (3, 4) else ()
+    for name, value in zip(fields, params[1:]):
+        # per-channel scales and zero points are tensors of their own
+        quantization[name] = value.to_tensor(name) if isinstance(value, TorchTensor) else value
     tensor.quantization = quantization
     return tensor
 
