@@ -186,7 +186,7 @@ def _layer(section: Section, index: int, shapes: List[Shape],
                       + _connected_weights("self.", hidden, hidden, batch_norm)
                       + _connected_weights("output.", hidden, n, batch_norm))
         else:
-            gates = "zrh" if kind == "gru" else "ifog"  # Darknet's load order
+            gates = "zrh" if kind == "gru" else "figo"  # AlexeyAB Darknet's load order
             for gate in gates:
                 arrays += _connected_weights(f"w{gate}.", n, n, batch_norm)
             for gate in gates:
