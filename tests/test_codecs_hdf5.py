@@ -111,22 +111,35 @@ def test_compact_layout(tmp_path):
         assert ours["compact"].read().tolist() == list(range(12))
 
 
-@pytest.mark.parametrize("maxshape,chunks", [
-    ((40, 9), (40, 9)),      # single chunk index (v4 layout)
-    ((40, 9), (8, 4)),       # fixed array index
-    ((None, 9), (8, 4)),     # extensible array index
-    ((None, None), (8, 4)),  # version-2 B-tree index
+@pytest.mark.parametrize("shape,maxshape,chunks", [
+    ((40, 9), (40, 9), (40, 9)),        # single chunk index (v4 layout)
+    ((40, 9), (40, 9), (8, 4)),         # fixed array index
+    ((40, 9), (64, 30), (8, 4)),        # fixed array over a larger maximum extent
+    ((40, 9), (None, 9), (8, 4)),       # extensible array index
+    ((400, 9), (None, 9), (2, 4)),      # extensible array with data and super blocks
+    ((30, 70), (30, None), (4, 2)),     # extensible array, unlimited dimension not first
+    ((40, 9), (None, None), (8, 4)),    # version-2 B-tree index
 ])
 @pytest.mark.parametrize("compression", [None, "gzip"])
-def test_chunk_indexes(tmp_path, maxshape, chunks, compression):
+def test_chunk_indexes(tmp_path, shape, maxshape, chunks, compression):
     path = tmp_path / "chunks.h5"
-    data = np.arange(40 * 9, dtype="<f8").reshape(40, 9)
+    data = np.arange(np.prod(shape), dtype="<f8").reshape(shape)
     with h5py.File(path, "w", libver="latest") as h5:
         h5.create_dataset("x", data=data, chunks=chunks, maxshape=maxshape, compression=compression)
-    if maxshape == (None, 9):
-        with File(path) as ours, pytest.raises(Hdf5Error, match="extensible array"):
-            ours["x"].read()
-        return
+    assert _compare(path) == 1
+
+
+def test_implicit_chunk_index(tmp_path):
+    path = tmp_path / "implicit.h5"
+    data = np.arange(40 * 9, dtype="<f8").reshape(40, 9)
+    with h5py.File(path, "w", libver="latest") as h5:
+        plist = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        plist.set_chunk((8, 4))
+        plist.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+        dataset = h5py.h5d.create(h5.id, b"x", h5py.h5t.IEEE_F64LE, h5py.h5s.create_simple((40, 9)), plist)
+        dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, data)
+    with File(path) as ours:
+        assert ours["x"]._parsed()[2].index == 2  # implicit
     assert _compare(path) == 1
 
 

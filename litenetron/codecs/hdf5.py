@@ -29,6 +29,7 @@ from .hdf5_types import (
     decode_values,
     element_size,
     parse_dataspace,
+    parse_dataspace_limits,
     parse_datatype,
 )
 
@@ -469,13 +470,14 @@ class Dataset(Object):
     def _parse_header(self):
         context = self.file.context
         kind = shape = layout = fill = None
+        limits: tuple = ()
         filters: list = []
         for message in self.messages:
             cursor = message.cursor(context)
             if message.type == DATATYPE:
                 kind = _committed_datatype(context, cursor) if message.flags & _SHARED else parse_datatype(cursor)
             elif message.type == DATASPACE:
-                shape = parse_dataspace(cursor)
+                shape, limits = parse_dataspace_limits(cursor)
             elif message.type == LAYOUT:
                 layout = parse_layout(cursor)
             elif message.type == FILTERS:
@@ -484,7 +486,7 @@ class Dataset(Object):
                 fill = parse_fill_value(cursor, message.type)
         if kind is None or layout is None:
             raise Hdf5Error(f"dataset {self.path} lacks a datatype or layout message")
-        return kind, shape, layout, filters, fill
+        return kind, shape, layout, filters, fill, limits
 
     @property
     def dtype(self) -> Datatype:
@@ -513,12 +515,12 @@ class Dataset(Object):
         """The values as a numpy array (strings of variable length as an object array)."""
         import numpy as np
 
-        kind, shape, layout, filters, fill = self._parsed()
+        kind, shape, layout, filters, fill, limits = self._parsed()
         if shape is None:
             return np.zeros((0,), dtype=kind.numpy())
         context = self.file.context
         itemsize = element_size(context, kind)
-        raw = read_raw(context, layout, filters, shape, itemsize, fill)
+        raw = read_raw(context, layout, filters, shape, itemsize, fill, limits)
         if kind.cls == VLEN:
             data = raw.tobytes()
             values = [decode_element(context, kind, data, i * itemsize) for i in range(self.size)]

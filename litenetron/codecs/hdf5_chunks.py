@@ -2,7 +2,7 @@
 
 Layouts: compact (bytes inside the object header), contiguous (one address + size) and chunked. Chunk
 indexes: version-1 B-tree (layout v3), and for layout v4 single chunk, implicit, fixed array and version-2
-B-tree (extensible arrays are refused with a clear message). Filters: deflate, shuffle and Fletcher-32.
+extensible array and version-2 B-tree. Filters: deflate, shuffle and Fletcher-32.
 Decompression is capped at the chunk's expected size so a hostile stream cannot expand without bound.
 """
 
@@ -176,19 +176,30 @@ def _scaled_grid(shape: Tuple[int, ...], chunk: Tuple[int, ...]) -> Tuple[int, .
     return tuple(-(-dim // size) if size else 0 for dim, size in zip(shape, chunk))
 
 
-def _linear_to_offsets(index: int, grid: Tuple[int, ...], chunk: Tuple[int, ...]) -> Tuple[int, ...]:
-    scaled = []
-    for extent in reversed(grid):
-        scaled.append(index % extent)
-        index //= extent
-    return tuple(s * c for s, c in zip(reversed(scaled), chunk))
+def _unravel(index: int, grid: Tuple[int, ...], chunk: Tuple[int, ...], unlimited: Optional[int] = None
+             ) -> Tuple[int, ...]:
+    """Element offsets of the chunk with linear `index` (row-major over `grid`). Extensible arrays order
+    chunks with the unlimited dimension moved first ("swizzled"), so its extent never matters."""
+    order = list(range(len(grid)))
+    if unlimited is not None:
+        order.remove(unlimited)
+        order.insert(0, unlimited)
+    scaled = [0] * len(grid)
+    for axis in reversed(order[1:]):
+        scaled[axis] = index % grid[axis]
+        index //= grid[axis]
+    if order:
+        scaled[order[0]] = index
+    return tuple(s * c for s, c in zip(scaled, chunk))
 
 
-def _chunks(context: FileContext, layout: Layout, shape: Tuple[int, ...], chunk_bytes: int,
+def _chunks(context: FileContext, layout: Layout, shape: Tuple[int, ...], limits: tuple, chunk_bytes: int,
             filtered: bool) -> Iterator[Tuple[Tuple[int, ...], int, int, int]]:
     """(element offsets, address, stored size, filter mask) of every allocated chunk."""
     rank = len(layout.chunk)
-    grid = _scaled_grid(shape, layout.chunk)
+    # Linear chunk indexes count chunks over the maximum extent of each fixed dimension.
+    extents = tuple(limit if limit is not None else size for size, limit in zip(shape, limits or shape))
+    grid = _scaled_grid(extents, layout.chunk)
     total = 1
     for extent in grid:
         total *= extent
@@ -202,10 +213,14 @@ def _chunks(context: FileContext, layout: Layout, shape: Tuple[int, ...], chunk_
         yield (0,) * rank, layout.address, layout.filtered_size if filtered else chunk_bytes, layout.filter_mask
     elif layout.index == IMPLICIT:
         for index in range(total):
-            yield _linear_to_offsets(index, grid, layout.chunk), layout.address + index * chunk_bytes, \
-                chunk_bytes, 0
+            yield _unravel(index, grid, layout.chunk), layout.address + index * chunk_bytes, chunk_bytes, 0
     elif layout.index == FIXED_ARRAY:
         yield from _fixed_array(context, layout, grid, chunk_bytes, filtered)
+    elif layout.index == EXTENSIBLE_ARRAY:
+        unlimited = next((axis for axis, limit in enumerate(limits) if limit is None), 0)
+        for index, address, size, mask in _extensible_array(context, layout.address, total, chunk_bytes,
+                                                             filtered):
+            yield _unravel(index, grid, layout.chunk, unlimited), address, size, mask
     elif layout.index == BTREE2:
         width = context.offset_size
         for record in btree2_records(context, layout.address):
@@ -219,8 +234,84 @@ def _chunks(context: FileContext, layout: Layout, shape: Tuple[int, ...], chunk_
                 size, mask, position = chunk_bytes, 0, width
             scaled = [int.from_bytes(record[position + 8 * i:position + 8 * i + 8], "little") for i in range(rank)]
             yield tuple(s * c for s, c in zip(scaled, layout.chunk)), address, size, mask
-    else:
-        raise Hdf5Error("extensible array chunk indexes are not supported")
+
+
+def _chunk_entry(context: FileContext, position: int, entry_size: int, chunk_bytes: int, filtered: bool):
+    """(address, stored size, filter mask) of a fixed / extensible array element."""
+    entry = Cursor(context, position, position + entry_size)
+    address = entry.offset()
+    if not filtered:
+        return address, chunk_bytes, 0
+    size = entry.uint(entry_size - context.offset_size - 4)
+    return address, size, entry.uint32()
+
+
+def _log2(value: int) -> int:
+    if value <= 0 or value & (value - 1):
+        raise Hdf5Error(f"extensible array parameter {value} is not a power of two")
+    return value.bit_length() - 1
+
+
+def _extensible_array(context: FileContext, address: int, needed: int, chunk_bytes: int, filtered: bool):
+    """(element index, address, size, mask) of the chunks an extensible array index lists, up to `needed`."""
+    cursor = context.at(address)
+    cursor.signature(b"EAHD")
+    cursor.skip(2)  # version, client ID
+    entry_size, max_bits, index_elements, data_min, super_min, page_bits = (cursor.uint8() for _ in range(6))
+    for _ in range(6):  # block counts and sizes, max index set, elements realised
+        cursor.length()
+    index_block = cursor.offset()
+    if index_block is None or entry_size < context.offset_size or max_bits > 64:
+        return
+    super_count = 1 + max_bits - _log2(data_min)
+    direct_supers = 2 * _log2(super_min)
+    # Per super block: data blocks, elements per data block, first element index, first data block.
+    info = []
+    start = first = 0
+    for number in range(super_count):
+        blocks, elements = 1 << (number // 2), (1 << ((number + 1) // 2)) * data_min
+        info.append((blocks, elements, start, first))
+        start, first = start + blocks * elements, first + blocks
+    offset_width = (max_bits + 7) // 8
+    cursor = context.at(index_block)
+    cursor.signature(b"EAIB")
+    cursor.skip(2 + context.offset_size)
+    cursor.need(index_elements * entry_size, "extensible array index block")
+    blocks = [(0, cursor.position, index_elements)]
+    cursor.position += index_elements * entry_size
+    data_addresses = [cursor.offset() for _ in range(2 * (super_min - 1))]
+    super_addresses = [cursor.offset() for _ in range(max(super_count - direct_supers, 0))]
+    for number, (count, elements, first_element, first_block) in enumerate(info):
+        if index_elements + first_element >= needed:
+            break
+        if number < direct_supers:
+            addresses = data_addresses[first_block:first_block + count]
+        else:
+            block = super_addresses[number - direct_supers]
+            if block is None:
+                continue
+            if elements > (1 << page_bits):
+                raise Hdf5Error("paged extensible array data blocks are not supported")
+            header = context.at(block)
+            header.signature(b"EASB")
+            header.skip(2 + context.offset_size + offset_width)
+            addresses = [header.offset() for _ in range(count)]
+        for index, data in enumerate(addresses):
+            if data is None:
+                continue
+            if elements > (1 << page_bits):
+                raise Hdf5Error("paged extensible array data blocks are not supported")
+            body = context.at(data)
+            body.signature(b"EADB")
+            body.skip(2 + context.offset_size + offset_width)
+            body.need(elements * entry_size, "extensible array data block")
+            blocks.append((index_elements + first_element + index * elements, body.position, elements))
+    for first_element, position, count in blocks:
+        for index in range(min(count, max(needed - first_element, 0))):
+            address, size, mask = _chunk_entry(context, position + index * entry_size, entry_size, chunk_bytes,
+                                               filtered)
+            if address is not None:
+                yield first_element + index, address, size, mask
 
 
 def _fixed_array(context: FileContext, layout: Layout, grid, chunk_bytes: int, filtered: bool):
@@ -249,22 +340,17 @@ def _fixed_array(context: FileContext, layout: Layout, grid, chunk_bytes: int, f
             cursor.position += entries * entry_size + 4
     else:
         positions = [(0, cursor.position, count)]
-    width = context.offset_size
     for first, position, entries in positions:
-        entry = Cursor(context, position)
-        entry.need(entries * entry_size, "fixed array elements")
+        Cursor(context, position).need(entries * entry_size, "fixed array elements")
         for index in range(first, first + entries):
-            address = entry.offset()
-            size, mask = chunk_bytes, 0
-            if filtered:
-                size = entry.uint(entry_size - width - 4)
-                mask = entry.uint32()
+            address, size, mask = _chunk_entry(context, position + (index - first) * entry_size, entry_size,
+                                               chunk_bytes, filtered)
             if address is not None:
-                yield _linear_to_offsets(index, grid, layout.chunk), address, size, mask
+                yield _unravel(index, grid, layout.chunk), address, size, mask
 
 
 def read_raw(context: FileContext, layout: Layout, filters: List[Filter], shape: Tuple[int, ...],
-             itemsize: int, fill: Optional[bytes]):
+             itemsize: int, fill: Optional[bytes], limits: tuple = ()):
     """The dataset's bytes as a flat numpy uint8 array of prod(shape) * itemsize bytes."""
     import numpy as np
 
@@ -296,7 +382,7 @@ def read_raw(context: FileContext, layout: Layout, filters: List[Filter], shape:
         raise Hdf5Error("a chunked dataset must have at least one dimension")
     if layout.address is None:
         return output.reshape(-1)
-    for offsets, address, size, mask in _chunks(context, layout, shape, chunk_bytes, bool(filters)):
+    for offsets, address, size, mask in _chunks(context, layout, shape, limits, chunk_bytes, bool(filters)):
         data = context.read(address, size)
         partial = any(o + c > d for o, c, d in zip(offsets, layout.chunk, shape))
         if filters and not (partial and layout.flags & 1):  # flag: partial edge chunks stay unfiltered

@@ -177,9 +177,14 @@ def _product(values) -> int:
 
 def parse_dataspace(cursor: Cursor) -> Optional[Tuple[int, ...]]:
     """The shape of a dataspace message: () for a scalar, None for a null (empty) dataspace."""
+    return parse_dataspace_limits(cursor)[0]
+
+
+def parse_dataspace_limits(cursor: Cursor) -> Tuple[Optional[Tuple[int, ...]], Tuple[Optional[int], ...]]:
+    """(shape, maximum shape) of a dataspace message; an unlimited maximum is None."""
     version = cursor.uint8()
     rank = cursor.uint8()
-    cursor.skip(1)  # flags (maximum sizes follow the sizes; not needed)
+    flags = cursor.uint8()
     if version == 1:
         cursor.skip(5)
         space_type = 1 if rank else 0
@@ -189,11 +194,16 @@ def parse_dataspace(cursor: Cursor) -> Optional[Tuple[int, ...]]:
         raise Hdf5Error(f"unsupported dataspace version {version}")
     cursor.need(rank * cursor.context.length_size, "dimensions")
     shape = tuple(cursor.length() for _ in range(rank))
+    limits: Tuple[Optional[int], ...] = shape
+    if flags & 1:
+        unlimited = (1 << (8 * cursor.context.length_size)) - 1
+        cursor.need(rank * cursor.context.length_size, "maximum dimensions")
+        limits = tuple(None if size == unlimited else size for size in (cursor.length() for _ in range(rank)))
     if space_type == 2:
-        return None
+        return None, ()
     if _product(shape) > MAX_ELEMENTS * 64:
         raise Hdf5Error(f"dataspace {shape} is too large")
-    return shape
+    return shape, limits
 
 
 # --- element decoding ---------------------------------------------------------------------------------
