@@ -23,10 +23,15 @@ PACKAGE = "coreml/generated/tiny_cnn_mlprogram.mlpackage"
 _SPEC = {
     "Model": [(1, "specificationVersion", "int32"), (2, "description", "ModelDescription"),
               (202, "pipeline", "Pipeline"), (400, "glmClassifier", "GLMClassifier"),
+              (402, "treeEnsembleClassifier", "TreeEnsembleClassifier"),
               (500, "neuralNetwork", "NeuralNetwork"), (502, "mlProgram", "Program")],
     "Pipeline": [(1, "models", "Model[]"), (2, "names", "string[]")],
     "GLMClassifier": [(1, "weights", "DoubleArray[]")],
     "DoubleArray": [(1, "value", "double[]")],
+    "TreeEnsembleClassifier": [(1, "treeEnsemble", "TreeEnsembleParameters"), (100, "stringClassLabels", "Strings")],
+    "TreeEnsembleParameters": [(1, "nodes", "TreeNode[]"), (2, "numPredictionDimensions", "uint64")],
+    "TreeNode": [(1, "treeId", "uint64"), (2, "nodeId", "uint64")],
+    "Strings": [(1, "vector", "string[]")],
     "ModelDescription": [(1, "input", "FeatureDescription[]"), (10, "output", "FeatureDescription[]"),
                          (21, "defaultFunctionName", "string"), (100, "metadata", "Metadata")],
     "Metadata": [(1, "shortDescription", "string"), (2, "versionString", "string"), (3, "author", "string"),
@@ -228,11 +233,18 @@ def test_pipeline_and_other_model_kinds(tmp_path, pb):
     path.write_bytes(pipeline.SerializeToString())
     graphs = open_model(path).graphs
     assert [graph.name for graph in graphs] == ["features", "classifier"]
+    pipeline.pipeline.ClearField("names")
+    path.write_bytes(pipeline.SerializeToString())
+    assert [graph.name for graph in open_model(path).graphs] == ["neuralNetwork", "glmClassifier"]
     assert graph_summary(graphs[0])["nodes"] == 4
     only = graphs[1].nodes
     assert len(only) == 1 and only[0].type.name == "GlmClassifier"
     assert format_shape(only[0].inputs[0].values[0].type.shape) == "10"
     assert graphs[1].outputs[0].values[0].type.dtype == "string"
+    # A GLM shows its weights as a row: one row of coefficients per class.
+    weights = dict((argument.name, value.initializer) for argument, value in only[0].weights())["weights"]
+    assert weights.shape == (1, 10) and weights.data().tolist() == [[0.5] * 10]
+    assert graphs[1].parameters() == 10
 
 
 def _tensor_type(message, dims, data_type=11):
@@ -276,6 +288,25 @@ def test_ml_program_with_two_functions(tmp_path, pb):
     assert weight.shape == (4, 4) and weight.location == "inline"
     np.testing.assert_array_equal(weight.data(), weights.reshape(4, 4))
     assert format_shape(linear.inputs[0].values[0].type.shape) == "1×4"
+
+
+def test_tree_ensemble_is_one_descriptive_box(tmp_path, pb):
+    model = pb["Model"](specificationVersion=1)
+    model.description.input.add(name="features").type.multiArrayType.shape.extend([3])
+    model.description.output.add(name="label").type.stringType.SetInParent()
+    ensemble = model.treeEnsembleClassifier
+    for tree, node in ((0, 0), (0, 1), (0, 2), (1, 0), (1, 1)):
+        ensemble.treeEnsemble.nodes.add(treeId=tree, nodeId=node)
+    ensemble.treeEnsemble.numPredictionDimensions = 2
+    ensemble.stringClassLabels.vector.extend(["no", "yes"])
+    (tmp_path / "trees.mlmodel").write_bytes(model.SerializeToString())
+    graph = open_model(tmp_path / "trees.mlmodel").graphs[0]
+    (node,) = graph.nodes
+    assert node.type.name == "TreeEnsembleClassifier"
+    attributes = {a.name: a.value for a in node.attributes}
+    assert attributes["trees"] == 2 and attributes["nodes"] == 5 and attributes["numPredictionDimensions"] == 2
+    assert attributes["classes"] == ["no", "yes"]
+    assert [v.name for a in node.inputs for v in a.values] == ["features"]
 
 
 def test_malformed_files(tmp_path, pb):

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from ..codecs.protobuf import Message, decode, matches_signature, open_buffer
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, TensorType, Value
+from ..codecs.protobuf import Message, PackedRef, decode, matches_signature, open_buffer
+from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from .coreml_mil import ProgramReader
-from .coreml_nn import network_graph
+from .coreml_nn import network_graph, plain_value
 from .schemas.coreml import ENUMS, SCHEMA
 
 MAX_PIPELINE_DEPTH = 16
@@ -105,7 +105,8 @@ def _graphs(spec: Message, name: str, reader: ProgramReader, path: Path, depth: 
         members = list(pipeline.models) if pipeline is not None else []
         names = list(pipeline.names) if pipeline is not None else []
         for index, member in enumerate(members):
-            label = names[index] if index < len(names) else f"{kind} {index}"
+            # Unnamed members are named by their own kind (dictVectorizer, glmClassifier...).
+            label = names[index] if index < len(names) else ""
             graphs.extend(_graphs(member, label, reader, path, depth + 1))
         return graphs or [_graph_frame(description, types, name or kind)]
     graph = _graph_frame(description, types, name or kind or "model")
@@ -149,13 +150,46 @@ def _graph_frame(description: Optional[Message], types, name: str) -> Graph:
 
 
 def _model_node(kind: str, params, graph: Graph) -> Node:
-    """A model kind drawn as one box: inputs → kind → outputs."""
+    """A model kind drawn as one box: inputs → kind → outputs, with the settings and weights it is known by."""
     node = Node(name=kind, type=OpType(kind[:1].upper() + kind[1:] if kind else "Model", "Layer"),
                 inputs=[Argument(argument.name, list(argument.values)) for argument in graph.inputs],
                 outputs=[Argument(argument.name, list(argument.values)) for argument in graph.outputs])
-    if params is not None:
-        node.attributes.append(Attribute("size", f"{len(params)} bytes", "", visible=True))
+    if not isinstance(params, Message):
+        if params is not None:
+            node.attributes.append(Attribute("size", f"{len(params)} bytes", ""))
+        return node
+    rows = [entry.get("value", []) for entry in params.get("weights", [])]  # GLM: one row per class/output
+    if rows and all(len(row) == len(rows[0]) for row in rows):
+        shape = (len(rows), len(rows[0]))
+        node.inputs.append(Argument("weights", [Value(f"{kind}/weights", TensorType("float64", shape),
+                                                      initializer=_double_tensor("weights", rows, shape))]))
+    offset = params.get("offset", [])
+    if len(offset):
+        node.inputs.append(Argument("offset", [Value(f"{kind}/offset", TensorType("float64", (len(offset),)),
+                                                     initializer=_double_tensor("offset", [offset], (len(offset),)))]))
+    ensemble = params.get("treeEnsemble")
+    if ensemble is not None:
+        nodes = ensemble.get("nodes", [])
+        node.attributes.append(Attribute("trees", len({int(item.treeId) for item in nodes}), "uint64"))
+        node.attributes.append(Attribute("nodes", len(nodes), "uint64"))
+        node.attributes.append(Attribute("numPredictionDimensions", int(ensemble.numPredictionDimensions), "uint64"))
+    for key in ("postEvaluationTransform", "classEncoding"):
+        if key in params:
+            node.attributes.append(Attribute(key, plain_value(params[key], params.type_name, key), "enum"))
+    labels = params.get("stringClassLabels") or params.get("int64ClassLabels")
+    if labels is not None:
+        node.attributes.append(Attribute("classes", list(labels.vector), ""))
     return node
+
+
+def _double_tensor(name: str, rows: list, shape: Tuple[int, ...]) -> Tensor:
+    def load():
+        import numpy as np
+
+        arrays = [row.array() if isinstance(row, PackedRef) else np.array(row, dtype=np.float64) for row in rows]
+        return np.concatenate(arrays).reshape(shape)
+
+    return Tensor(name, "float64", shape, loader=load, location="inline")
 
 
 def _feature_types(description: Optional[Message]) -> Dict[str, Optional[TensorType]]:

@@ -150,18 +150,18 @@ def _enum_label(message: str, field: str, value):
     return [labels.get(v, v) for v in value] if isinstance(value, list) else labels.get(value, value)
 
 
-def _plain(value, message: str = "", field: str = "", depth: int = 0):
+def plain_value(value, message: str = "", field: str = "", depth: int = 0):
     """A decoded field as plain Python (enums by label, nested messages as dicts)."""
     if depth > MAX_DEPTH:
         return "…"
     if isinstance(value, Message):
-        return {key: _plain(item, value.type_name, key, depth + 1) for key, item in value.items()}
+        return {key: plain_value(item, value.type_name, key, depth + 1) for key, item in value.items()}
     if isinstance(value, PackedRef):
         return f"({len(value)} values)"
     if isinstance(value, (bytes, BytesRef)):
         return f"({len(value)} bytes)"
     if isinstance(value, list):
-        return [_plain(item, message, field, depth + 1) for item in value] if value and isinstance(
+        return [plain_value(item, message, field, depth + 1) for item in value] if value and isinstance(
             value[0], Message) else _enum_label(message, field, value)
     return _enum_label(message, field, value)
 
@@ -188,7 +188,7 @@ def _walk(params: Message, shapes, node: Node, prefix: str, depth: int) -> None:
             for index, item in enumerate(items):
                 _walk(item, shapes, node, f"{name}[{index}].", depth + 1)
         else:
-            node.attributes.append(Attribute(name, _plain(value, params.type_name, key), ""))
+            node.attributes.append(Attribute(name, plain_value(value, params.type_name, key), ""))
 
 
 def _holds_weights(message: Message, depth: int) -> bool:
@@ -250,7 +250,7 @@ def preprocessing_nodes(network: Message, renamed: Dict[str, str], types: Dict[s
                     inputs=[Argument("input", [Value(feature, types.get(feature))])],
                     outputs=[Argument("output", [Value(output, types.get(feature))])])
         for key, value in item[kind].items():
-            node.attributes.append(Attribute(key, _plain(value), ""))
+            node.attributes.append(Attribute(key, plain_value(value), ""))
         nodes.append(node)
     return nodes
 

@@ -3,7 +3,8 @@
 Written as compact text, one message per entry: ``Name: number field type, ...`` (continuation lines are
 indented; ``[]`` marks a repeated field; a type naming an entry of `_ENUMS` is an enum). Map fields are
 repeated ``...Entry`` messages with a key (1) and a value (2), as protobuf encodes them. Model kinds that the
-reader shows as one descriptive node (tree ensembles, GLMs, SVMs, text models...) are kept as ``bytes``.
+reader shows as one descriptive node are kept as ``bytes``, except GLMs and tree ensembles, whose weights and
+sizes that node shows.
 """
 
 from __future__ import annotations
@@ -134,6 +135,13 @@ Function.AttributesEntry: 1 key string, 2 value Value
 Function.Block_specializationsEntry: 1 key string, 2 value Block
 FunctionDescription: 1 name string, 2 input FeatureDescription[], 3 output FeatureDescription[], 4
     predictedFeatureName string, 5 predictedProbabilitiesName string, 6 state FeatureDescription[]
+GLMClassifier: 1 weights GLMClassifier.DoubleArray[], 2 offset double[], 3 postEvaluationTransform
+    GLMClassifier.PostEvaluationTransform, 4 classEncoding GLMClassifier.ClassEncoding, 100
+    stringClassLabels StringVector, 101 int64ClassLabels Int64Vector
+GLMClassifier.DoubleArray: 1 value double[]
+GLMRegressor: 1 weights GLMRegressor.DoubleArray[], 2 offset double[], 3 postEvaluationTransform
+    GLMRegressor.PostEvaluationTransform
+GLMRegressor.DoubleArray: 1 value double[]
 GRULayerParams: 1 inputVectorSize uint64, 2 outputVectorSize uint64, 10 activations ActivationParams[], 15
     sequenceOutput bool, 20 hasBiasVectors bool, 30 updateGateWeightMatrix WeightParams, 31
     resetGateWeightMatrix WeightParams, 32 outputGateWeightMatrix WeightParams, 50 updateGateRecursionMatrix
@@ -199,17 +207,17 @@ MinLayerParams:
 ModBroadcastableLayerParams:
 Model: 1 specificationVersion int32, 2 description ModelDescription, 10 isUpdatable bool, 200
     pipelineClassifier PipelineClassifier, 201 pipelineRegressor PipelineRegressor, 202 pipeline Pipeline,
-    300 glmRegressor bytes, 301 supportVectorRegressor bytes, 302 treeEnsembleRegressor bytes, 303
-    neuralNetworkRegressor NeuralNetworkRegressor, 304 bayesianProbitRegressor bytes, 400 glmClassifier
-    bytes, 401 supportVectorClassifier bytes, 402 treeEnsembleClassifier bytes, 403 neuralNetworkClassifier
-    NeuralNetworkClassifier, 404 kNearestNeighborsClassifier bytes, 500 neuralNetwork NeuralNetwork, 501
-    itemSimilarityRecommender bytes, 502 mlProgram Program, 555 customModel bytes, 556 linkedModel bytes,
-    560 classConfidenceThresholding bytes, 600 oneHotEncoder bytes, 601 imputer bytes, 602 featureVectorizer
-    bytes, 603 dictVectorizer bytes, 604 scaler bytes, 606 categoricalMapping bytes, 607 normalizer bytes,
-    609 arrayFeatureExtractor bytes, 610 nonMaximumSuppression bytes, 900 identity bytes, 2000
-    textClassifier bytes, 2001 wordTagger bytes, 2002 visionFeaturePrint bytes, 2003
-    soundAnalysisPreprocessing bytes, 2004 gazetteer bytes, 2005 wordEmbedding bytes, 2006 audioFeaturePrint
-    bytes, 3000 serializedModel bytes
+    300 glmRegressor GLMRegressor, 301 supportVectorRegressor bytes, 302 treeEnsembleRegressor
+    TreeEnsembleRegressor, 303 neuralNetworkRegressor NeuralNetworkRegressor, 304 bayesianProbitRegressor
+    bytes, 400 glmClassifier GLMClassifier, 401 supportVectorClassifier bytes, 402 treeEnsembleClassifier
+    TreeEnsembleClassifier, 403 neuralNetworkClassifier NeuralNetworkClassifier, 404
+    kNearestNeighborsClassifier bytes, 500 neuralNetwork NeuralNetwork, 501 itemSimilarityRecommender bytes,
+    502 mlProgram Program, 555 customModel bytes, 556 linkedModel bytes, 560 classConfidenceThresholding
+    bytes, 600 oneHotEncoder bytes, 601 imputer bytes, 602 featureVectorizer bytes, 603 dictVectorizer
+    bytes, 604 scaler bytes, 606 categoricalMapping bytes, 607 normalizer bytes, 609 arrayFeatureExtractor
+    bytes, 610 nonMaximumSuppression bytes, 900 identity bytes, 2000 textClassifier bytes, 2001 wordTagger
+    bytes, 2002 visionFeaturePrint bytes, 2003 soundAnalysisPreprocessing bytes, 2004 gazetteer bytes, 2005
+    wordEmbedding bytes, 2006 audioFeaturePrint bytes, 3000 serializedModel bytes
 ModelDescription: 1 input FeatureDescription[], 10 output FeatureDescription[], 11 predictedFeatureName
     string, 12 predictedProbabilitiesName string, 13 state FeatureDescription[], 20 functions
     FunctionDescription[], 21 defaultFunctionName string, 50 trainingInput FeatureDescription[], 100
@@ -417,6 +425,18 @@ TensorValue.RepeatedStrings: 1 values string[]
 TileLayerParams: 1 reps uint64[]
 TopKLayerParams: 1 axis int64, 2 K uint64, 3 useBottomK bool
 TransposeLayerParams: 1 axes uint64[]
+TreeEnsembleClassifier: 1 treeEnsemble TreeEnsembleParameters, 2 postEvaluationTransform
+    TreeEnsemblePostEvaluationTransform, 100 stringClassLabels StringVector, 101 int64ClassLabels
+    Int64Vector
+TreeEnsembleParameters: 1 nodes TreeEnsembleParameters.TreeNode[], 2 numPredictionDimensions uint64, 3
+    basePredictionValue double[]
+TreeEnsembleParameters.TreeNode: 1 treeId uint64, 2 nodeId uint64, 3 nodeBehavior
+    TreeEnsembleParameters.TreeNode.TreeNodeBehavior, 10 branchFeatureIndex uint64, 11 branchFeatureValue
+    double, 12 trueChildNodeId uint64, 13 falseChildNodeId uint64, 14 missingValueTracksTrueChild bool, 20
+    evaluationInfo TreeEnsembleParameters.TreeNode.EvaluationInfo[], 30 relativeHitRate double
+TreeEnsembleParameters.TreeNode.EvaluationInfo: 1 evaluationIndex uint64, 2 evaluationValue double
+TreeEnsembleRegressor: 1 treeEnsemble TreeEnsembleParameters, 2 postEvaluationTransform
+    TreeEnsemblePostEvaluationTransform
 TupleType: 1 types ValueType[]
 TupleValue: 1 values Value[]
 UnaryFunctionLayerParams: 1 type UnaryFunctionLayerParams.Operation, 2 alpha float, 3 epsilon float, 4 shift
@@ -450,6 +470,9 @@ DataType: 0 UNUSED_TYPE, 1 BOOL, 2 STRING, 10 FLOAT16, 11 FLOAT32, 12 FLOAT64, 1
     INT16, 23 INT32, 24 INT64, 25 INT4, 31 UINT8, 32 UINT16, 33 UINT32, 34 UINT64, 35 UINT4, 36 UINT2, 37
     UINT1, 38 UINT6, 39 UINT3, 40 FLOAT8E4M3FN, 41 FLOAT8E5M2
 FlattenLayerParams.FlattenOrder: 0 CHANNEL_FIRST, 1 CHANNEL_LAST
+GLMClassifier.ClassEncoding: 0 ReferenceClass, 1 OneVsRest
+GLMClassifier.PostEvaluationTransform: 0 Logit, 1 Probit
+GLMRegressor.PostEvaluationTransform: 0 NoTransform, 1 Logit, 2 Probit
 GeluLayerParams.GeluMode: 0 EXACT, 1 TANH_APPROXIMATION, 2 SIGMOID_APPROXIMATION
 GlobalPooling3DLayerParams.GlobalPoolingType3D: 0 MAX, 1 AVERAGE
 ImageFeatureType.ColorSpace: 0 INVALID_COLOR_SPACE, 10 GRAYSCALE, 20 RGB, 30 BGR, 40 GRAYSCALE_FLOAT16
@@ -469,6 +492,11 @@ SamplingMode.Method: 0 STRICT_ALIGN_ENDPOINTS_MODE, 1 ALIGN_ENDPOINTS_MODE, 2 UP
 ScatterMode: 0 SCATTER_UPDATE, 1 SCATTER_ADD, 2 SCATTER_SUB, 3 SCATTER_MUL, 4 SCATTER_DIV, 5 SCATTER_MAX, 6
     SCATTER_MIN
 SliceLayerParams.SliceAxis: 0 CHANNEL_AXIS, 1 HEIGHT_AXIS, 2 WIDTH_AXIS
+TreeEnsembleParameters.TreeNode.TreeNodeBehavior: 0 BranchOnValueLessThanEqual, 1 BranchOnValueLessThan, 2
+    BranchOnValueGreaterThanEqual, 3 BranchOnValueGreaterThan, 4 BranchOnValueEqual, 5
+    BranchOnValueNotEqual, 6 LeafNode
+TreeEnsemblePostEvaluationTransform: 0 NoTransform, 1 Classification_SoftMax, 2 Regression_Logistic, 3
+    Classification_SoftMaxWithZeroClassReference
 UnaryFunctionLayerParams.Operation: 0 SQRT, 1 RSQRT, 2 INVERSE, 3 POWER, 4 EXP, 5 LOG, 6 ABS, 7 THRESHOLD
 UpsampleLayerParams.InterpolationMode: 0 NN, 1 BILINEAR
 UpsampleLayerParams.LinearUpsampleMode: 0 DEFAULT, 1 ALIGN_CORNERS_TRUE, 2 ALIGN_CORNERS_FALSE
