@@ -58,7 +58,7 @@ FLOAT, INT32, HALF = 1, 3, 19
 
 
 def _node(graph, name, op, inputs=(), **attrs):
-    node = graph.node.add(name=name, op=op)
+    node = (graph.node_def if hasattr(graph, "node_def") else graph.node).add(name=name, op=op)
     node.input.extend(inputs)
     for key, setter in attrs.items():
         setter(node.attr.add(key=key).value)
@@ -207,6 +207,10 @@ def test_function_library_is_navigable(tmp_path):
     body = function.node_def.add(name="n", op="Relu")
     body.input.append("a")
     function.ret.add(key="out", value="n:activations:0")
+    _node(function, "k", "Const", value=_tensor_attr(FLOAT, (), float_val=[2.0]))
+    _node(function, "scaled", "Mul", ["n:activations:0", "k:output:0"])
+    _node(function, "kept", "Const", value=_tensor_attr(FLOAT, (), float_val=[3.0]))
+    function.ret.add(key="three", value="kept:output:0")
     _node(graph, "x", "Placeholder", dtype=lambda v: setattr(v, "type", FLOAT))
     _node(graph, "call", "my_fn", ["x"])
     _node(graph, "pcall", "StatefulPartitionedCall", ["x"], f=lambda v: setattr(v.func, "name", "my_fn"))
@@ -219,6 +223,10 @@ def test_function_library_is_navigable(tmp_path):
     returned = body_graph.outputs[0].values[0]
     assert returned.name == "n:activations:0"
     assert returned is body_graph.nodes[0].outputs[-1].values[0]
+    body_nodes = {node.name: node for node in body_graph.nodes}
+    assert "k" not in body_nodes and "kept" in body_nodes  # one use: a weight; a returned Const: a node
+    assert [value.name for _, value in body_nodes["scaled"].weights()] == ["k:output:0"]
+    assert [argument.values[0] for argument in body_nodes["kept"].outputs] == [body_graph.outputs[1].values[0]]
     nodes = {node.name: node for node in model.graphs[0].nodes}
     assert nodes["call"].graphs == [body_graph] and nodes["pcall"].graphs == [body_graph]
 

@@ -257,18 +257,22 @@ def _graph(node_defs: List[Message], functions: Dict[str, Graph], signature: Opt
     graph = Graph(name="main")
     operators: Dict[str, int] = {}
     parameters = 0
-    # How often each value is consumed (control dependencies count twice: such a Const stays a node), and
-    # which output ports of each node are referenced (`x:1`, or `x:output:0` in function bodies).
-    consumers: Dict[str, int] = {}
+    # How often each node's results are used (control dependencies and function returns count twice: such a
+    # Const stays a node), the values consumed, and which output ports of each node are referenced (`x:1`,
+    # or `x:output:0` in function bodies).
+    uses: Dict[str, int] = {}
+    consumers: set = set()
     ports: Dict[str, set] = {}
-    references = [reference for node_def in node_defs for reference in node_def.get("input", [])]
-    references += [entry.get("value", "") for entry in returns or []]
-    for reference in references:
+    references = [(reference, 1) for node_def in node_defs for reference in node_def.get("input", [])]
+    references += [(entry.get("value", ""), 2) for entry in returns or []]
+    for reference, weight in references:
         control = reference.startswith("^")
         key = reference[1:] if control else _port(reference)
-        consumers[key] = consumers.get(key, 0) + (2 if control else 1)
+        owner = key.split(":", 1)[0]
+        uses[owner] = uses.get(owner, 0) + (2 if control else weight)
+        consumers.add(key)
         if not control:
-            ports.setdefault(key.split(":", 1)[0], set()).add(key)
+            ports.setdefault(owner, set()).add(key)
     values: Dict[str, Value] = {}
     folded: Dict[str, Tensor] = {}
     for node_def in node_defs:
@@ -278,7 +282,7 @@ def _graph(node_defs: List[Message], functions: Dict[str, Graph], signature: Opt
         if op == "Const" and "value" in attrs:
             tensor = tensor_from_proto(name, attrs["value"].get("tensor") or Message(None))
             parameters += tensor.size or 0
-            if consumers.get(name) == 1 and not node_def.get("input"):
+            if uses.get(name) == 1 and not node_def.get("input"):
                 folded[name] = tensor
                 continue
         if op in ("Placeholder", "PlaceholderV2") and signature is None and not node_def.get("input"):
@@ -325,8 +329,8 @@ def _node(node_def: Message, attrs: Dict[str, Message], values: Dict[str, Value]
             controls.append(values.setdefault(reference, Value(reference)))
             continue
         key = _port(reference)
-        if key in folded:
-            tensor = folded[key]
+        if key.split(":", 1)[0] in folded:  # a Const has one output: any data reference is to it
+            tensor = folded[key.split(":", 1)[0]]
             value = Value(key, tensor.type, initializer=tensor)
         else:
             value = values.setdefault(key, Value(key))
@@ -343,7 +347,10 @@ def _node(node_def: Message, attrs: Dict[str, Message], values: Dict[str, Value]
         shapes = [_shape((attrs["value"].get("tensor") or Message(None)).get("tensor_shape"))]
     dtype = next((_dtype(attrs[key]) for key in ("dtype", "out_type", "output_type", "DstT", "T")
                   if key in attrs and attrs[key].get("type") is not None), None)
-    keys = {name} | {name if port == 0 else f"{name}:{port}" for port in range(len(shapes))} | referenced
+    if any(key.count(":") == 2 for key in referenced):  # function body: ports named `node:output_arg:index`
+        keys = set(referenced)
+    else:
+        keys = {name} | {name if port == 0 else f"{name}:{port}" for port in range(len(shapes))} | referenced
     for key in sorted(keys, key=_port_key):
         value = values.setdefault(key, Value(key))
         port = _port_key(key)[0]
