@@ -329,3 +329,11 @@ def test_detection(tmp_path):
         assert caffe.match(path, read_header(path)) is claimed, name
     graph = open_model(tmp_path / "indented.prototxt").graphs[0]
     assert [node.type.category for node in graph.nodes] == ["Data"]
+
+
+def test_fork_layer_parameters_are_attributes(tmp_path):
+    path = tmp_path / "fork.prototxt"
+    path.write_text('layer { name: "up" type: "Upsample" bottom: "x" top: "y"\n'
+                    '  upsample_param { scale: 2 mode: NEAREST sizes: 1 sizes: 2 } }\n')
+    node = open_model(path).graphs[0].nodes[0]
+    assert {a.name: a.value for a in node.attributes} == {"scale": 2, "mode": "NEAREST", "sizes": [1, 2]}

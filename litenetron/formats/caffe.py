@@ -220,8 +220,13 @@ def _node(layer: Message, weights: Dict[str, List[Message]], current: Dict[str, 
 def _attributes(layer: Message) -> List[Attribute]:
     attributes: List[Attribute] = []
     for key, value in layer.items():
+        if key.endswith("_param") and isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+            value = value[0]  # a parameter message of a Caffe fork, parsed without a schema
         if key.endswith("_param") and isinstance(value, dict):
+            schemaless = isinstance(value, Message) and not value.type_name
             for field, item in value.items():
+                if schemaless and isinstance(item, list) and len(item) == 1:
+                    item = item[0]
                 attributes.append(Attribute(field, _plain(field, item), visible=key != "transform_param"))
         elif key == "phase":
             attributes.append(Attribute("phase", ENUMS["phase"].get(value, value)))
