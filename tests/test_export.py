@@ -203,3 +203,11 @@ def test_system_font_is_found_when_installed():
     family, regular, bold = found
     assert regular.is_file() and bold.is_file() and family in ("DejaVu Sans", "Liberation Sans", "Arial")
     assert fonts.PillowFonts(1.0).family == family
+
+
+def test_fit_scale_caps_pixels_and_sides(monkeypatch):
+    assert png.fit_scale(100, 100, 2.0) == 2.0
+    scale = png.fit_scale(20_000, 20_000, 2.0)
+    assert (20_000 * scale) ** 2 <= png.MAX_PIXELS and scale > 0.7
+    scale = png.fit_scale(100, 2_000_000, 2.0)
+    assert 2_000_000 * scale <= png.MAX_SIDE and scale > 0.4

@@ -18,8 +18,10 @@ from .. import style
 from ..scene import Box, Edge, Point, Scene, arrow, row_width, smooth_path
 from .fonts import PillowFonts
 
-# Beyond this many pixels the picture is drawn at a smaller scale (and the user is pointed to SVG).
+# Beyond this many pixels, or this many on a side (libpng's default limit), the picture is drawn at a smaller
+# scale and the user is pointed to SVG.
 MAX_PIXELS = 250_000_000
+MAX_SIDE = 1_000_000
 # Shapes are drawn this many times larger, then downsampled: anti-aliased edges and corners. Pictures above
 # SUPERSAMPLE_PIXELS skip it: they are for zooming around, and it would quadruple their drawing time.
 SUPERSAMPLE = 2
@@ -33,11 +35,14 @@ def _rgb(color: str) -> Tuple[int, int, int]:
 
 
 def fit_scale(width: float, height: float, scale: float) -> float:
-    """`scale`, or the largest smaller scale at which a width×height scene stays within MAX_PIXELS."""
+    """`scale`, or the largest smaller scale at which a width×height scene fits MAX_PIXELS and MAX_SIDE."""
     pixels = width * scale * height * scale
-    if pixels <= MAX_PIXELS:
-        return scale
-    return scale * math.sqrt(MAX_PIXELS / pixels) * 0.999
+    if pixels > MAX_PIXELS:
+        scale *= math.sqrt(MAX_PIXELS / pixels) * 0.999
+    side = max(width, height) * scale
+    if side > MAX_SIDE:
+        scale *= MAX_SIDE / side * 0.999
+    return scale
 
 
 class _PngWriter:
@@ -55,9 +60,12 @@ class _PngWriter:
         self.stream.write(struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
     def add_rows(self, pixels: bytes) -> None:
-        stride = self.width * 3
-        rows = b"".join(b"\x00" + pixels[start:start + stride] for start in range(0, len(pixels), stride))
-        data = self.compressor.compress(rows)
+        import numpy
+
+        array = numpy.frombuffer(pixels, numpy.uint8).reshape(-1, self.width * 3)
+        # Each row starts with its filter type, 0 (none): the mostly white rows compress well as they are.
+        rows = numpy.hstack([numpy.zeros((len(array), 1), numpy.uint8), array])
+        data = self.compressor.compress(rows.tobytes())
         if data:
             self._chunk(b"IDAT", data)
 
