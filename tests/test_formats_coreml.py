@@ -184,6 +184,8 @@ def test_neural_network_fixture(tmp_path, pb):
     np.testing.assert_array_equal(rows["weights"].data().reshape(-1), weights)
     np.testing.assert_array_equal(rows["bias"].data(), bias)
     assert {a.name: a.value for a in conv.attributes}["stride"] == [2, 2]
+    # Unshaped layers get C×H×W shapes from their inputs: 3×3 stride 2 without padding on 32×32 → 15×15.
+    assert [node.outputs[0].values[0].type.shape for node in (conv, bn, relu)] == [(8, 15, 15)] * 3
     assert [argument.name for argument, _ in bn.weights()] == ["gamma", "beta", "mean", "variance"]
     assert relu.type.category == "Activation"
     dense_weights = dense.inputs[1].values[0].initializer
@@ -357,6 +359,17 @@ def test_against_protobuf_package(row, pb):
         assert [node.name for node in drawn] == [layer.name for layer in layers]
         assert [list(node_output.values[0].name for node_output in node.outputs) for node in drawn] == \
             [list(layer.output) for layer in layers]
+
+
+def test_inferred_layer_shapes_meet_the_described_output():
+    """FNS-Candy stores no layer shapes: the inferred ones must arrive at the 3×720×720 output it describes."""
+    graph = open_model(require_corpus() / "coreml/ileafsolutions__StyleArt/FNS-Candy.mlmodel").graphs[0]
+    shapes = [(node.type.name, node.outputs[0].values[0].type.shape) for node in graph.nodes]
+    assert all(shape is not None for _, shape in shapes)
+    assert shapes[1] == ("padding", (3, 800, 800)) and shapes[5] == ("convolution", (32, 400, 400))
+    assert ("convolution", (32, 362, 362)) in shapes and ("crop", (32, 360, 360)) in shapes  # deconvolution
+    last_conv = [shape for name, shape in shapes if name == "convolution"][-1]
+    assert last_conv == graph.outputs[0].values[0].type.shape == (3, 720, 720)
 
 
 def test_ml_program_weights_from_blob_file():

@@ -13,6 +13,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from ..codecs.protobuf import BytesRef, Message, PackedRef, to_bytes
 from ..model import Argument, Attribute, Graph, Node, OpType, Tensor, TensorType, Value
+from .coreml_shapes import layer_shape
 from .schemas.coreml import ENUM_FIELDS, ENUMS
 
 MAX_DEPTH = 16
@@ -255,6 +256,19 @@ def preprocessing_nodes(network: Message, renamed: Dict[str, str], types: Dict[s
     return nodes
 
 
+def _infer_output(node: Node, layer: Message, types: Dict[str, Optional[TensorType]]) -> None:
+    """Give the layer's first output a C×H×W shape from its inputs' when the file gives none; record it in
+    `types`, where the layers after it look their inputs up by name."""
+    outputs = [value for argument in node.outputs for value in argument.values]
+    if not outputs or (outputs[0].type is not None and outputs[0].type.shape is not None):
+        return
+    inputs = [value for argument in node.inputs if argument.name == "input" for value in argument.values]
+    kind = next((key for key in layer if key not in _LAYER_FIELDS), "")
+    shape = layer_shape(kind, layer.get(kind), [v.type.shape if v.type is not None else None for v in inputs])
+    if shape is not None:
+        outputs[0].type = types[outputs[0].name] = TensorType(inputs[0].type.dtype, shape)
+
+
 def network_graph(network: Message, graph: Graph, types: Dict[str, Optional[TensorType]], depth: int = 0) -> None:
     """Fill `graph` with the network's preprocessing and layers; `nodes` counts the layers only (and
     `parameters` their weights), not those of networks nested in branch/loop layers."""
@@ -264,6 +278,7 @@ def network_graph(network: Message, graph: Graph, types: Dict[str, Optional[Tens
     parameters = 0
     for layer in network.layers:
         node = layer_node(layer, renamed, types, depth)
+        _infer_output(node, layer, types)
         graph.nodes.append(node)
         operators[node.type.name] = operators.get(node.type.name, 0) + 1
         parameters += sum(value.initializer.size or 0 for _, value in node.weights())
