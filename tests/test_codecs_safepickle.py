@@ -14,7 +14,8 @@ import numpy
 import pytest
 
 from litenetron.codecs import safepickle
-from litenetron.codecs.safepickle import Global, NumpyArray, Object, OrderedDictValue, PickleError, loads
+from litenetron.codecs.pickle_objects import Global, NumpyArray, Object, OrderedDictValue, PickleError
+from litenetron.codecs.safepickle import loads
 from litenetron.model import DECODE_ERRORS
 
 PLAIN = {

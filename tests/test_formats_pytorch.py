@@ -124,6 +124,14 @@ def test_torchscript_forward_graph_inlines_submodules():
     assert traced.inputs[0].values[0].type.shape == (1, 3, 32, 32)
 
 
+def test_torchscript_constants_become_weight_rows():
+    graph = open_model(FIXTURES / "traced_constant.pt").graphs[0]
+    rows = {value.name: value.initializer.data().tolist() for node in graph.nodes for _, value in node.weights()}
+    assert rows["CONSTANTS.c0"] == [2.0, 3.0]
+    assert set(rows) == {"CONSTANTS.c0", "lin.weight", "lin.bias"}
+    assert graph.parameters() == EXPECTED["traced_constant.pt"]["parameters"]  # constants are not parameters
+
+
 def test_mobile_lite_interpreter_file_opens_with_its_tensors():
     model = open_model(FIXTURES / "rnn_mobile.ptl")
     graph = model.graphs[0]

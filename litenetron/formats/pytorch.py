@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..codecs import archive
-from ..codecs.safepickle import Global, NumpyArray, NumpyDType, Object, OrderedDictValue, PickleError
+from ..codecs.pickle_objects import Global, NumpyArray, NumpyDType, Object, OrderedDictValue, PickleError
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from . import torch_pickle
 from .torch_pickle import TorchTensor

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..codecs import archive
-from ..codecs.safepickle import Global, NumpyArray, Object, PickleError, Unpickler
+from ..codecs.pickle_objects import Global, NumpyArray, Object, PickleError
+from ..codecs.safepickle import Unpickler
 from ..model import DTYPE_ITEMSIZE, Tensor
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C

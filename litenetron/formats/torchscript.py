@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..codecs import archive
-from ..codecs.safepickle import Object, PickleError
+from ..codecs.pickle_objects import Object, PickleError
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from . import torch_pickle
 from .pytorch import chain_in_order
@@ -72,6 +72,7 @@ def read(path: Path) -> Model:
                        for name, info in members.items()
                        if name.startswith(f"{root}/code/") and name.endswith(".py")}
             inputs = _traced_inputs(path, zip_file, root, members)
+            constants = _constants(path, zip_file, root, members)
             mobile = f"{root}/bytecode.pkl" in members
     except (PickleError, archive.ArchiveError) as error:
         raise ModelError(path, str(error)) from None
@@ -83,7 +84,7 @@ def read(path: Path) -> Model:
     note = ""
     if code.method(module, "forward") is not None:
         try:
-            Interpreter(code, graph).run(module, inputs)
+            Interpreter(code, graph, constants).run(module, inputs)
         except PickleError as error:  # too large to inline: show the modules instead
             graph = Graph(name=graph.name)
             note = f" ({error}; showing the module tree)"
@@ -108,6 +109,17 @@ def _traced_inputs(path: Path, zip_file: Any, root: str, members: dict) -> List[
     if isinstance(value, dict):
         value = value.get("forward", ())
     return [item for item in value if isinstance(item, TorchTensor)] if isinstance(value, (list, tuple)) else []
+
+
+def _constants(path: Path, zip_file: Any, root: str, members: dict) -> List[Any]:
+    """The values `CONSTANTS.c<N>` in the code refers to (tensors with storages in `constants/`)."""
+    if f"{root}/constants.pkl" not in members:
+        return []
+    try:
+        value = torch_pickle.load_zip(path, zip_file, root, "constants.pkl", "constants").root
+    except (PickleError, archive.ArchiveError):
+        return []  # constants only add weight rows: without them the graph still reads
+    return list(value) if isinstance(value, (list, tuple)) else []
 
 
 class Code:
@@ -240,8 +252,9 @@ def _raises(statements: List[ast.stmt]) -> bool:
 class Interpreter:
     """Walks a module's `forward` and appends one node per operator call to `graph`."""
 
-    def __init__(self, code: Code, graph: Graph) -> None:
+    def __init__(self, code: Code, graph: Graph, constants: Optional[List[Any]] = None) -> None:
         self.code = code
+        self.constants = constants or []
         self.graph = graph
         self.tensors: Dict[int, Tensor] = {}
         self.counter = 0
@@ -352,6 +365,8 @@ class Interpreter:
         if isinstance(node, ast.Name):
             return env.get(node.id, _Function(node.id) if node.id not in env else None)
         if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id == "CONSTANTS" and "CONSTANTS" not in env:
+                return self._constant_value(node.attr)
             base = self.expression(node.value, env, module, depth)
             if isinstance(base, _Module):
                 return self._member(base, node.attr)
@@ -379,6 +394,13 @@ class Interpreter:
             if isinstance(condition, bool):
                 return self.expression(node.body if condition else node.orelse, env, module, depth)
         return None
+
+    def _constant_value(self, name: str) -> Any:
+        index = int(name[1:]) if name[:1] == "c" and name[1:].isdigit() else -1
+        if not 0 <= index < len(self.constants):
+            return None
+        value = self.constants[index]
+        return _Param(value, name, f"CONSTANTS.{name}") if isinstance(value, TorchTensor) else value
 
     def _member(self, module: _Module, name: str) -> Any:
         attributes = module.obj.attributes
