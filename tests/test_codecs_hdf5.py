@@ -152,6 +152,8 @@ def test_dense_links_and_attributes(tmp_path):
             group.attrs[f"attribute_{index}"] = f"value {index}" * (index % 3 + 1)
         for index in range(30):
             h5.create_group(f"g{index}")
+        h5.attrs["huge_text"] = "y" * 100_000  # beyond the heap's managed objects: a huge object
+        h5.attrs["huge_array"] = np.arange(30_000, dtype="<i4")
     with File(path) as ours:
         group = ours["many"]
         assert any(m.type == 2 for m in group.messages)  # link info: dense link storage

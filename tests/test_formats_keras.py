@@ -280,6 +280,24 @@ def test_keras3_functional_multi_input(tmp_path, compression):
         assert np.array_equal(kernel.data(), h5["layers/conv2d/vars/0"][()])
 
 
+def test_split_name_attributes(tmp_path):
+    """Keras 2 splits `layer_names` / `weight_names` too large for one header into numbered parts."""
+    path = tmp_path / "split.h5"
+    with h5py.File(path, "w") as h5:
+        h5.attrs["layer_names0"] = np.array([b"a", b"b"])
+        h5.attrs["layer_names1"] = np.array([b"c"])
+        for layer in "abc":
+            group = h5.create_group(layer)
+            group.attrs["weight_names0"] = np.array([f"{layer}/kernel:0".encode()])
+            group.attrs["weight_names1"] = np.array([f"{layer}/bias:0".encode()])
+            group.create_dataset(f"{layer}/kernel:0", data=np.ones((2, 3), "f4"))
+            group.create_dataset(f"{layer}/bias:0", data=np.ones((3,), "f4"))
+    graph = open_model(path).graphs[0]
+    assert [node.name for node in graph.nodes] == ["a", "b", "c"]
+    assert set(_weights(graph.nodes[2])) == {"kernel", "bias"}
+    assert graph.parameters() == 27
+
+
 def test_weights_only_files(tmp_path):
     keras2 = _keras2_file(tmp_path / "weights2.h5", None,
                           {"dense": {"kernel": (4, 3), "bias": (3,)}, "dropout": {},

@@ -210,15 +210,18 @@ class FractalHeap:
     offset_width: int
     length_width: int
     blocks: List[Tuple[int, int, int]]
+    huge_index: Optional[int] = None  # version-2 B-tree of huge objects
 
     def object(self, heap_id: bytes) -> bytes:
-        """The bytes of the object named by `heap_id` (managed or tiny objects)."""
+        """The bytes of the object named by `heap_id` (managed, tiny or unfiltered huge objects)."""
         kind = (heap_id[0] >> 4) & 0x03
         if kind == 2:  # tiny: the data sits in the ID itself
             length = (heap_id[0] & 0x0F) + 1
             return bytes(heap_id[1:1 + length])
+        if kind == 1:
+            return self._huge(heap_id)
         if kind != 0:
-            raise Hdf5Error("huge fractal heap objects are not supported")
+            raise Hdf5Error(f"unknown fractal heap ID type {kind}")
         offset = int.from_bytes(heap_id[1:1 + self.offset_width], "little")
         length = int.from_bytes(heap_id[1 + self.offset_width:1 + self.offset_width + self.length_width],
                                 "little")
@@ -234,6 +237,25 @@ class FractalHeap:
         return bytes(self.context.buffer[position:position + length])
 
 
+    def _huge(self, heap_id: bytes) -> bytes:
+        """A huge object: its (address, length) sit in the ID when it is wide enough, else in a B-tree."""
+        width, size = self.context.offset_size, self.context.length_size
+        if len(heap_id) >= 1 + width + size:
+            address = int.from_bytes(heap_id[1:1 + width], "little")
+            length = int.from_bytes(heap_id[1 + width:1 + width + size], "little")
+            return self.context.read(address, length)
+        if self.huge_index is None:
+            raise Hdf5Error("fractal heap has a huge object but no huge object index")
+        key = int.from_bytes(heap_id[1:], "little")
+        for record in btree2_records(self.context, self.huge_index):
+            if len(record) < width + 2 * size:
+                raise Hdf5Error("filtered huge fractal heap objects are not supported")
+            if int.from_bytes(record[width + size:width + 2 * size], "little") == key:
+                address = int.from_bytes(record[:width], "little")
+                return self.context.read(address, int.from_bytes(record[width:width + size], "little"))
+        raise Hdf5Error(f"huge fractal heap object {key} is not in its index")
+
+
 def fractal_heap(context: FileContext, address: int) -> FractalHeap:
     cursor = context.at(address)
     cursor.signature(b"FRHP")
@@ -243,7 +265,7 @@ def fractal_heap(context: FileContext, address: int) -> FractalHeap:
     flags = cursor.uint8()
     max_managed = cursor.uint32()
     cursor.length()  # next huge object ID
-    cursor.offset()  # huge object B-tree
+    huge_index = cursor.offset()
     cursor.length()  # free space
     cursor.offset()  # free space manager
     for _ in range(8):  # managed/allocated space, iterator offset, object counts and sizes
@@ -298,4 +320,4 @@ def fractal_heap(context: FileContext, address: int) -> FractalHeap:
     else:
         walk(root, 0, rows, 0)
     blocks.sort()
-    return FractalHeap(context, id_length, offset_width, length_width, blocks)
+    return FractalHeap(context, id_length, offset_width, length_width, blocks, huge_index)

@@ -97,7 +97,7 @@ def _read_hdf5(h5: File, format_name: str, config: Optional[dict] = None, metada
     elif isinstance(h5.get("model_weights"), Group):
         weights = _keras2_weights(h5["model_weights"])
         version = version or _text(h5["model_weights"].attrs.get("keras_version"))
-    elif "layer_names" in attrs:
+    elif _attribute_list(attrs, "layer_names") is not None:
         weights = _keras2_weights(h5.root)
     else:
         weights = _plain_weights(h5.root)
@@ -174,17 +174,31 @@ def _names(value: Any) -> List[str]:
     return []
 
 
+def _attribute_list(attrs: dict, name: str) -> Optional[List[str]]:
+    """A list attribute; Keras 2 splits one too large for an object header into `name0`, `name1`, ..."""
+    if name in attrs:
+        return _names(attrs[name])
+    if f"{name}0" not in attrs:
+        return None
+    values: List[str] = []
+    index = 0
+    while f"{name}{index}" in attrs:
+        values.extend(_names(attrs[f"{name}{index}"]))
+        index += 1
+    return values
+
+
 def _keras2_weights(group: Group) -> Weights:
     """Layer → weights from `layer_names` / `weight_names` (Keras 2 `.h5`, full model or weights only)."""
     weights: Weights = {}
-    names = _names(group.attrs.get("layer_names")) or group.keys()
+    names = _attribute_list(group.attrs, "layer_names") or group.keys()
     for layer in names:
         layer_group = group.get(layer)
         if not isinstance(layer_group, Group):
             continue
         entries = []
-        weight_names = _names(layer_group.attrs.get("weight_names"))
-        if "weight_names" in layer_group.attrs:
+        weight_names = _attribute_list(layer_group.attrs, "weight_names")
+        if weight_names is not None:
             for weight in weight_names:
                 dataset = layer_group.get(weight)
                 if isinstance(dataset, Dataset):
