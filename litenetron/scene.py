@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import style
 from .layout import layout
-from .model import Argument, Graph, Node, Tensor, Value, format_shape
+from .model import DECODE_ERRORS, Argument, Graph, ModelError, Node, Tensor, Value, format_shape
 
 # (text, style) → (width, height) in scene units; style is a key of style.FONTS: "title", "row", "row_name"
 # (bold row names) or "label".
@@ -208,7 +208,7 @@ def _weight_row(argument: Argument, value: Value) -> Row:
     if tensor.size == 1 and nbytes is not None and nbytes <= SMALL_TENSOR_BYTES and tensor.loader is not None:
         try:
             text = format_value(tensor.data().reshape(-1)[0])
-        except Exception:  # noqa: BLE001 — a value that cannot be read is drawn by its shape instead
+        except (ModelError, ImportError, *DECODE_ERRORS):  # unreadable: drawn by its shape instead
             text = ""
         if text:
             return Row("weight", name, shorten_end(f"{name} = {text}", style.MAX_ROW_CHARS))

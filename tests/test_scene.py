@@ -261,3 +261,13 @@ def test_chain_bands_come_first_under_the_header():
     only_chain = build_scene(Graph(nodes=[node]), ViewOptions(show_weights=False), measure).boxes[0]
     assert only_chain.body_fill == "#702921"
     assert only_chain.height == math.ceil(only_chain.title_height + only_chain.row_height)
+
+
+def test_unreadable_scalar_is_drawn_by_its_shape():
+    def broken():
+        raise OSError("companion file is gone")
+
+    tensor = Tensor("s", "float32", (1,), loader=broken)
+    node = Node("n", OpType("Mul"), inputs=[Argument("B", [Value("s", None, tensor)])])
+    box = build_scene(Graph(nodes=[node]), ViewOptions(), measure).boxes[0]
+    assert box.rows[0].text == "B ⟨1⟩"
