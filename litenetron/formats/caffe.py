@@ -47,7 +47,7 @@ def read(path: Path) -> Model:
     else:
         net = _parse_text(path, bytes(buffer).decode("utf-8", errors="replace"))
         companion = path.with_suffix(".caffemodel")
-        weights_net = None
+        weights_net = net  # blobs written into the text itself, if any
         if companion.is_file() and companion.parent == path.parent:
             weights_net = _decode_binary(companion, open_buffer(companion))
     model = Model(format="Caffe" if net.get("layer") or not net.get("layers") else "Caffe v1")
@@ -131,17 +131,18 @@ def _blobs(layer: Message) -> List[Message]:
     return blobs
 
 
-def _graph(net: Message, weights_net: Optional[Message]) -> Tuple[Graph, int]:
+def _graph(net: Message, weights_net: Message) -> Tuple[Graph, int]:
+    """The graph of `net`, its layers' blobs taken from `weights_net` by layer name where they have none."""
     graph = Graph(name=net.get("name", ""))
     layers = list(net.get("layer", [])) + list(net.get("layers", []))
     weights: Dict[str, List[Message]] = {}
     parameters = 0
-    if weights_net is not None:
-        for layer in list(weights_net.get("layer", [])) + list(weights_net.get("layers", [])):
-            blobs = _blobs(layer)
+    for layer in list(weights_net.get("layer", [])) + list(weights_net.get("layers", [])):
+        blobs = _blobs(layer)
+        if blobs or _layer_name(layer) not in weights:
             weights[_layer_name(layer)] = blobs
-            parameters += sum(_count(shape) if count is None else count
-                              for shape, count in (_blob_shape(blob) for blob in blobs))
+        parameters += sum(_count(shape) if count is None else count
+                          for shape, count in (_blob_shape(blob) for blob in blobs))
     current: Dict[str, Value] = {}  # blob name → the value its latest write produced
     versions: Dict[str, int] = {}
     for index, name in enumerate(net.get("input", [])):
@@ -188,8 +189,7 @@ def _node(layer: Message, weights: Dict[str, List[Message]], current: Dict[str, 
     inputs = [current.setdefault(bottom, Value(bottom)) for bottom in bottoms]
     if inputs:
         node.inputs.append(Argument("input", inputs))
-    blobs = weights.get(name) if weights else None
-    for index, blob in enumerate(blobs if blobs is not None else _blobs(layer)):
+    for index, blob in enumerate(_blobs(layer) or weights.get(name, [])):
         names = BLOB_NAMES.get(kind, ())
         label = names[index] if index < len(names) else f"blob{index}"
         tensor = _tensor(f"{name}/{label}", blob)
