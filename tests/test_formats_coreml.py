@@ -24,6 +24,7 @@ _SPEC = {
     "Model": [(1, "specificationVersion", "int32"), (2, "description", "ModelDescription"),
               (202, "pipeline", "Pipeline"), (400, "glmClassifier", "GLMClassifier"),
               (402, "treeEnsembleClassifier", "TreeEnsembleClassifier"),
+              (403, "neuralNetworkClassifier", "NeuralNetworkClassifier"),
               (500, "neuralNetwork", "NeuralNetwork"), (502, "mlProgram", "Program")],
     "Pipeline": [(1, "models", "Model[]"), (2, "names", "string[]")],
     "GLMClassifier": [(1, "weights", "DoubleArray[]")],
@@ -39,18 +40,22 @@ _SPEC = {
     "StringPair": [(1, "key", "string"), (2, "value", "string")],
     "FeatureDescription": [(1, "name", "string"), (3, "type", "FeatureType")],
     "FeatureType": [(3, "stringType", "Empty"), (4, "imageType", "ImageFeatureType"),
-                    (5, "multiArrayType", "ArrayFeatureType")],
+                    (5, "multiArrayType", "ArrayFeatureType"), (6, "dictionaryType", "DictionaryFeatureType")],
+    "DictionaryFeatureType": [(2, "stringKeyType", "Empty")],
     "Empty": [],
     "ImageFeatureType": [(1, "width", "int64"), (2, "height", "int64"), (3, "colorSpace", "int32")],
     "ArrayFeatureType": [(1, "shape", "int64[]"), (2, "dataType", "int32")],
     "NeuralNetwork": [(1, "layers", "NeuralNetworkLayer[]"), (2, "preprocessing", "Preprocessing[]")],
+    "NeuralNetworkClassifier": [(1, "layers", "NeuralNetworkLayer[]"), (100, "stringClassLabels", "Strings"),
+                                (200, "labelProbabilityLayerName", "string")],
     "Preprocessing": [(1, "featureName", "string"), (10, "scaler", "ImageScaler")],
     "ImageScaler": [(10, "channelScale", "float"), (20, "blueBias", "float"), (21, "greenBias", "float"),
                     (22, "redBias", "float")],
     "NeuralNetworkLayer": [(1, "name", "string"), (2, "input", "string[]"), (3, "output", "string[]"),
                            (100, "convolution", "ConvolutionLayerParams"), (130, "activation", "ActivationParams"),
                            (140, "innerProduct", "InnerProductLayerParams"),
-                           (160, "batchnorm", "BatchnormLayerParams"), (605, "branch", "BranchLayerParams")],
+                           (160, "batchnorm", "BatchnormLayerParams"), (175, "softmax", "Empty"),
+                           (605, "branch", "BranchLayerParams")],
     "BranchLayerParams": [(1, "ifBranch", "NeuralNetwork"), (2, "elseBranch", "NeuralNetwork")],
     "ConvolutionLayerParams": [(1, "outputChannels", "uint64"), (2, "kernelChannels", "uint64"),
                                (10, "nGroups", "uint64"), (20, "kernelSize", "uint64[]"), (30, "stride", "uint64[]"),
@@ -290,6 +295,27 @@ def test_ml_program_with_two_functions(tmp_path, pb):
     assert weight.shape == (4, 4) and weight.location == "inline"
     np.testing.assert_array_equal(weight.data(), weights.reshape(4, 4))
     assert format_shape(linear.inputs[0].values[0].type.shape) == "1×4"
+
+
+def test_neural_network_classifier_outputs_are_connected(tmp_path, pb):
+    model = pb["Model"](specificationVersion=1)
+    model.description.input.add(name="x").type.multiArrayType.shape.extend([4, 1, 1])
+    model.description.output.add(name="classLabel").type.stringType.SetInParent()
+    model.description.output.add(name="classProbability").type.dictionaryType.stringKeyType.SetInParent()
+    network = model.neuralNetworkClassifier
+    dense = network.layers.add(name="dense", input=["x"], output=["logits"]).innerProduct
+    dense.inputChannels, dense.outputChannels = 4, 3
+    dense.weights.floatValue.extend([0.0] * 12)
+    network.layers.add(name="probs", input=["logits"], output=["probabilities"]).softmax.SetInParent()
+    network.stringClassLabels.vector.extend(["a", "b", "c"])
+    network.labelProbabilityLayerName = "probs"
+    (tmp_path / "classifier.mlmodel").write_bytes(model.SerializeToString())
+    graph = open_model(tmp_path / "classifier.mlmodel").graphs[0]
+    assert graph_summary(graph)["nodes"] == 2 and graph.description.startswith("3 classes: a, b, c")
+    labels = graph.nodes[-1]
+    assert labels.type.name == "classLabels" and labels.inputs[0].values[0].name == "probabilities"
+    assert [a.name for a in labels.outputs] == ["classLabel", "classProbability"]
+    assert format_shape(graph.nodes[1].outputs[0].values[0].type.shape) == "3×1×1"
 
 
 def test_tree_ensemble_is_one_descriptive_box(tmp_path, pb):

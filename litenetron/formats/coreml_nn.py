@@ -276,9 +276,11 @@ def network_graph(network: Message, graph: Graph, types: Dict[str, Optional[Tens
     graph.nodes.extend(preprocessing_nodes(network, renamed, types))
     operators: Dict[str, int] = {}
     parameters = 0
+    layers: List[Node] = []
     for layer in network.layers:
         node = layer_node(layer, renamed, types, depth)
         _infer_output(node, layer, types)
+        layers.append(node)
         graph.nodes.append(node)
         operators[node.type.name] = operators.get(node.type.name, 0) + 1
         parameters += sum(value.initializer.size or 0 for _, value in node.weights())
@@ -289,3 +291,21 @@ def network_graph(network: Message, graph: Graph, types: Dict[str, Optional[Tens
         classes = list(labels.vector)
         shown = ", ".join(str(label) for label in classes[:10]) + (", …" if len(classes) > 10 else "")
         graph.description = f"{len(classes)} classes: {shown}"
+        _classifier_node(network, graph, layers, classes)
+
+
+def _classifier_node(network: Message, graph: Graph, layers: List[Node], classes: list) -> None:
+    """A classifier's label and probability outputs come from its probability layer through the class labels:
+    drawn as one box (not counted as a layer) so those outputs are connected."""
+    produced = {value.name for node in graph.nodes for argument in node.outputs for value in argument.values}
+    missing = [argument for argument in graph.outputs if argument.values and argument.values[0].name not in produced]
+    source = next((node for node in layers if node.name == network.get("labelProbabilityLayerName")), None)
+    source = source or (layers[-1] if layers else None)
+    if not missing or source is None or not source.outputs or not source.outputs[0].values:
+        return
+    probabilities = source.outputs[0].values[0]
+    node = Node(name="classLabels", type=OpType("classLabels", "Data"),
+                inputs=[Argument("probabilities", [Value(probabilities.name, probabilities.type)])],
+                outputs=[Argument(argument.name, list(argument.values)) for argument in missing],
+                attributes=[Attribute("classes", classes, "")])
+    graph.nodes.append(node)
