@@ -47,7 +47,6 @@ class Unpickler:
         self.persistent_load = persistent_load or (lambda pid: Object(Global("", "persistent_id"), (pid,)))
         self.string_encoding = string_encoding
         self.protocol = 0
-        self.globals_seen: List[Global] = []
 
     # --- reading bytes --------------------------------------------------------------------------------
     def _take(self, size: int) -> memoryview:
@@ -104,10 +103,7 @@ class Unpickler:
 
     # --- object construction --------------------------------------------------------------------------
     def _global(self, module: str, name: str) -> Global:
-        module = _MODULE_ALIASES.get(module, module)
-        reference = Global(module, name)
-        self.globals_seen.append(reference)
-        return reference
+        return Global(_MODULE_ALIASES.get(module, module), name)
 
     def _call(self, callable_: Any, args: Any, kwargs: Optional[dict] = None) -> Any:
         args = tuple(args) if isinstance(args, (list, tuple)) else (args,)

@@ -275,7 +275,6 @@ class Loaded:
     root: Any
     container: str  # "zip", "legacy", "tar"
     version: str = ""
-    globals_seen: Tuple[Global, ...] = ()
 
 
 def _storage_pid(resolve: Callable[[str, str, str, int], TorchStorage]) -> Callable[[Any], Any]:
@@ -336,7 +335,7 @@ def load_zip(path: Path, zip_file: Any, root: str, pickle_name: str = "data.pkl"
         raise PickleError(f"archive has no {prefix}{pickle_name}")
     data = archive.read_member(zip_file, info, MAX_PICKLE_BYTES)
     unpickler = Unpickler(data, reducers=TORCH_REDUCERS, persistent_load=_storage_pid(resolve))
-    return Loaded(unpickler.load(), "zip", version, tuple(unpickler.globals_seen))
+    return Loaded(unpickler.load(), "zip", version)
 
 
 def _zip_reader(path: Path, zip_file: Any, info: Any) -> Callable[[int, int], bytes]:
@@ -408,7 +407,7 @@ def _load_legacy(path: Path, view: memoryview) -> Loaded:
             raise PickleError(f"storage '{key}' declares {count} elements where {storage.size} were expected")
         storage.reader = _file_reader(path, offset + 8)
         offset += 8 + count * storage.itemsize
-    return Loaded(root, "legacy", f"protocol {protocol}", tuple(body.globals_seen))
+    return Loaded(root, "legacy", f"protocol {protocol}")
 
 
 def load_tar(path: Path) -> Loaded:
@@ -435,7 +434,7 @@ def load_tar(path: Path) -> Loaded:
             raise PickleError(f"persistent id '{key}' names no tensor of the file")
         return objects[key]
     unpickler = Unpickler(pickle_bytes, reducers=TORCH_REDUCERS, persistent_load=persistent)
-    return Loaded(unpickler.load(), "tar", "legacy tar", tuple(unpickler.globals_seen))
+    return Loaded(unpickler.load(), "tar", "legacy tar")
 
 
 def _tar_objects(path: Path, view: memoryview, spans: Dict[str, Tuple[int, int]]) -> Dict[str, Any]:
@@ -517,7 +516,7 @@ def load_pickle(path: Path) -> Loaded:
     try:
         unpickler = Unpickler(view, reducers=TORCH_REDUCERS)
         root = unpickler.load()
-        return Loaded(root, "pickle", f"protocol {unpickler.protocol}", tuple(unpickler.globals_seen))
+        return Loaded(root, "pickle", f"protocol {unpickler.protocol}")
     finally:
         view.release()
         mapping.close()
