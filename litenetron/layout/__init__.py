@@ -15,7 +15,7 @@ from .dummies import build_layered, layers_of
 from .order import order_layers
 from .position import horizontal_positions, vertical_positions
 from .rank import rank_nodes
-from .route import LABEL_OFFSET, LABEL_PAD, route, self_loop, x_at
+from .route import LABEL_OFFSET, LABEL_PAD, chain_corners, route, self_loop, x_at
 
 Point = Tuple[float, float]
 
@@ -79,8 +79,8 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
     ranks = rank_nodes(count, [(a, b, s) for (a, b), s in zip(dag, spans)], group_ids)
 
     # phase 3: dummy chains, phase 4: order
-    graph = build_layered(count, ranks, dag, [(g, a) for g, (a, _) in zip(group_ids, dag)])
-    layers = order_layers(layers_of(graph), graph.up, graph.down, graph.size)
+    graph = build_layered(count, ranks, dag, group_ids)
+    layers = order_layers(layers_of(graph), graph.up, graph.up_w, graph.down, graph.down_w)
 
     # room on the right of a box for the labels of its outgoing edges and for its self-loops
     loop_reach = node_separation * 0.75
@@ -117,9 +117,13 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
     # phase 6: routes and labels
     routes: List[List[Point]] = [[] for _ in edges]
     label_positions: List[Optional[Point]] = [None] * len(edges)
+    corners = [chain_corners(chain, xs) for chain in graph.chains]
+    half_w_all = half_w + [0.0] * (graph.size - count)
+    half_h_all = half_h + [0.0] * (graph.size - count)
     for j, i in enumerate(normal):
-        points = route(graph.paths[j], xs, ys, half_w + [0.0] * (graph.size - count),
-                       half_h + [0.0] * (graph.size - count))
+        chain = graph.edge_chain[j]
+        points = route(graph.chains[chain], corners[chain], graph.edge_depth[j], dag[j][1], xs, ys,
+                       half_w_all, half_h_all)
         if flipped[j]:
             points.reverse()
         routes[i] = points

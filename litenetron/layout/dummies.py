@@ -2,7 +2,8 @@
 
 A tensor with several consumers far apart (an attention mask read by every block) gets ONE chain that runs
 down to its deepest consumer and branches off at each consumer's layer, so the dummy count grows with the
-graph's height per tensor, not with height times consumers.
+graph's height per tensor, not with height times consumers. An edge is then (chain, depth): its route runs
+from the chain's source through the chain's first `depth` dummies to its target.
 """
 
 from __future__ import annotations
@@ -17,51 +18,78 @@ class LayeredGraph:
     rank: List[int]            # per vertex
     up: List[List[int]]        # neighbours one layer up (deduplicated)
     down: List[List[int]]      # neighbours one layer down (deduplicated)
-    paths: List[List[int]]     # per acyclic edge: its vertices from the upper end to the lower end
+    up_w: List[List[int]]      # per up-neighbour: how many input edges run along that step
+    down_w: List[List[int]]    # the same per down-neighbour
+    chains: List[List[int]]    # per chain: its source, then its dummies top to bottom
+    edge_chain: List[int]      # per acyclic edge: its chain
+    edge_depth: List[int]      # per acyclic edge: how many of the chain's dummies it runs through
 
     @property
     def size(self) -> int:
         return len(self.rank)
 
+    def path(self, edge: int, target: int) -> List[int]:
+        """Vertices of an edge from its upper end to its lower end."""
+        chain = self.chains[self.edge_chain[edge]]
+        return chain[:self.edge_depth[edge] + 1] + [target]
+
 
 def build_layered(count: int, rank: Sequence[int], edges: Sequence[Tuple[int, int]],
-                  keys: Sequence[Tuple[int, int]]) -> LayeredGraph:
+                  keys: Sequence[object]) -> LayeredGraph:
     """Split every edge (v, w) with rank[w] > rank[v] into unit steps through shared dummy chains.
 
-    Edges with the same `keys[i]` (tensor, source) share one chain.
+    Edges with the same `keys[i]` (tensor and source) share one chain.
     """
     ranks = list(rank)
     up: List[List[int]] = [[] for _ in range(count)]
     down: List[List[int]] = [[] for _ in range(count)]
-    linked = set()
+    up_w: List[List[int]] = [[] for _ in range(count)]
+    down_w: List[List[int]] = [[] for _ in range(count)]
+    step_slot: Dict[Tuple[int, int], Tuple[int, int]] = {}
 
-    def link(a: int, b: int) -> None:
-        pair = (a, b)
-        if pair not in linked:
-            linked.add(pair)
+    def link(a: int, b: int, weight: int) -> None:
+        slot = step_slot.get((a, b))
+        if slot is None:
+            step_slot[a, b] = (len(down[a]), len(up[b]))
             down[a].append(b)
+            down_w[a].append(weight)
             up[b].append(a)
+            up_w[b].append(weight)
+        else:
+            down_w[a][slot[0]] += weight
+            up_w[b][slot[1]] += weight
 
-    members: Dict[Tuple[int, int], List[int]] = {}
+    members: Dict[object, List[int]] = {}
     for index, key in enumerate(keys):
         members.setdefault(key, []).append(index)
-    paths: List[List[int]] = [[] for _ in edges]
+    chains: List[List[int]] = []
+    edge_chain = [0] * len(edges)
+    edge_depth = [0] * len(edges)
     for indices in members.values():
         source = edges[indices[0]][0]
         top = ranks[source]
-        span = max(ranks[edges[index][1]] for index in indices) - top
-        chain = list(range(len(ranks), len(ranks) + span - 1))
-        for step, dummy in enumerate(chain):
+        depths = [ranks[edges[index][1]] - top - 1 for index in indices]
+        length = max(depths)
+        chain = [source, *range(len(ranks), len(ranks) + length)]
+        # passing[j]: edges running through the step into chain[j + 1]
+        passing = [0] * (length + 1)
+        for index, depth in zip(indices, depths):
+            edge_chain[index] = len(chains)
+            edge_depth[index] = depth
+            passing[depth] += 1
+        for j in range(length - 1, -1, -1):
+            passing[j] += passing[j + 1]
+        for step in range(length):
             ranks.append(top + 1 + step)
             up.append([])
             down.append([])
-            link(chain[step - 1] if step else source, dummy)
-        for index in indices:
-            target = edges[index][1]
-            via = chain[:ranks[target] - top - 1]
-            link(via[-1] if via else source, target)
-            paths[index] = [source, *via, target]
-    return LayeredGraph(count, ranks, up, down, paths)
+            up_w.append([])
+            down_w.append([])
+            link(chain[step], chain[step + 1], passing[step + 1])
+        for index, depth in zip(indices, depths):
+            link(chain[depth], edges[index][1], 1)
+        chains.append(chain)
+    return LayeredGraph(count, ranks, up, down, up_w, down_w, chains, edge_chain, edge_depth)
 
 
 def layers_of(graph: LayeredGraph) -> List[List[int]]:

@@ -1,52 +1,73 @@
-"""Crossing reduction: alternating barycenter sweeps plus adjacent-swap (transpose) passes.
+"""Crossing reduction: alternating weighted-barycenter sweeps plus adjacent-swap (transpose) passes.
 
-The order with the fewest crossings seen is kept; the sweeps stop once a few rounds bring no improvement
-or when the work budget (sweeps times edges) is spent, so huge graphs stay fast.
+A layered edge carries a weight: the number of input edges routed along it (a tensor chain shared by many
+consumers weighs as much as all of them), so a crossing costs what it costs in the drawing. The order with
+the fewest weighted crossings seen is kept; sweeps stop after a few rounds without improvement or when
+the work budget (rounds times edges) is spent, so huge graphs stay fast.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from typing import List, Sequence
 
-# rounds without improvement before giving up, and total edge visits allowed for the sweeps
 PATIENCE = 4
 MAX_ROUNDS = 24
 WORK_BUDGET = 3_000_000
+TRANSPOSE_PASSES = 4
 
 
-def count_between(upper: Sequence[int], down: Sequence[Sequence[int]], pos: Sequence[int]) -> int:
-    """Crossings between one layer and the next: inversions of the lower ends in upper-end order."""
-    seen: List[int] = []
+def count_between(upper: Sequence[int], down, down_w, pos, width: int) -> int:
+    """Weighted crossings between a layer and the next (`width` vertices): a Fenwick tree over the lower
+    positions collects the weight already seen to the right of each new edge end."""
+    tree = [0] * (width + 1)
+    seen = 0
     crossings = 0
     for v in upper:
-        ends = [pos[w] for w in down[v]]
-        if len(ends) > 1:
-            ends.sort()
-        for p in ends:
-            at = bisect_right(seen, p)
-            crossings += len(seen) - at
-            seen.insert(at, p)
+        nb = down[v]
+        if not nb:
+            continue
+        ws = down_w[v]
+        if len(nb) > 1:
+            pairs = sorted(zip([pos[w] for w in nb], ws))
+        else:
+            pairs = ((pos[nb[0]], ws[0]),)
+        for p, weight in pairs:
+            i = p + 1
+            below = 0
+            while i > 0:
+                below += tree[i]
+                i -= i & -i
+            crossings += weight * (seen - below)
+            seen += weight
+            i = p + 1
+            while i <= width:
+                tree[i] += weight
+                i += i & -i
     return crossings
 
 
-def count_crossings(layers: Sequence[Sequence[int]], down, pos) -> int:
-    return sum(count_between(layers[i], down, pos) for i in range(len(layers) - 1))
+def count_crossings(layers: Sequence[Sequence[int]], down, down_w, pos) -> int:
+    return sum(count_between(layers[i], down, down_w, pos, len(layers[i + 1])) for i in range(len(layers) - 1))
 
 
-def _sort_layer(layer: List[int], neighbours, pos, bias_right: bool) -> List[int]:
-    """Barycenter order; vertices without neighbours on that side keep their slots."""
+def _sort_layer(layer: List[int], neighbours, weights, pos, bias_right: bool) -> List[int]:
+    """Weighted barycenter order; vertices without neighbours on that side keep their slots."""
     keyed = []
     fixed = []
     for slot, v in enumerate(layer):
         nb = neighbours[v]
-        if nb:
-            total = 0
-            for u in nb:
-                total += pos[u]
-            keyed.append((total / len(nb), -slot if bias_right else slot, v))
-        else:
+        if not nb:
             fixed.append(slot)
+        elif len(nb) == 1:
+            keyed.append((pos[nb[0]], -slot if bias_right else slot, v))
+        else:
+            total = 0
+            mass = 0
+            for u, weight in zip(nb, weights[v]):
+                total += pos[u] * weight
+                mass += weight
+            keyed.append((total / mass, -slot if bias_right else slot, v))
     if not keyed:
         return layer
     keyed.sort()
@@ -62,48 +83,70 @@ def _sort_layer(layer: List[int], neighbours, pos, bias_right: bool) -> List[int
     return result
 
 
-def _pair_crossings(a: Sequence[int], b: Sequence[int], pos) -> int:
-    """Crossings among edges of two neighbouring vertices when a stands left of b (same-side edges)."""
+def _pair_crossings(a, aw, b, bw, pos) -> int:
+    """Weighted crossings among the edges of two neighbouring vertices (same side) when a is left of b."""
+    if len(b) == 1:
+        p, weight = pos[b[0]], bw[0]
+        return weight * sum(wa for u, wa in zip(a, aw) if pos[u] > p)
+    ends = sorted(zip([pos[w] for w in b], bw))
+    keys = [p for p, _ in ends]
+    prefix = [0]
+    for _, weight in ends:
+        prefix.append(prefix[-1] + weight)
+    return sum(wa * prefix[bisect_left(keys, pos[u])] for u, wa in zip(a, aw))
+
+
+def _swap_gain(v: int, w: int, side, side_w, pos) -> int:
+    """Crossings removed on one side by putting w left of v (negative when they would grow)."""
+    a, b = side[v], side[w]
     if not a or not b:
         return 0
-    ends = sorted(pos[w] for w in b)
-    total = 0
-    for u in a:
-        total += bisect_left(ends, pos[u])
-    return total
+    if len(a) == 1 and len(b) == 1:
+        pa, pb = pos[a[0]], pos[b[0]]
+        if pa == pb:
+            return 0
+        product = side_w[v][0] * side_w[w][0]
+        return product if pa > pb else -product
+    aw, bw = side_w[v], side_w[w]
+    return _pair_crossings(a, aw, b, bw, pos) - _pair_crossings(b, bw, a, aw, pos)
 
 
-def _transpose(layers: List[List[int]], up, down, pos) -> None:
-    """Swap adjacent vertices while that removes crossings with both neighbouring layers."""
-    for _ in range(4):
+def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos) -> None:
+    """Swap adjacent vertices while that removes crossings; only layers next to a change are revisited."""
+    dirty = [True] * len(layers)
+    for _ in range(TRANSPOSE_PASSES):
         improved = False
-        for layer in layers:
+        for r, layer in enumerate(layers):
+            if not dirty[r]:
+                continue
+            dirty[r] = False
+            changed = False
             for i in range(len(layer) - 1):
                 v, w = layer[i], layer[i + 1]
-                upv, upw, downv, downw = up[v], up[w], down[v], down[w]
-                if not (upv and upw) and not (downv and downw):
-                    continue
-                now = _pair_crossings(upv, upw, pos) + _pair_crossings(downv, downw, pos)
-                if not now:
-                    continue
-                swapped = _pair_crossings(upw, upv, pos) + _pair_crossings(downw, downv, pos)
-                if swapped < now:
+                if _swap_gain(v, w, up, up_w, pos) + _swap_gain(v, w, down, down_w, pos) > 0:
                     layer[i], layer[i + 1] = w, v
                     pos[v], pos[w] = i + 1, i
-                    improved = True
+                    changed = True
+            if changed:
+                improved = True
+                dirty[r] = True
+                if r:
+                    dirty[r - 1] = True
+                if r + 1 < len(layers):
+                    dirty[r + 1] = True
         if not improved:
             return
 
 
-def order_layers(layers: List[List[int]], up, down, size: int) -> List[List[int]]:
-    """Reorder each layer (in place and returned) to reduce edge crossings."""
-    pos = [0] * size
+def order_layers(layers: List[List[int]], up, up_w, down, down_w) -> List[List[int]]:
+    """Reorder the layers to reduce weighted edge crossings; returns the best order found."""
+    pos = [0] * len(up)
     for layer in layers:
         for i, v in enumerate(layer):
             pos[v] = i
     edges = sum(len(d) for d in down) or 1
     rounds = max(2, min(MAX_ROUNDS, WORK_BUDGET // (4 * edges)))
-    best = count_crossings(layers, down, pos)
+    best = count_crossings(layers, down, down_w, pos)
     best_layers = [list(layer) for layer in layers]
     stale = 0
     for round_ in range(rounds):
@@ -111,16 +154,16 @@ def order_layers(layers: List[List[int]], up, down, size: int) -> List[List[int]
             break
         bias_right = round_ % 4 >= 2
         if round_ % 2 == 0:
-            sequence, neighbours = range(1, len(layers)), up
+            sequence, neighbours, weights = range(1, len(layers)), up, up_w
         else:
-            sequence, neighbours = range(len(layers) - 2, -1, -1), down
+            sequence, neighbours, weights = range(len(layers) - 2, -1, -1), down, down_w
         for r in sequence:
-            layer = _sort_layer(layers[r], neighbours, pos, bias_right)
+            layer = _sort_layer(layers[r], neighbours, weights, pos, bias_right)
             layers[r] = layer
             for i, v in enumerate(layer):
                 pos[v] = i
-        _transpose(layers, up, down, pos)
-        crossings = count_crossings(layers, down, pos)
+        _transpose(layers, up, up_w, down, down_w, pos)
+        crossings = count_crossings(layers, down, down_w, pos)
         if crossings < best:
             best = crossings
             best_layers = [list(layer) for layer in layers]

@@ -51,8 +51,16 @@ def rank_nodes(count: int, edges: Sequence[Tuple[int, int, int]], groups: Sequen
             _, w, minlen = edges[index]
             if rank[w] < r + minlen:
                 rank[w] = r + minlen
+    # "hanging" nodes only feed one tensor and hang from other hanging nodes (constants and the small
+    # subgraphs computing from them, late-used graph inputs): sitting right above their consumers is optimal
+    hanging = [False] * count
+    preds: List[List[int]] = [[] for _ in range(count)]
+    for v, w, _ in edges:
+        preds[w].append(v)
+    for v in order:
+        hanging[v] = len(out_groups[v]) == 1 and all(hanging[u] for u in preds[v])
     for v in reversed(order):
-        if not out[v] or len(out_groups[v]) <= len(in_groups[v]):
+        if not out[v] or (not hanging[v] and len(out_groups[v]) <= len(in_groups[v])):
             continue
         lowest = min(rank[edges[index][1]] - edges[index][2] for index in out[v])
         if lowest > rank[v]:

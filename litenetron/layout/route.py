@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import List, Sequence, Tuple
 
 Point = Tuple[float, float]
@@ -23,13 +24,32 @@ def border_point(cx: float, cy: float, half_w: float, half_h: float, toward: Poi
     return (cx + dx * scale, cy + dy * scale)
 
 
-def route(path: Sequence[int], xs: Sequence[float], ys: Sequence[float], half_w: Sequence[float],
-          half_h: Sequence[float]) -> List[Point]:
-    """Polyline for a vertex path (upper end first): border, dummy centres, border."""
-    source, target = path[0], path[-1]
-    inner = [(xs[d], ys[d]) for d in path[1:-1]]
-    first = inner[0] if inner else (xs[target], ys[target])
-    last = inner[-1] if inner else (xs[source], ys[source])
+def chain_corners(chain: Sequence[int], xs: Sequence[float]) -> List[int]:
+    """Indices (1..len-1) of the chain dummies where a vertical run starts or ends; the dummies in between
+    lie on straight vertical segments and can be left out of routes."""
+    last = len(chain) - 1
+    corners = []
+    for j in range(1, last + 1):
+        x = xs[chain[j]]
+        if j == 1 or j == last or x != xs[chain[j - 1]] or x != xs[chain[j + 1]]:
+            corners.append(j)
+    return corners
+
+
+def route(chain: Sequence[int], corners: Sequence[int], depth: int, target: int, xs: Sequence[float],
+          ys: Sequence[float], half_w: Sequence[float], half_h: Sequence[float]) -> List[Point]:
+    """Polyline of an edge that leaves `chain[0]` and runs through `depth` chain dummies to `target`:
+    source border, the bends of the chain, target border (upper end first)."""
+    source = chain[0]
+    if depth:
+        kept = corners[:bisect_left(corners, depth)]
+        inner = [(xs[chain[j]], ys[chain[j]]) for j in kept]
+        d = chain[depth]
+        inner.append((xs[d], ys[d]))
+        first, last = inner[0], inner[-1]
+    else:
+        inner = []
+        first, last = (xs[target], ys[target]), (xs[source], ys[source])
     start = border_point(xs[source], ys[source], half_w[source], half_h[source], first)
     end = border_point(xs[target], ys[target], half_w[target], half_h[target], last)
     return [start, *inner, end]
