@@ -202,6 +202,7 @@ class File:
         if eof is not None and offset + eof > end:  # (the end-of-file address counts any user block)
             raise Hdf5Error(f"file is truncated: it holds {end - offset} of its {eof} bytes")
         self.context = context
+        self.objects: Dict[int, Object] = {}  # by header address: each header is parsed once
         self.root = Group(self, root, "/")
 
     def close(self) -> None:
@@ -538,7 +539,10 @@ class CommittedDatatype(Object):
 
 
 def _open_object(file: File, address: int, path: str) -> Object:
-    messages = read_messages(file.context, address)
+    cached = file.objects.get(address)
+    if cached is not None and cached.path == path:
+        return cached
+    messages = cached.messages if cached is not None else read_messages(file.context, address)
     types = {message.type for message in messages}
     if LAYOUT in types:
         item: Object = Dataset(file, address, path)
@@ -547,4 +551,5 @@ def _open_object(file: File, address: int, path: str) -> Object:
     else:
         item = Group(file, address, path)
     item._messages = messages
+    file.objects[address] = item
     return item

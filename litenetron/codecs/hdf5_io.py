@@ -14,6 +14,7 @@ from .binary import BinaryReader
 # Limits against hostile files: a structure nested or chained deeper than this is rejected.
 MAX_DEPTH = 64
 MAX_CHAIN = 100_000
+_UINT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
 class Hdf5Error(ValueError):
@@ -28,6 +29,9 @@ class Cursor(BinaryReader):
         self.context = context
 
     def uint(self, size: int) -> int:
+        code = _UINT_CODES.get(size)
+        if code is not None:
+            return self._scalar(code)
         return int.from_bytes(self.read(size, "integer"), "little")
 
     def offset(self) -> Optional[int]:
