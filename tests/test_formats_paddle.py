@@ -244,6 +244,12 @@ def test_corpus_twin_structure():
     assert shapes[6:14] == ["?×32×56×56"] * 8
     values = graph.nodes[0].inputs[0].values[0].initializer.data()
     assert values.shape == (16, 3, 3, 3) and values.dtype == np.float32 and np.isfinite(values).all()
+    scene_module = pytest.importorskip("litenetron.scene")
+    scene = scene_module.build_scene(graph, scene_module.ViewOptions(), lambda text, style: (7.0 * len(text), 14.0))
+    labels = {edge.label for edge in scene.edges if edge.label}
+    assert {"?×3×224×224", "?×16×112×112", "?×32×112×112", "?×32×56×56"} <= labels
+    first_bn = next(box for box in scene.boxes if box.title == "batch_norm")
+    assert [row.text for row in first_bn.rows] == ["Bias ⟨16⟩", "Mean ⟨16⟩", "Scale ⟨16⟩", "Variance ⟨16⟩"]
 
 
 def test_cli_info_json_on_twin():
