@@ -245,7 +245,7 @@ def test_pipeline_and_other_model_kinds(tmp_path, pb):
     assert [graph.name for graph in open_model(path).graphs] == ["neuralNetwork", "glmClassifier"]
     assert graph_summary(graphs[0])["nodes"] == 4
     only = graphs[1].nodes
-    assert len(only) == 1 and only[0].type.name == "GlmClassifier"
+    assert len(only) == 1 and only[0].type.name == "GLMClassifier"
     assert format_shape(only[0].inputs[0].values[0].type.shape) == "10"
     assert graphs[1].outputs[0].values[0].type.dtype == "string"
     # A GLM shows its weights as a row: one row of coefficients per class.

@@ -26,6 +26,7 @@ _COMMON_FIELDS = {"specificationVersion", "description", "isUpdatable"}
 _NETWORKS = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 _PIPELINES = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 _ARRAY_TYPES = {65552: "float16", 65568: "float32", 65600: "float64", 131080: "int8", 131104: "int32"}
+_KIND_TITLES = {"glmClassifier": "GLMClassifier", "glmRegressor": "GLMRegressor"}  # else the field, capitalised
 _CHANNELS = {10: 1, 20: 3, 30: 3, 40: 1}  # GRAYSCALE, RGB, BGR, GRAYSCALE_FLOAT16
 
 # Leading fields of a Model: version (varint), description and the model kind (messages).
@@ -151,7 +152,8 @@ def _graph_frame(description: Optional[Message], types, name: str) -> Graph:
 
 def _model_node(kind: str, params, graph: Graph) -> Node:
     """A model kind drawn as one box: inputs → kind → outputs, with the settings and weights it is known by."""
-    node = Node(name=kind, type=OpType(kind[:1].upper() + kind[1:] if kind else "Model", "Layer"),
+    title = _KIND_TITLES.get(kind, kind[:1].upper() + kind[1:] if kind else "Model")
+    node = Node(name=kind, type=OpType(title, "Layer"),
                 inputs=[Argument(argument.name, list(argument.values)) for argument in graph.inputs],
                 outputs=[Argument(argument.name, list(argument.values)) for argument in graph.outputs])
     if not isinstance(params, Message):
