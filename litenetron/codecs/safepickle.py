@@ -25,6 +25,7 @@ MAX_MEMO = 5_000_000
 MAX_LONG_BYTES = 4096
 MAX_LINE = 1 << 16
 # Python 2 module names that protocol 0–2 streams use for builtins.
+_STRUCTS = {fmt: struct.Struct(fmt) for fmt in ("<B", "<H", "<i", "<I", "<Q", ">d")}
 _MODULE_ALIASES = {"__builtin__": "builtins", "copy_reg": "copyreg", "exceptions": "builtins"}
 
 
@@ -66,7 +67,12 @@ class Unpickler:
         return line
 
     def _unpack(self, fmt: str) -> Any:
-        return struct.unpack(fmt, self._take(struct.calcsize(fmt)))[0]
+        layout = _STRUCTS[fmt]
+        if layout.size > len(self.data) - self.position:
+            raise PickleError(f"truncated argument at offset {self.position}")
+        value = layout.unpack_from(self.data, self.position)[0]
+        self.position += layout.size
+        return value
 
     # --- stack helpers --------------------------------------------------------------------------------
     def _push(self, value: Any) -> None:
