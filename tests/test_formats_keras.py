@@ -298,6 +298,33 @@ def test_split_name_attributes(tmp_path):
     assert graph.parameters() == 27
 
 
+def test_keras3_sequential_lstm_and_nested_model(tmp_path):
+    head = {"class_name": "Sequential", "config": {"name": "head", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "head_in", "batch_shape": [None, 16]}},
+        _dense("h1", 8, "relu"), _dense("h2", 3)]}}
+    layers = [
+        {"class_name": "InputLayer", "config": {"name": "notes", "batch_shape": [None, 10, 4]}},
+        {"class_name": "LSTM", "config": {"name": "lstm", "units": 16, "return_sequences": True, "use_bias": True},
+         "build_config": {"input_shape": [None, 10, 4]}},
+        {"class_name": "GRU", "config": {"name": "gru", "units": 16, "use_bias": True},
+         "build_config": {"input_shape": [None, 10, 16]}},
+        dict(head, name="head", build_config={"input_shape": [None, 16]}),
+    ]
+    config = {"class_name": "Sequential", "config": {"name": "seq", "layers": layers}}
+    layer_vars = {"lstm": ("lstm", []), "lstm/cell": ("lstm_cell", [(4, 64), (16, 64), (64,)]),
+                  "gru": ("gru", []), "gru/cell": ("gru_cell", [(16, 48), (16, 48), (2, 48)]),
+                  "sequential": ("head", []), "sequential/layers/dense": ("h1", [(16, 8), (8,)]),
+                  "sequential/layers/dense_1": ("h2", [(8, 3), (3,)])}
+    path, _ = _keras3_archive(tmp_path / "seq.keras", config, layer_vars)
+    graph = open_model(path).graphs[0]
+    assert graph.node_count() == 4
+    assert graph.parameters() == sum(int(np.prod(shape)) for _, shapes in layer_vars.values() for shape in shapes)
+    assert list(_weights(_node(graph, "lstm"))) == ["kernel", "recurrent_kernel", "bias"]
+    assert set(_weights(_node(graph, "head"))) == {"h1/kernel", "h1/bias", "h2/kernel", "h2/bias"}
+    shapes = {node.name: node.outputs[0].values[0].type.shape for node in graph.nodes}
+    assert shapes == {"notes": (None, 10, 4), "lstm": (None, 10, 16), "gru": (None, 16), "head": (None, 3)}
+
+
 def test_weights_only_files(tmp_path):
     keras2 = _keras2_file(tmp_path / "weights2.h5", None,
                           {"dense": {"kernel": (4, 3), "bias": (3,)}, "dropout": {},

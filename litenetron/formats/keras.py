@@ -18,12 +18,11 @@ from ..codecs import archive
 from ..codecs.binary import open_buffer
 from ..codecs.hdf5 import SIGNATURE, Dataset, File, Group, Hdf5Error
 from ..model import Argument, Graph, Model, ModelError, Node, OpType
-from .keras_graph import Weights, build_graph, tensor_value
+from .keras_graph import MAX_NESTING, Weights, build_graph, tensor_value
 from .schemas.keras import CATEGORY, VARIABLES
 
 MAX_CONFIG = 64 << 20  # bytes of model JSON we are willing to parse
 MAX_WEIGHTS_IN_MEMORY = 2 << 30  # a compressed model.weights.h5 member is inflated into memory up to this
-MAX_NESTING = 16
 _WEIGHTS_MEMBER = "model.weights.h5"
 _EXTENSIONS = (".h5", ".hdf5", ".keras", ".json", ".zip")
 
@@ -93,7 +92,7 @@ def _read_hdf5(h5: File, format_name: str, config: Optional[dict] = None, metada
     if config is None and attrs.get("model_config"):
         config = json.loads(_text(attrs["model_config"]))
     if isinstance(h5.get("layers"), Group):  # Keras 3 weights file
-        weights = _keras3_weights(h5, _layer_classes(config))
+        weights = _keras3_weights(h5, _layer_classes(config), _layer_classes(config, nested=True))
     elif isinstance(h5.get("model_weights"), Group):
         weights = _keras2_weights(h5["model_weights"])
         version = version or _text(h5["model_weights"].attrs.get("keras_version"))
@@ -253,9 +252,11 @@ def _variable_names(class_name: str, config: dict) -> List[str]:
     return names
 
 
-def _layer_classes(config: Optional[dict]) -> Dict[str, Tuple[str, dict]]:
-    """Layer name → (class name, config), for the layers of a model config (wrappers by their inner layer)."""
-    layers = {}
+def _layer_classes(config: Optional[dict], nested: bool = False, depth: int = 0
+                   ) -> Dict[str, Tuple[str, dict]]:
+    """Layer name → (class name, config) for a model config's layers (wrappers by their inner layer);
+    with `nested`, the layers of nested models too."""
+    layers: Dict[str, Tuple[str, dict]] = {}
     body = (config or {}).get("config")
     entries = body if isinstance(body, list) else (body or {}).get("layers") if isinstance(body, dict) else None
     for layer in entries or ():
@@ -268,6 +269,9 @@ def _layer_classes(config: Optional[dict]) -> Dict[str, Tuple[str, dict]]:
             layers[str(name)] = (inner.get("class_name", ""), inner.get("config") or {})
         else:
             layers[str(name)] = (layer.get("class_name", ""), layer_config)
+        if nested and depth < MAX_NESTING and isinstance(layer_config.get("layers"), list):
+            for key, value in _layer_classes(layer, True, depth + 1).items():
+                layers.setdefault(key, value)
     return layers
 
 
@@ -283,7 +287,8 @@ def _keras3_keys(classes: Dict[str, Tuple[str, dict]]) -> Dict[str, str]:
     return keys
 
 
-def _keras3_weights(h5: File, classes: Dict[str, Tuple[str, dict]]) -> Weights:
+def _keras3_weights(h5: File, classes: Dict[str, Tuple[str, dict]],
+                    nested_classes: Dict[str, Tuple[str, dict]]) -> Weights:
     """Layer → weights of a Keras 3 weights file (`layers/<group>/vars/<i>`).
 
     The layer's name is the `name` attribute of its `vars` group; files written before Keras recorded it
@@ -299,16 +304,25 @@ def _keras3_weights(h5: File, classes: Dict[str, Tuple[str, dict]]) -> Weights:
         own = group.get("vars")
         name = _text(own.attrs.get("name")) if isinstance(own, Group) else ""
         name = name or (key if key in classes else by_key.get(key, key))
-        class_name, config = classes.get(name, ("", {}))
-        variables = _variable_names(class_name, config)
         entries = []
         for path, dataset in _keras3_datasets(group, "", 0):
             parts = path.split("/")
             label = parts[-1]
             if len(parts) >= 2 and parts[-2] == "vars" and label.isdigit():
+                # The variables of a nested model's layer name that layer in their `vars` group.
+                owner = name
+                if len(parts) > 2:
+                    variables_group = group.get("/".join(parts[:-1]))
+                    inner = _text(variables_group.attrs.get("name")) if isinstance(variables_group, Group) else ""
+                    owner = inner if inner in nested_classes and inner != name else name
+                class_name, config = nested_classes.get(owner, classes.get(owner, ("", {})))
+                variables = _variable_names(class_name, config)
                 index = int(label)
-                label = variables[index] if index < len(variables) and class_name else label
-                parts = [part for part in parts[:-2] if part not in ("cell", "layers")]
+                label = variables[index] if index < len(variables) else label
+                if owner != name:
+                    parts = [owner]
+                else:
+                    parts = [part for part in parts[:-2] if part not in ("cell", "layers")]
             else:
                 parts = parts[:-1]
             entries.append(("/".join(parts + [label]), dataset))
