@@ -1,8 +1,8 @@
 """HDF5 dataset storage: the data layout, filter pipeline and fill value messages, and reading raw data.
 
 Layouts: compact (bytes inside the object header), contiguous (one address + size) and chunked. Chunk
-indexes: version-1 B-tree (layout v3), and for layout v4 single chunk, implicit, fixed array and version-2
-extensible array and version-2 B-tree. Filters: deflate, shuffle and Fletcher-32.
+indexes: version-1 B-tree (layout v3), and for layout v4/v5 single chunk, implicit, fixed array, extensible
+array and version-2 B-tree. Filters: deflate, shuffle and Fletcher-32.
 Decompression is capped at the chunk's expected size so a hostile stream cannot expand without bound.
 """
 
