@@ -13,6 +13,7 @@ from PIL import Image, ImageChops, ImageStat
 from test_scene import conv_bn_relu
 
 from conftest import CORPUS, REPO, manifest_rows, require_corpus, run_cli
+from litenetron import style
 from litenetron.formats import open_model
 from litenetron.model import Argument, Graph, Model, ModelError, Node, OpType, TensorType, Value
 from litenetron.render import png
@@ -80,6 +81,8 @@ def test_svg_is_valid_xml_with_every_box(tmp_path):
     assert sorted(g.get("class") for g in boxes) == ["box input", "box node", "box node", "box node", "box output"]
     texts = [text.text for text in root.iter(f"{SVG}text")]
     assert 'relu <"&">' in texts and "conv_out" in texts
+    title = next(text for text in root.iter(f"{SVG}text") if text.text == "conv1")
+    assert title.get("font-weight") == ("bold" if style.FONTS["title"].bold else "normal")
     assert "DejaVu Sans" in root.get("font-family") or "sans-serif" in root.get("font-family")
     export_graph(conv_bn_relu(), path, ViewOptions())
     texts = ["".join(text.itertext()) for text in ElementTree.parse(path).getroot().iter(f"{SVG}text")]

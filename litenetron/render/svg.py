@@ -45,6 +45,12 @@ def _rounded(x: float, y: float, width: float, height: float, radius: float, top
             + "Z")
 
 
+def _font(text_style: str) -> str:
+    """SVG font attributes of a text style."""
+    spec = style.FONTS[text_style]
+    return f'font-size="{_number(spec.size)}" font-weight="{"bold" if spec.bold else "normal"}"'
+
+
 def _text(out: IO[str], x: float, y: float, text: str, *extra: str) -> None:
     attributes = "".join(f" {item}" for item in extra)
     out.write(f'<text x="{_number(x)}" y="{_number(y)}"{attributes}>{escape(text)}</text>\n')
@@ -78,18 +84,16 @@ def _write_box(out: IO[str], box: Box, fonts: PillowFonts) -> None:
         out.write(f'<path d="{outline}" fill="none" {border}/>\n')
     else:
         out.write(f'<path d="{outline}" fill="{box.fill}" {border}/>\n')
-    title_size = style.FONTS["title"].size
     _text(out, box.title_left(fonts.measure(box.title, "title")[0]), box.title_text_top() + fonts.ascent("title"),
-          box.title, f'fill="{box.text_color}"', f'font-size="{_number(title_size)}"')
-    row_size = style.FONTS["row"].size
+          box.title, f'fill="{box.text_color}"', _font("title"))
     for index, row in enumerate(box.rows):
         left = box.row_left(row_width(row, fonts.measure))
         top = box.row_text_top(index) + fonts.ascent("row")
         name, rest = row.parts()
         # The name is a bold tspan; xml:space keeps the space that follows it.
-        body = f'<tspan font-weight="bold">{escape(name)}</tspan>{escape(rest)}' if name else escape(rest)
+        body = f'<tspan {_font("row_name")}>{escape(name)}</tspan>{escape(rest)}' if name else escape(rest)
         out.write(f'<text x="{_number(left)}" y="{_number(top)}" xml:space="preserve" '
-                  f'fill="{row.text_color or style.ROW_TEXT_COLOR}" font-size="{_number(row_size)}">{body}</text>\n')
+                  f'fill="{row.text_color or style.ROW_TEXT_COLOR}" {_font("row")}>{body}</text>\n')
     out.write("</g>\n")
 
 
@@ -110,8 +114,7 @@ def render_svg(scene: Scene, path: Union[str, Path]) -> None:
         for edge in scene.edges:
             _write_edge(out, edge)
         out.write("</g>\n")
-        label_size = style.FONTS["label"].size
-        out.write(f'<g class="labels" fill="{style.LABEL_COLOR}" font-size="{_number(label_size)}">\n')
+        out.write(f'<g class="labels" fill="{style.LABEL_COLOR}" {_font("label")}>\n')
         for edge in scene.edges:
             if edge.label:
                 label_width, label_height = fonts.measure(edge.label, "label")
