@@ -136,6 +136,14 @@ def test_model_and_params_pair(tmp_path):
     assert open_model(tmp_path / "model").graphs[0].parameters() == sum(a.size for a in weights.values())
 
 
+def test_program_without_feed_ops_gets_inputs_from_unwritten_tensors(tmp_path):
+    ops = [Op("relu", {"X": ["x"]}, {"Out": ["y"]}), Op("relu", {"X": ["y"]}, {"Out": ["z"]})]
+    (tmp_path / "train.pdmodel").write_bytes(program([block(0, -1, [var_desc("x", [-1, 8])], ops)]))
+    graph = open_model(tmp_path / "train.pdmodel").graphs[0]
+    assert [(a.name, format_shape(a.values[0].type.shape)) for a in graph.inputs] == [("x", "?×8")]
+    assert format_shape(graph.nodes[1].outputs[0].values[0].type.shape) == "?×8"  # inferred through relu
+
+
 def test_program_without_weights_counts_none(tmp_path):
     data, _ = reference_network(size=32, widths=(4, 8))
     (tmp_path / "net.pdmodel").write_bytes(data)

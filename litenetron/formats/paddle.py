@@ -240,6 +240,8 @@ class _ProgramReader:
             graph.nodes.append(self._node(op, variables, types, depth))
         graph.inputs = [argument for _, argument in sorted(feeds, key=lambda entry: entry[0])]
         graph.outputs = [argument for _, argument in sorted(fetches, key=lambda entry: entry[0])]
+        if index == 0 and not feeds:
+            graph.inputs = _unfed_inputs(graph)
         return graph
 
     def _value(self, name: str, variables: Dict[str, Message], types: Dict[str, Optional[TensorType]]) -> Value:
@@ -301,6 +303,18 @@ def _scalar(value: Optional[Message]):
     if value.type == 4 and value.c is not None:
         return complex(value.c.r, value.c.i)
     return value.r
+
+
+def _unfed_inputs(graph: Graph) -> List[Argument]:
+    """A program without feed ops (a training or pruned program): the tensors read before any op writes them."""
+    written, inputs = set(), {}
+    for node in graph.nodes:
+        for argument in node.inputs:
+            for value in argument.values:
+                if value.initializer is None and value.name not in written and value.name not in inputs:
+                    inputs[value.name] = Argument(value.name, [Value(value.name, value.type)])
+        written.update(value.name for argument in node.outputs for value in argument.values)
+    return list(inputs.values())
 
 
 _TEMP_SUFFIX = re.compile(r"\.tmp_\d+$")
