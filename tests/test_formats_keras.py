@@ -357,6 +357,40 @@ def test_json_config_and_legacy_keras_hdf5(tmp_path):
     assert open_model(legacy).graphs[0].parameters() == 3 * 7 + 7 + 7 * 2 + 2
 
 
+def test_tensorflow_js_layers_model(tmp_path):
+    rng = np.random.default_rng(2)
+    kernel = rng.standard_normal((6, 4)).astype("<f4")
+    bias = np.arange(4, dtype="<f2")
+    quantized = np.array([0, 10, 255, 7, 1, 2], dtype="u1")
+    data = kernel.tobytes() + bias.tobytes() + quantized.tobytes()
+    (tmp_path / "group1-shard1of2.bin").write_bytes(data[:50])  # the kernel spans both shards
+    (tmp_path / "group1-shard2of2.bin").write_bytes(data[50:])
+    layers = [_dense("d", 4, batch_input_shape=[None, 6]), _dense("e", 6)]
+    document = {
+        "format": "layers-model",
+        "modelTopology": {"keras_version": "2.9.0", "model_config": {
+            "class_name": "Sequential", "config": {"name": "s", "layers": layers}}},
+        "weightsManifest": [{"paths": ["group1-shard1of2.bin", "group1-shard2of2.bin"], "weights": [
+            {"name": "d/kernel", "shape": [6, 4], "dtype": "float32"},
+            {"name": "d/bias", "shape": [4], "dtype": "float16"},
+            {"name": "e/bias", "shape": [6], "dtype": "float32",
+             "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1.0}}]}],
+    }
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(document))
+    model = open_model(path)
+    graph = model.graphs[0]
+    assert model.format == "TensorFlow.js layers" and graph.parameters() == 24 + 4 + 6
+    weights = _weights(_node(graph, "d"))
+    assert np.array_equal(weights["kernel"].data(), kernel)
+    assert np.array_equal(weights["bias"].data(), bias)
+    assert np.allclose(_weights(_node(graph, "e"))["bias"].data(), quantized * 0.5 - 1.0)
+    document["weightsManifest"][0]["paths"] = ["../outside.bin"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(ModelError):
+        open_model(path)
+
+
 def test_detection_leaves_other_json_alone(tmp_path):
     mxnet = tmp_path / "net-symbol.json"
     mxnet.write_text(json.dumps({"nodes": [{"op": "null", "name": "data"}], "arg_nodes": [0], "heads": [[0, 0, 0]],

@@ -19,6 +19,7 @@ from ..codecs.binary import open_buffer
 from ..codecs.hdf5 import SIGNATURE, Dataset, File, Group, Hdf5Error
 from ..model import Argument, Graph, Model, ModelError, Node, OpType
 from .keras_graph import MAX_NESTING, Weights, build_graph, tensor_value
+from .keras_tfjs import manifest_weights
 from .schemas.keras import CATEGORY, VARIABLES
 
 MAX_CONFIG = 64 << 20  # bytes of model JSON we are willing to parse
@@ -34,7 +35,7 @@ def _is_keras_json(header: bytes) -> bool:
     text = header.lstrip()
     if not text.startswith(b"{"):
         return False
-    if b'"modelTopology"' in text:
+    if b'"modelTopology"' in text and b'"class_name"' in text:  # TF.js layers models (not graph models)
         return True
     # MXNet symbols ("nodes" + "arg_nodes") and other JSON graphs are not Keras configs.
     return b'"class_name"' in text and b'"config"' in text and b'"arg_nodes"' not in text \
@@ -127,8 +128,7 @@ def _read_zip(path: Path) -> Model:
         if "metadata.json" in members:
             metadata = json.loads(archive.read_member(zip_file, "metadata.json", 1 << 20))
         if _WEIGHTS_MEMBER not in members:
-            model = _model_from_config(config, "Keras v3", metadata)
-            return model
+            return _model_from_config(config, "Keras v3", metadata, {})
         span = archive.member_range(zip_file, _WEIGHTS_MEMBER)
         if span is not None:  # stored: read straight from the mapped archive, nothing is copied
             h5 = File(open_buffer(path), span[0], span[1])
@@ -145,18 +145,21 @@ def _read_json(path: Path) -> Model:
         raise ModelError(path, "model JSON is not an object")
     if "modelTopology" in document:  # TensorFlow.js layers model: the Keras config sits inside
         topology = document["modelTopology"] or {}
-        config = topology.get("model_config", topology)
-        return _model_from_config(config, "TensorFlow.js Keras", topology)
-    return _model_from_config(document, "Keras JSON", document)
+        config = topology.get("model_config", topology) if isinstance(topology, dict) else None
+        if not isinstance(config, dict):
+            raise ModelError(path, "TensorFlow.js model has no Keras model topology")
+        weights = manifest_weights(path, document.get("weightsManifest"), list(_layer_classes(config, True)))
+        return _model_from_config(config, "TensorFlow.js layers", topology, weights)
+    return _model_from_config(document, "Keras JSON", document, {})
 
 
-def _model_from_config(config: Any, format_name: str, metadata: Any) -> Model:
+def _model_from_config(config: Any, format_name: str, metadata: Any, weights: Weights) -> Model:
     if not isinstance(config, dict):
         raise ValueError("model config is not a JSON object")
     version = _text(metadata.get("keras_version")) if isinstance(metadata, dict) else ""
     model = Model(format_name, producer=f"Keras {version}".strip(), version=version)
-    graph = build_graph(config, {}, 0)
-    graph.stored_parameters = 0
+    graph = build_graph(config, weights, 0)
+    graph.stored_parameters = sum(weight.size for entries in weights.values() for _, weight in entries)
     model.graphs.append(graph)
     return model
 

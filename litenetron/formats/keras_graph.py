@@ -15,7 +15,8 @@ from ..model import Argument, Attribute, Graph, ModelError, Node, OpType, Tensor
 from .keras_shapes import output_shapes
 from .schemas.keras import CATEGORY, HIDDEN_ATTRIBUTES, MODEL_CLASSES
 
-Weights = Dict[str, List[Tuple[str, Dataset]]]  # layer name → (weight name, dataset)
+# Layer name → (weight name, dataset); a dataset is anything with `shape`, `dtype_name`, `size` and `read()`.
+Weights = Dict[str, List[Tuple[str, Dataset]]]
 Ref = Tuple[str, int, int]  # (layer name, call index, tensor index)
 MAX_NESTING = 16
 _NO_ACTIVATION = (None, "", "linear")
