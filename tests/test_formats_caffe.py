@@ -337,3 +337,13 @@ def test_fork_layer_parameters_are_attributes(tmp_path):
                     '  upsample_param { scale: 2 mode: NEAREST sizes: 1 sizes: 2 } }\n')
     node = open_model(path).graphs[0].nodes[0]
     assert {a.name: a.value for a in node.attributes} == {"scale": 2, "mode": "NEAREST", "sizes": [1, 2]}
+
+
+def test_enum_numbers_shown_by_name(tmp_path):
+    # Binary files store enum numbers; `operation` means different things in Eltwise and Reduction.
+    layer = b"\x0a\x01r\x12\x09Reduction\xc2\x08\x02\x08\x04"  # reduction_param (136) { operation: MEAN }
+    layer2 = b"\x0a\x01e\x12\x07Eltwise\xf2\x06\x02\x08\x02"  # eltwise_param (110) { operation: MAX }
+    path = tmp_path / "enums.caffemodel"
+    path.write_bytes(b"".join(b"\xa2\x06" + bytes([len(item)]) + item for item in (layer, layer2)))
+    nodes = open_model(path).graphs[0].nodes
+    assert [{a.name: a.value for a in node.attributes}["operation"] for node in nodes] == ["MEAN", "MAX"]

@@ -227,7 +227,7 @@ def _attributes(layer: Message) -> List[Attribute]:
             for field, item in value.items():
                 if schemaless and isinstance(item, list) and len(item) == 1:
                     item = item[0]
-                attributes.append(Attribute(field, _plain(field, item), visible=key != "transform_param"))
+                attributes.append(Attribute(field, _plain(f"{key}.{field}", item), visible=key != "transform_param"))
         elif key == "phase":
             attributes.append(Attribute("phase", ENUMS["phase"].get(value, value)))
         elif key in ("include", "exclude"):
@@ -241,13 +241,15 @@ def _attributes(layer: Message) -> List[Attribute]:
 
 
 def _plain(field: str, value):
-    """An attribute value as plain Python: messages as dicts, enum numbers as their names."""
+    """An attribute value as plain Python: messages as dicts, enum numbers as their names. `field` may be
+    qualified by its parameter message (`reduction_param.operation`) where enum names differ."""
     if isinstance(value, dict):
         return {key: _plain(key, item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(field, item) for item in value]
     if hasattr(value, "array"):
         return value.array()
-    if isinstance(value, int) and not isinstance(value, bool) and field in ENUMS:
-        return ENUMS[field].get(value, value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        names = ENUMS.get(field) or ENUMS.get(field.rsplit(".", 1)[-1])
+        return names.get(value, value) if names else value
     return value

@@ -208,6 +208,7 @@ ENUMS = {
     "phase": {0: "TRAIN", 1: "TEST"},
     "pool": {0: "MAX", 1: "AVE", 2: "STOCHASTIC"},
     "operation": {0: "PROD", 1: "SUM", 2: "MAX"},
+    "reduction_param.operation": {1: "SUM", 2: "ASUM", 3: "SUMSQ", 4: "MEAN"},
     "round_mode": {0: "CEIL", 1: "FLOOR"},
     "norm_region": {0: "ACROSS_CHANNELS", 1: "WITHIN_CHANNEL"},
     "engine": {0: "DEFAULT", 1: "CAFFE", 2: "CUDNN"},
