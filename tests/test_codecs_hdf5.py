@@ -129,6 +129,28 @@ def test_chunk_indexes(tmp_path, shape, maxshape, chunks, compression):
     assert _compare(path) == 1
 
 
+def test_structured_types(tmp_path):
+    path = tmp_path / "types.h5"
+    compound = np.dtype([("a", "<i4"), ("b", "<f8"), ("c", "S3"), ("d", "<f4", (2,))])
+    records = np.array([(1, 2.5, b"xy", (1, 2)), (3, -1.0, b"abc", (3, 4))], dtype=compound)
+    colours = h5py.enum_dtype({"RED": 0, "GREEN": 1, "BLUE": 42}, basetype="u1")
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("records", data=records)
+        h5.create_dataset("colours", data=np.array([0, 42, 1], dtype="u1"), dtype=colours)
+        ragged = h5.create_dataset("ragged", (2,), dtype=h5py.vlen_dtype("<i4"))
+        ragged[0] = [1, 2, 3]
+        ragged[1] = [4]
+        h5.attrs["record"] = records[1]
+        h5.attrs["colour"] = np.array(42, dtype=colours)
+    with File(path) as ours, h5py.File(path, "r") as theirs:
+        mine, reference = ours["records"].read(), theirs["records"][()]
+        assert all(np.array_equal(mine[name], reference[name]) for name in compound.names)
+        assert ours["colours"].read().tolist() == [0, 42, 1]
+        assert [list(v) for v in ours["ragged"].read()] == [[1, 2, 3], [4]]
+        assert ours.attrs["record"] == {"a": 3, "b": -1.0, "c": "abc", "d": [3.0, 4.0]}
+        assert ours.attrs["colour"] == "BLUE"
+
+
 def test_implicit_chunk_index(tmp_path):
     path = tmp_path / "implicit.h5"
     data = np.arange(40 * 9, dtype="<f8").reshape(40, 9)
