@@ -27,6 +27,17 @@ def require_corpus() -> Path:
     return CORPUS
 
 
+def require_bench() -> Path:
+    """The shared layout benchmark folder (beside the corpus); skips visibly outside CI, fails under CI=true."""
+    bench = REPO.parent / "shared" / "bench"
+    if not (bench / "graphs").is_dir():
+        message = f"shared layout benchmark not found at {bench}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return bench
+
+
 def manifest_rows(family: str = "") -> list:
     """MANIFEST.tsv rows (dicts) for one format family, or all; empty when the corpus is missing."""
     manifest = CORPUS / "MANIFEST.tsv"

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections import deque
 from typing import List, Sequence, Set
 
+# alignments wider than this times the narrowest one are left out of the balancing
+WIDTH_TOLERANCE = 1.25
+
 
 def type1_conflicts(layers: Sequence[Sequence[int]], up, count: int, pos) -> Set[int]:
     """Edges (u above v, encoded u * size + v) that cross an inner segment (dummy to dummy)."""
@@ -45,7 +48,9 @@ def type1_conflicts(layers: Sequence[Sequence[int]], up, count: int, pos) -> Set
 def _one_alignment(layers, neighbours, count, left, right, gap_real, gap_dummy, marked, above: bool):
     """x per vertex for one of the four alignments; layers come in processing order (mirrored if needed).
 
-    `left`/`right` are the extents on the side facing the previous / next vertex in a layer.
+    `left`/`right` are the extents on the side facing the previous / next vertex in a layer. A vertex
+    aligns with a dummy neighbour if it is a dummy (chains stay straight), else preferably with a
+    neighbour that continues the flow: a constant hanging above a node should not pull it sideways.
     """
     size = len(left)
     hpos = [0] * size
@@ -60,10 +65,13 @@ def _one_alignment(layers, neighbours, count, left, right, gap_real, gap_dummy, 
             nb = neighbours[v]
             if not nb:
                 continue
-            if v >= count and len(nb) > 1:
-                inner = [u for u in nb if u >= count]
-                if inner:
-                    nb = inner
+            if len(nb) > 1:
+                if v >= count:
+                    preferred = [u for u in nb if u >= count]
+                else:
+                    preferred = [u for u in nb if neighbours[u]]
+                if preferred:
+                    nb = preferred
             if len(nb) > 1:
                 nb = sorted(nb, key=hpos.__getitem__)
             d = len(nb)
@@ -145,15 +153,27 @@ def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, 
     spans = []
     for _, xs in candidates:
         spans.append((min(xs[v] - left[v] for v in range(size)), max(xs[v] + right[v] for v in range(size))))
-    narrow = min(range(4), key=lambda k: (spans[k][1] - spans[k][0], k))
+    widths = [high - low for low, high in spans]
+    narrow = min(range(4), key=lambda k: (widths[k], k))
+    # an alignment much wider than the narrowest one has drifted (blocks pushed into a staircase);
+    # balancing with it would only import the drift
+    kept = [k for k in range(4) if widths[k] <= widths[narrow] * WIDTH_TOLERANCE]
     shifted = []
-    for k, (horizontal, xs) in enumerate(candidates):
+    for k in kept:
+        horizontal, xs = candidates[k]
         delta = spans[narrow][0] - spans[k][0] if horizontal == "left" else spans[narrow][1] - spans[k][1]
         shifted.append([x + delta for x in xs])
-    result = []
-    for a, b, c, d in zip(*shifted):
-        values = sorted((a, b, c, d))
-        result.append((values[1] + values[2]) / 2)
+    if len(kept) == 4:
+        result = []
+        for a, b, c, d in zip(*shifted):
+            values = sorted((a, b, c, d))
+            result.append((values[1] + values[2]) / 2)
+    elif len(kept) == 3:
+        result = [sorted(values)[1] for values in zip(*shifted)]
+    elif len(kept) == 2:
+        result = [(a + b) / 2 for a, b in zip(*shifted)]
+    else:
+        result = shifted[0]
     low = min((result[v] - left[v] for v in range(size)), default=0.0)
     return [x - low for x in result]
 

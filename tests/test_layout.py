@@ -1,0 +1,205 @@
+"""Layered layout: geometry invariants, determinism, hyperedge chains, the benchmark CLI contract."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, require_bench
+from litenetron.layout import layout
+from litenetron.layout.dummies import build_layered, layers_of
+from litenetron.layout.order import count_crossings, order_layers
+
+EPS = 1e-6
+
+
+def random_dag(seed: int, count: int = 40, extra: int = 30):
+    """A connected random DAG in topological index order, with varied box sizes."""
+    rng = random.Random(seed)
+    sizes = [(rng.randint(30, 120), rng.randint(20, 80)) for _ in range(count)]
+    edges = [(rng.randrange(0, w), w) for w in range(1, count)]
+    for _ in range(extra):
+        v = rng.randrange(0, count - 1)
+        edges.append((v, rng.randrange(v + 1, count)))
+    return sizes, edges
+
+
+def overlaps(a, b, sa, sb) -> bool:
+    return (abs(a[0] - b[0]) < (sa[0] + sb[0]) / 2 - EPS) and (abs(a[1] - b[1]) < (sa[1] + sb[1]) / 2 - EPS)
+
+
+def assert_no_overlap(centers, sizes):
+    for i in range(len(centers)):
+        for j in range(i + 1, len(centers)):
+            assert not overlaps(centers[i], centers[j], sizes[i], sizes[j]), (i, j)
+
+
+def on_border(point, center, size) -> bool:
+    dx, dy = abs(point[0] - center[0]), abs(point[1] - center[1])
+    hw, hh = size[0] / 2, size[1] / 2
+    inside = dx <= hw + 1e-6 and dy <= hh + 1e-6
+    return inside and (abs(dx - hw) < 1e-6 or abs(dy - hh) < 1e-6)
+
+
+def assert_routes_on_borders(result, sizes, edges):
+    for (v, w), points in zip(edges, result.routes):
+        assert len(points) >= 2
+        assert on_border(points[0], result.centers[v], sizes[v]), (v, w, points[0])
+        assert on_border(points[-1], result.centers[w], sizes[w]), (v, w, points[-1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dag_edges_point_down_without_overlap(seed):
+    sizes, edges = random_dag(seed)
+    result = layout(sizes, edges)
+    for v, w in edges:
+        assert result.centers[w][1] > result.centers[v][1]
+    assert_no_overlap(result.centers, sizes)
+    assert_routes_on_borders(result, sizes, edges)
+    for points in result.routes:
+        ys = [y for _, y in points]
+        assert ys == sorted(ys), "a route of a DAG edge runs downwards"
+    # everything lies inside the reported box, which starts at the origin
+    xs = [x for x, _ in result.centers]
+    assert min(x - s[0] / 2 for x, s in zip(xs, sizes)) == pytest.approx(0, abs=1e-6) or min(
+        p[0] for r in result.routes for p in r) == pytest.approx(0, abs=1e-6)
+    for (x, y), (w, h) in zip(result.centers, sizes):
+        assert x - w / 2 >= -EPS and x + w / 2 <= result.width + EPS
+        assert y - h / 2 >= -EPS and y + h / 2 <= result.height + EPS
+
+
+def test_minlen_spreads_layers():
+    sizes = [(40, 20)] * 3
+    result = layout(sizes, [(0, 1), (1, 2)], minlens=[3, 1], rank_separation=10)
+    gap_long = result.centers[1][1] - result.centers[0][1]
+    gap_short = result.centers[2][1] - result.centers[1][1]
+    # two more (empty) layers, each adding a rank separation
+    assert gap_long == pytest.approx(gap_short + 2 * 10)
+
+
+def test_deterministic():
+    sizes, edges = random_dag(7, count=60, extra=60)
+    labels = [(30.0, 12.0) if i % 3 == 0 else None for i in range(len(edges))]
+    first = layout(sizes, edges, label_sizes=labels)
+    second = layout(list(sizes), list(edges), label_sizes=list(labels))
+    assert first == second
+
+
+def test_horizontal_swaps_axes():
+    sizes, edges = random_dag(3)
+    result = layout(sizes, edges, horizontal=True)
+    for v, w in edges:
+        assert result.centers[w][0] > result.centers[v][0]
+    assert_no_overlap(result.centers, sizes)
+    assert_routes_on_borders(result, sizes, edges)
+    for (x, y), (w, h) in zip(result.centers, sizes):
+        assert x + w / 2 <= result.width + EPS and y + h / 2 <= result.height + EPS
+
+
+def test_cycles_self_loops_and_duplicates():
+    sizes = [(60, 30)] * 5
+    edges = [(0, 1), (1, 2), (2, 0), (2, 3), (3, 3), (3, 4), (3, 4), (4, 1)]
+    labels = [(20.0, 10.0)] * len(edges)
+    result = layout(sizes, edges, label_sizes=labels)
+    assert len(result.routes) == len(edges)
+    assert_no_overlap(result.centers, sizes)
+    assert_routes_on_borders(result, sizes, edges)
+    assert result.routes[5] == result.routes[6], "duplicate edges share their route"
+    assert all(spot is not None for spot in result.label_positions)
+    # the forward edges of the cycle-free part still point down
+    assert result.centers[3][1] > result.centers[2][1]
+    assert result.centers[4][1] > result.centers[3][1]
+
+
+def test_labels_stay_clear_of_boxes():
+    sizes, edges = random_dag(11, count=30, extra=15)
+    labels = [(45.0, 14.0)] * len(edges)
+    result = layout(sizes, edges, label_sizes=labels)
+    for spot, (lw, lh) in zip(result.label_positions, labels):
+        assert spot is not None
+        assert spot[0] - lw / 2 >= -EPS and spot[0] + lw / 2 <= result.width + EPS
+        for center, size in zip(result.centers, sizes):
+            assert not overlaps(spot, center, (lw, lh), size)
+
+
+def test_shared_tensor_keeps_dummies_linear():
+    # a main chain of 1000 nodes; node 0's output (one tensor) feeds every 5th node: 200 consumers
+    count = 1000
+    sizes = [(50.0, 20.0)] * count
+    edges = [(i, i + 1) for i in range(count - 1)]
+    edges += [(0, i) for i in range(5, count, 5)]
+    result = layout(sizes, edges)
+    assert_no_overlap(result.centers, sizes)
+    ranks = [i for i in range(count)]
+    dag = [(v, w) for v, w in edges]
+    graph = build_layered(count, ranks, dag, [v for v, _ in dag])
+    # one chain down to the deepest consumer: fewer dummies than layers, not 200 times that
+    assert graph.size - count < count
+    # every consumer's route follows the straight chain: few bends, not one point per layer
+    assert max(len(points) for points in result.routes) <= 6
+
+
+def test_crossing_reduction_untangles():
+    # two parallel chains whose initial order is crossed at every step
+    count = 20
+    ranks = [i // 2 for i in range(count)]
+    edges = []
+    for i in range(0, count - 2, 2):
+        edges += [(i, i + 3), (i + 1, i + 2)]
+    graph = build_layered(count, ranks, edges, list(range(len(edges))))
+    layers = layers_of(graph)
+    ordered = order_layers([list(layer) for layer in layers], graph.up, graph.up_w, graph.down, graph.down_w)
+    pos = [0] * graph.size
+    for layer in ordered:
+        for i, v in enumerate(layer):
+            pos[v] = i
+    assert count_crossings(ordered, graph.down, graph.down_w, pos) == 0
+
+
+def test_cli_contract(tmp_path):
+    graph = {
+        "nodes": [{"id": "in", "width": 60, "height": 30}, {"id": "a", "width": 80, "height": 40},
+                  {"id": "b", "width": 80, "height": 40}, {"id": "out", "width": 60, "height": 30}],
+        "edges": [{"v": "in", "w": "a", "minlen": 2, "labelwidth": 40, "labelheight": 13},
+                  {"v": "a", "w": "b"}, {"v": "in", "w": "b"}, {"v": "b", "w": "out"}],
+    }
+    source, target = tmp_path / "g.json", tmp_path / "p.json"
+    source.write_text(json.dumps(graph))
+    done = subprocess.run([sys.executable, "-m", "litenetron.layout", str(source), str(target)],
+                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["seconds"] >= 0
+    positions = json.loads(target.read_text())
+    assert set(positions["nodes"]) == {"in", "a", "b", "out"}
+    for node in graph["nodes"]:
+        placed = positions["nodes"][node["id"]]
+        assert (placed["width"], placed["height"]) == (node["width"], node["height"])
+    assert [(e["v"], e["w"]) for e in positions["edges"]] == [(e["v"], e["w"]) for e in graph["edges"]]
+    nodes = positions["nodes"]
+    for edge in positions["edges"]:
+        first, last = edge["points"][0], edge["points"][-1]
+        v, w = nodes[edge["v"]], nodes[edge["w"]]
+        assert on_border(first, (v["x"], v["y"]), (v["width"], v["height"]))
+        assert on_border(last, (w["x"], w["y"]), (w["width"], w["height"]))
+    assert nodes["a"]["y"] - nodes["in"]["y"] > nodes["b"]["y"] - nodes["a"]["y"], "minlen 2 is honoured"
+
+
+def test_real_graph_from_bench():
+    bench = require_bench()
+    graph = json.loads((bench / "graphs" / "resnet50.json").read_text())
+    index = {node["id"]: i for i, node in enumerate(graph["nodes"])}
+    sizes = [(node["width"], node["height"]) for node in graph["nodes"]]
+    edges = [(index[e["v"]], index[e["w"]]) for e in graph["edges"]]
+    labels = [(e["labelwidth"], e.get("labelheight", 13)) if e.get("labelwidth") else None for e in graph["edges"]]
+    result = layout(sizes, edges, label_sizes=labels, minlens=[e.get("minlen", 1) for e in graph["edges"]])
+    assert_no_overlap(result.centers, sizes)
+    assert_routes_on_borders(result, sizes, edges)
+    for v, w in edges:
+        assert result.centers[w][1] > result.centers[v][1]
+    # as many layers as the longest path needs (Netron's layout uses 120 here), not a single column
+    assert len({round(y, 1) for _, y in result.centers}) <= 126
+    assert result.width < 4 * max(w for w, _ in sizes)
