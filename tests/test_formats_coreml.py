@@ -280,6 +280,14 @@ def test_ml_program_with_two_functions(tmp_path, pb):
             value = const.attributes.add(key="val").value
             _tensor_type(value.type, [4, 4])
             value.immediateValue.tensor.floats.values.extend(weights.tolist())
+        if op_type == "relu":
+            # A decompression op keeps its data in attributes: weight rows, counted as parameters.
+            dequantize = block.operations.add(type="constexpr_affine_dequantize")
+            for key, dims in (("quantized_data", [2, 2]), ("scale", [4]), ("axis", [])):
+                value = dequantize.attributes.add(key=key).value
+                _tensor_type(value.type, dims)
+                value.immediateValue.tensor.floats.values.extend([1.0] * max(1, int(np.prod(dims))))
+            _tensor_type(dequantize.outputs.add(name="dq").type, [2, 2])
         op = block.operations.add(type=op_type)
         op.inputs.add(key="x").value.arguments.add(name="x")
         if op_type == "linear":
@@ -288,7 +296,11 @@ def test_ml_program_with_two_functions(tmp_path, pb):
     (tmp_path / "functions.mlmodel").write_bytes(model.SerializeToString())
     graphs = open_model(tmp_path / "functions.mlmodel").graphs
     assert [graph.name for graph in graphs] == ["second", "main"]
-    assert [node.type.name for node in graphs[0].nodes] == ["relu"]
+    assert [node.type.name for node in graphs[0].nodes] == ["constexpr_affine_dequantize", "relu"]
+    dequantize = graphs[0].nodes[0]
+    assert [argument.name for argument, _ in dequantize.weights()] == ["quantized_data", "scale"]
+    assert [a.name for a in dequantize.attributes] == ["axis"]
+    assert graph_summary(graphs[0])["parameters"] == 4 + 4 + 1
     linear = graphs[1].nodes[0]
     assert graph_summary(graphs[1])["nodes"] == 2 and graph_summary(graphs[1])["parameters"] == 16
     weight = next(value.initializer for argument, value in linear.weights() if argument.name == "weight")

@@ -134,7 +134,8 @@ class ProgramReader:
         for op in block.operations:
             # `nodes` counts every operation of the block, `const` ones included, as the file stores them
             # (tiny_cnn_mlprogram: 8 compute ops + 22 consts = 30); `parameters` counts the elements of every
-            # const's value, scalars and strings included (961 there).
+            # const's value, scalars and strings included (961 there), and of the attribute values of constexpr_*
+            # ops (quantized data, LUTs, scales: elements, not bytes).
             operators[op.type] = operators.get(op.type, 0) + 1
             for output in op.outputs:
                 types[output.name] = value_type(output.type)
@@ -144,6 +145,10 @@ class ProgramReader:
                 constants[output.name] = (tensor, plain)
                 parameters += tensor.size or 0
                 continue
+            if op.type.startswith("constexpr_"):
+                # Decompression ops hold their data in attributes: counted like const values.
+                parameters += sum(self._value_tensor(entry.value, entry.key)[0].size or 0
+                                  for entry in op.attributes if entry.key != "name" and entry.value is not None)
             graph.nodes.append(self._node(op, types, constants, depth))
         graph.inputs = [Argument(item.name, [Value(item.name, value_type(item.type))]) for item in block.inputs]
         graph.outputs = [Argument(name, [Value(name, types.get(name))]) for name in block.outputs]
@@ -179,8 +184,12 @@ class ProgramReader:
             node.outputs.append(Argument("output", [Value(output.name, types.get(output.name))]))
         for key, value in sorted(attributes.items()):
             if key != "name" and value is not None:
-                tensor, plain = self._value_tensor(value, key)
-                node.attributes.append(Attribute(key, plain, tensor.dtype or "", visible=False))
+                tensor, plain = self._value_tensor(value, f"{node.name}.{key}")
+                if _is_weight(tensor):
+                    # constexpr_* ops (compressed weights) keep their data in attributes: weight rows.
+                    node.inputs.append(Argument(key, [Value(tensor.name, tensor.type, initializer=tensor)]))
+                else:
+                    node.attributes.append(Attribute(key, plain, tensor.dtype or "", visible=False))
         for index, block in enumerate(op.blocks):
             node.graphs.append(self.block_graph(block, f"{node.name} block {index}", types, depth + 1))
         return node
