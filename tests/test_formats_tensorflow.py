@@ -384,3 +384,22 @@ def test_filled_tensor_too_large_is_refused(tmp_path):
     tensor = next(a for a in graph.nodes[0].attributes if a.name == "value").value
     with pytest.raises(ModelError, match="too large"):
         tensor.data()
+
+
+def test_variable_shapes_flow_to_readers(tmp_path):
+    graph = TF["GraphDef"]()
+
+    def shape(value):
+        for size in (2, 3):
+            value.shape.dim.add(size=size)
+
+    _node(graph, "v", "VariableV2", dtype=lambda v: setattr(v, "type", FLOAT), shape=shape)
+    _node(graph, "v/read", "Identity", ["v"], T=lambda v: setattr(v, "type", FLOAT))
+    _node(graph, "h", "VarHandleOp", dtype=lambda v: setattr(v, "type", FLOAT), shape=shape)
+    _node(graph, "h/read", "ReadVariableOp", ["h"], dtype=lambda v: setattr(v, "type", FLOAT))
+    _node(graph, "sum", "AddV2", ["v/read", "h/read"], T=lambda v: setattr(v, "type", FLOAT))
+    path = tmp_path / "variables.pb"
+    path.write_bytes(graph.SerializeToString())
+    nodes = {node.name: node for node in open_model(path).graphs[0].nodes}
+    for name in ("v/read", "h/read", "sum"):
+        assert nodes[name].outputs[0].values[0].type == TensorType("float32", (2, 3)), name

@@ -21,8 +21,9 @@ _SAME_SHAPE = {
     "Abs", "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "LRN", "Floor", "Ceil", "Round", "Sign",
     "Reciprocal", "ZerosLike", "OnesLike", "CheckNumerics", "Snapshot", "PreventGradient", "Erf", "Gelu",
     "QuantizeAndDequantizeV2", "QuantizeAndDequantizeV3", "FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxArgs",
-    "EnsureShape", "IdentityN",
+    "EnsureShape", "IdentityN", "ReadVariableOp",
 }
+_VARIABLES = {"VarHandleOp", "VariableV2", "Variable"}
 _BROADCAST = {
     "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "DivNoNan", "Maximum", "Minimum", "Pow", "SquaredDifference",
     "FloorDiv", "FloorMod", "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd",
@@ -254,11 +255,14 @@ def infer_shapes(graph: Graph) -> None:
             continue
         data = [value for argument in node.inputs if argument.name != "control" for value in argument.values]
         shapes = [value.type.shape if value.type is not None else None for value in data]
-        if not shapes:
-            continue
         attrs = {attribute.name: attribute.value for attribute in node.attributes}
         op = node.type.name
-        if op == "IdentityN":
+        if op in _VARIABLES:
+            # The handle's edge shows the variable's shape: what its readers will produce.
+            result = [attrs["shape"]] if isinstance(attrs.get("shape"), tuple) else None
+        elif not shapes:
+            continue
+        elif op == "IdentityN":
             result = shapes
         elif op in _SAME_SHAPE:
             result = [shapes[0]]
@@ -273,7 +277,8 @@ def infer_shapes(graph: Graph) -> None:
         else:
             result = None
         # Element-wise ops keep their input's dtype when the NodeDef does not name one.
-        dtype = data[0].type.dtype if data[0].type is not None and op in _SAME_SHAPE | _BROADCAST else None
+        dtype = data[0].type.dtype if data and data[0].type is not None and op in _SAME_SHAPE | _BROADCAST \
+            else None
         for value, shape in zip(outputs, result or []):
             if shape is not None and (value.type is None or value.type.shape is None):
                 value.type = TensorType(value.type.dtype if value.type and value.type.dtype else dtype, tuple(shape))
