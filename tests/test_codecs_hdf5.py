@@ -185,6 +185,18 @@ def test_dense_links_and_attributes(tmp_path):
     assert _compare(path) == 40
 
 
+@pytest.mark.parametrize("libver", ["earliest", "latest"])
+def test_header_continuation_blocks(tmp_path, libver):
+    path = tmp_path / "continued.h5"
+    with h5py.File(path, "w", libver=libver) as h5:
+        dataset = h5.create_dataset("x", data=np.arange(3))
+        for index in range(6):  # added after creation: they no longer fit the first header chunk
+            dataset.attrs[f"b{index}"] = np.full(300, index, dtype="<f8")
+    with File(path) as ours:
+        assert any(message.type == 16 for message in ours["x"].messages)
+    assert _compare(path) == 1
+
+
 def test_user_block(tmp_path):
     path = tmp_path / "userblock.h5"
     with h5py.File(path, "w", userblock_size=1024) as h5:
