@@ -119,8 +119,10 @@ def read(path: Path) -> Model:
     graph.stored_parameters = weights.parameters()
     version = _version_text(program.version.version if program.version else 0)
     producer = f"PaddlePaddle {version}" if version else "PaddlePaddle"
-    imports = [f"{pair.op_name} v{pair.op_version.version}" for pair in (program.op_version_map or {}).get("pair", [])
-               if pair.op_version is not None]
+    # The op version map lists every op Paddle knows: keep those this program uses.
+    used = {op.type for block in blocks for op in block.ops}
+    imports = sorted(f"{pair.op_name} v{pair.op_version.version}" for pair in (program.op_version_map or {}).get(
+        "pair", []) if pair.op_version is not None and pair.op_name in used)
     model = Model(format="PaddlePaddle", graphs=[graph], producer=producer, version=version, imports=imports)
     if weights.location:
         model.metadata.append(("weights", weights.location))
