@@ -13,6 +13,7 @@ from conftest import manifest_rows, require_corpus, run_cli
 from litenetron.codecs.hdf5 import Dataset
 from litenetron.formats import keras as keras_format
 from litenetron.formats import open_model
+from litenetron.formats.keras_shapes import output_shapes
 from litenetron.info import model_summary
 from litenetron.model import ModelError
 
@@ -417,3 +418,40 @@ def test_malformed_files_fail_cleanly(tmp_path):
         archive.writestr("metadata.json", "{}")
     with pytest.raises(ModelError):
         open_model(bad)
+
+
+@pytest.mark.parametrize("class_name,config,inputs,expected", [
+    ("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2, "padding": "valid"}, [(None, 15, 15, 3)],
+     [(None, 7, 7, 8)]),
+    ("Conv2D", {"filters": 8, "kernel_size": [3, 3], "strides": [2, 2], "padding": "same",
+                "data_format": "channels_first"}, [(None, 3, 15, 16)], [(None, 8, 8, 8)]),
+    ("Conv1D", {"filters": 4, "kernel_size": 3, "dilation_rate": 2}, [(None, 20, 2)], [(None, 16, 4)]),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "valid"}, [(None, 4, 4, 1)],
+     [(None, 9, 9, 2)]),
+    ("DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"}, [(None, 8, 8, 3)],
+     [(None, 8, 8, 6)]),
+    ("MaxPooling2D", {"pool_size": [3, 3], "strides": [2, 2], "padding": "same"}, [(None, 9, 9, 4)],
+     [(None, 5, 5, 4)]),
+    ("AveragePooling1D", {"pool_size": 2}, [(None, 9, 4)], [(None, 4, 4)]),
+    ("GlobalAveragePooling2D", {"keepdims": True}, [(None, 7, 7, 5)], [(None, 1, 1, 5)]),
+    ("GlobalMaxPooling1D", {}, [(None, 7, 5)], [(None, 5)]),
+    ("Flatten", {}, [(None, 2, 3, 4)], [(None, 24)]),
+    ("Flatten", {}, [(None, None, 3)], [(None, None)]),
+    ("Reshape", {"target_shape": [-1, 4]}, [(None, 2, 6)], [(None, 3, 4)]),
+    ("Concatenate", {"axis": 1}, [(None, 2, 5), (None, 3, 5)], [(None, 5, 5)]),
+    ("Add", {}, [(None, 4), (None, 4)], [(None, 4)]),
+    ("BatchNormalization", {}, [(None, 4, 4, 2)], [(None, 4, 4, 2)]),
+    ("LSTM", {"units": 8, "return_sequences": True, "return_state": True}, [(None, 5, 3)],
+     [(None, 5, 8), (None, 8), (None, 8)]),
+    ("GRU", {"units": 8}, [(None, 5, 3)], [(None, 8)]),
+    ("Bidirectional", {"layer": {"class_name": "LSTM", "config": {"units": 6, "return_sequences": True}}},
+     [(None, 5, 3)], [(None, 5, 12)]),
+    ("TimeDistributed", {"layer": {"class_name": "Dense", "config": {"units": 7}}}, [(None, 5, 3)],
+     [(None, 5, 7)]),
+    ("Embedding", {"output_dim": 16}, [(None, 10)], [(None, 10, 16)]),
+    ("RepeatVector", {"n": 3}, [(None, 4)], [(None, 3, 4)]),
+    ("UnknownLayer", {}, [(None, 4)], None),
+    ("Dense", {"units": 3}, [None], None),
+])
+def test_output_shapes(class_name, config, inputs, expected):
+    assert output_shapes(class_name, config, inputs) == expected
