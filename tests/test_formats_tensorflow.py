@@ -229,6 +229,7 @@ def test_function_library_is_navigable(tmp_path):
     assert [argument.values[0] for argument in body_nodes["kept"].outputs] == [body_graph.outputs[1].values[0]]
     nodes = {node.name: node for node in model.graphs[0].nodes}
     assert nodes["call"].graphs == [body_graph] and nodes["pcall"].graphs == [body_graph]
+    assert model.graphs[0].inputs[0].values[0].type == TensorType("float32", None)  # no shape attr: rank unknown
 
 
 def test_other_protobuf_files_are_not_claimed(tmp_path):

@@ -287,7 +287,7 @@ def _graph(node_defs: List[Message], functions: Dict[str, Graph], signature: Opt
                 continue
         if op in ("Placeholder", "PlaceholderV2") and signature is None and not node_def.get("input"):
             value = values.setdefault(name, Value(name))
-            value.type = TensorType(_dtype(attrs.get("dtype")), _shape(attrs.get("shape")))
+            value.type = TensorType(_dtype(attrs.get("dtype")), _shape(attrs["shape"]) if "shape" in attrs else None)
             graph.inputs.append(Argument(name, [value]))
             continue
         graph.nodes.append(_node(node_def, attrs, values, folded, ports.get(name, set())))
