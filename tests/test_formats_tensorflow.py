@@ -404,3 +404,62 @@ def test_variable_shapes_flow_to_readers(tmp_path):
     nodes = {node.name: node for node in open_model(path).graphs[0].nodes}
     for name in ("v/read", "h/read", "sum"):
         assert nodes[name].outputs[0].values[0].type == TensorType("float32", (2, 3)), name
+
+
+def test_shape_rules_of_common_ops(tmp_path):
+    graph = TF["GraphDef"]()
+
+    def ints(name, values):
+        _node(graph, name, "Const", dtype=lambda v: setattr(v, "type", INT32),
+              value=_tensor_attr(INT32, (len(values),), int_val=values))
+
+    def shape(value):
+        for size in (2, 8, 6, 4):
+            value.shape.dim.add(size=size)
+
+    _node(graph, "x", "Placeholder", dtype=lambda v: setattr(v, "type", FLOAT), shape=shape)
+    for name, values in (("axis1", [1]), ("axis3", [3]), ("sizes", [1, -1]), ("multiples", [1, 1, 2, 1]),
+                         ("begin", [0, 1, 0, 0]), ("size", [-1, 2, 3, -1]), ("dims", [5, 7]),
+                         ("indices", [0, 2, 1]), ("flat", [2, -1]), ("perm", [0, 3, 1, 2]),
+                         ("paddings", [0, 0, 1, 1, 2, 2, 0, 0]), ("axes", [1, 2])):
+        ints(name, values)
+    ops = {
+        "split": ("Split", ["axis1", "x"], {"num_split": 2}),
+        "splitv": ("SplitV", ["x", "sizes", "axis3"], {}),
+        "tile": ("Tile", ["x", "multiples"], {}),
+        "slice": ("Slice", ["x", "begin", "size"], {}),
+        "fill": ("Fill", ["dims", "axis1"], {}),
+        "gather": ("GatherV2", ["x", "indices", "axis1"], {}),
+        "unpack": ("Unpack", ["x"], {"num": 2}),
+        "concat": ("ConcatV2", ["x", "x", "axis3"], {"N": 2}),
+        "reshape": ("Reshape", ["x", "flat"], {}),
+        "transpose": ("Transpose", ["x", "perm"], {}),
+        "pad": ("Pad", ["x", "paddings"], {}),
+        "mean": ("Mean", ["x", "axes"], {"keep_dims": True}),
+        "pool": ("MaxPool", ["x"], {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "VALID"}),
+        "expand": ("ExpandDims", ["x", "axis1"], {}),
+    }
+    for name, (op, inputs, attrs) in ops.items():
+        setters = {}
+        for key, attr in attrs.items():
+            if isinstance(attr, list):
+                setters[key] = lambda v, attr=attr: v.list.i.extend(attr)
+            elif isinstance(attr, str):
+                setters[key] = lambda v, attr=attr: setattr(v, "s", attr.encode())
+            elif isinstance(attr, bool):
+                setters[key] = lambda v, attr=attr: setattr(v, "b", attr)
+            else:
+                setters[key] = lambda v, attr=attr: setattr(v, "i", attr)
+        _node(graph, name, op, inputs, **setters)
+    _node(graph, "use_split", "Relu", ["split:1", "splitv:1", "unpack:1"])
+    path = tmp_path / "shapes.pb"
+    path.write_bytes(graph.SerializeToString())
+    shapes = {value.name: value.type.shape for node in open_model(path).graphs[0].nodes
+              for argument in node.outputs for value in argument.values if value.type}
+    assert shapes["split"] == shapes["split:1"] == (2, 4, 6, 4)
+    assert shapes["splitv"] == (2, 8, 6, 1) and shapes["splitv:1"] == (2, 8, 6, 3)
+    assert shapes["tile"] == (2, 8, 12, 4) and shapes["slice"] == (2, 2, 3, 4) and shapes["fill"] == (5, 7)
+    assert shapes["gather"] == (2, 3, 6, 4) and shapes["unpack:1"] == (8, 6, 4)
+    assert shapes["concat"] == (2, 8, 6, 8) and shapes["reshape"] == (2, 192)
+    assert shapes["transpose"] == (2, 4, 8, 6) and shapes["pad"] == (2, 10, 10, 4)
+    assert shapes["mean"] == (2, 1, 1, 4) and shapes["pool"] == (2, 4, 3, 4) and shapes["expand"] == (2, 1, 8, 6, 4)

@@ -205,7 +205,64 @@ def _pack(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
     return [tuple(out)]
 
 
+def _split(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    """Split (axis, value) in `num_split` equal parts; SplitV (value, size_splits, axis)."""
+    if node.type.name == "SplitV":
+        data, sizes, axis = shapes[0], constants(1), constants(2)
+    else:
+        data, axis = shapes[1], constants(0)
+        count = int(attrs.get("num_split", 0))
+        sizes = None if data is None or axis is None or not count or data[axis[0] % len(data)] is None \
+            else [data[axis[0] % len(data)] // count] * count
+    if data is None or sizes is None or axis is None or not data:
+        return None
+    index = axis[0] % len(data)
+    if sizes.count(-1) == 1 and data[index] is not None:
+        sizes[sizes.index(-1)] = data[index] - sum(size for size in sizes if size != -1)
+    return [tuple(data[:index]) + (size if size >= 0 else None,) + tuple(data[index + 1:]) for size in sizes]
+
+
+def _unpack(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    data = shapes[0]
+    if data is None or not data:
+        return None
+    axis = int(attrs.get("axis", 0)) % len(data)
+    count = int(attrs.get("num", 0)) or data[axis] or 0
+    return [tuple(data[:axis]) + tuple(data[axis + 1:])] * count
+
+
+def _tile(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    multiples = constants(1)
+    if shapes[0] is None or multiples is None or len(multiples) != len(shapes[0]):
+        return None
+    return [tuple(None if dim is None else dim * times for dim, times in zip(shapes[0], multiples))]
+
+
+def _slice(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    begin, size = constants(1), constants(2)
+    if shapes[0] is None or begin is None or size is None or len(size) != len(shapes[0]):
+        return None
+    return [tuple(length if length >= 0 else (None if dim is None else dim - start)
+                  for dim, start, length in zip(shapes[0], begin, size))]
+
+
+def _fill(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    dims = constants(0)
+    return None if dims is None else [tuple(dims)]
+
+
+def _gather(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
+    params, indices = shapes[0], shapes[1] if len(shapes) > 1 else None
+    axis = constants(2) if node.type.name == "GatherV2" else [0]
+    if params is None or indices is None or axis is None or not params:
+        return None
+    index = axis[0] % len(params)
+    return [tuple(params[:index]) + tuple(indices) + tuple(params[index + 1:])]
+
+
 _RULES: Dict[str, Callable] = {
+    "Split": _split, "SplitV": _split, "Unpack": _unpack, "Tile": _tile, "Slice": _slice, "Fill": _fill,
+    "Gather": _gather, "GatherV2": _gather,
     "Conv2D": _conv, "DepthwiseConv2dNative": _conv, "Conv3D": _conv,
     "MaxPool": _pool, "AvgPool": _pool, "MaxPool3D": _pool, "AvgPool3D": _pool,
     "MatMul": _matmul, "BatchMatMul": _matmul, "BatchMatMulV2": _matmul, "BatchMatMulV3": _matmul,
@@ -239,6 +296,22 @@ def _ordered(graph: Graph) -> List[Node]:
                     if source is not None and not state.get(id(source)):
                         stack.append((source, False))
     return order
+
+
+def _ports(node_name: str, outputs: list) -> List[tuple]:
+    """(value, output index) pairs: `x` → 0, `x:2` → 2; in function bodies `x:arg:2` → 2 when the node's
+    references all name one output argument (otherwise the index within the argument is not the port)."""
+    pairs = []
+    arguments = {value.name.split(":")[1] for value in outputs if value.name.count(":") == 2}
+    for value in outputs:
+        parts = value.name[len(node_name):].split(":")
+        if parts == [""]:
+            pairs.append((value, 0))
+        elif len(parts) == 2 and parts[1].isdigit():
+            pairs.append((value, int(parts[1])))
+        elif len(parts) == 3 and parts[2].isdigit() and len(arguments) == 1:
+            pairs.append((value, int(parts[2])))
+    return pairs
 
 
 def infer_shapes(graph: Graph) -> None:
@@ -279,6 +352,7 @@ def infer_shapes(graph: Graph) -> None:
         # Element-wise ops keep their input's dtype when the NodeDef does not name one.
         dtype = data[0].type.dtype if data and data[0].type is not None and op in _SAME_SHAPE | _BROADCAST \
             else None
-        for value, shape in zip(outputs, result or []):
+        for value, port in _ports(node.name, outputs):
+            shape = result[port] if result and port < len(result) else None
             if shape is not None and (value.type is None or value.type.shape is None):
                 value.type = TensorType(value.type.dtype if value.type and value.type.dtype else dtype, tuple(shape))
