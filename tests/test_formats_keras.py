@@ -191,7 +191,7 @@ def test_keras2_functional_lstm_nested_and_shared(tmp_path):
     assert graph.node_count() == 8
     assert graph.parameters() == _h5py_weight_total(path)
     multiply = _node(graph, "tf.math.multiply")
-    assert [v.name for v in multiply.inputs[0].values] == ["sum:0:0", "shared:1:0"]
+    assert [v.name for v in multiply.inputs[0].values] == ["sum", "shared:1:0"]
     shapes = {node.name: [v.type.shape for a in node.outputs for v in a.values] for node in graph.nodes}
     assert shapes["emb"] == [(None, 12, 6)]
     assert shapes["seq"] == [(None, 12, 16)]
@@ -199,9 +199,9 @@ def test_keras2_functional_lstm_nested_and_shared(tmp_path):
     assert shapes["shared"] == [(None, 16), (None, 16)]  # two calls of one layer
     assert shapes["head"] == [(None, 2)]
     add = _node(graph, "sum")
-    assert [v.name for v in add.inputs[0].values] == ["shared:0:0", "shared:1:0"]
+    assert [v.name for v in add.inputs[0].values] == ["shared", "shared:1:0"]
     shared = _node(graph, "shared")
-    assert [v.name for v in shared.inputs[1].values] == ["shared:0:0"]
+    assert [v.name for v in shared.inputs[1].values] == ["shared"]
     head = _node(graph, "head")
     assert [n.name for n in head.graphs[0].nodes] == ["h1", "h2"]
     assert set(_weights(head)) == {"h1/kernel", "h1/bias", "h2/kernel", "h2/bias"}
@@ -272,7 +272,7 @@ def test_keras3_functional_multi_input(tmp_path, compression):
     assert graph.parameters() == expected
     assert [argument.name for argument in graph.inputs] == ["image", "meta"]
     cat = _node(graph, "cat")
-    assert [v.name for v in cat.inputs[0].values] == ["gap:0:0", "meta:0:0"]
+    assert [v.name for v in cat.inputs[0].values] == ["gap", "meta:0:0"]
     assert cat.outputs[0].values[0].type.shape == (None, 9)
     assert set(_weights(_node(graph, "norm"))) == {"beta"}  # scale=False: only beta exists
     assert set(_weights(_node(graph, "score"))) == {"kernel"}
@@ -343,6 +343,7 @@ def test_weights_only_files(tmp_path):
     graph = open_model(path).graphs[0]
     assert graph.operators() == {"Dense": 1, "BatchNormalization": 1}
     assert graph.parameters() == 20
+    assert list(_weights(_node(graph, "dense"))) == ["kernel", "bias"]  # named by the class the group implies
 
 
 def test_json_config_and_legacy_keras_hdf5(tmp_path):

@@ -92,8 +92,9 @@ def _read_hdf5(h5: File, format_name: str, config: Optional[dict] = None, metada
     version = _text(attrs.get("keras_version")) or _text((metadata or {}).get("keras_version"))
     if config is None and attrs.get("model_config"):
         config = json.loads(_text(attrs["model_config"]))
+    groups: Dict[str, str] = {}  # layer → the weight group it was found in (Keras 3: named by its class)
     if isinstance(h5.get("layers"), Group):  # Keras 3 weights file
-        weights = _keras3_weights(h5, _layer_classes(config), _layer_classes(config, nested=True))
+        weights = _keras3_weights(h5, _layer_classes(config), _layer_classes(config, nested=True), groups)
     elif isinstance(h5.get("model_weights"), Group):
         weights = _keras2_weights(h5["model_weights"])
         version = version or _text(h5["model_weights"].attrs.get("keras_version"))
@@ -112,7 +113,7 @@ def _read_hdf5(h5: File, format_name: str, config: Optional[dict] = None, metada
         graph = build_graph(config, weights, 0)
     else:
         model.format = format_name.replace("Keras", "Keras weights", 1)
-        graph = _weights_graph(weights)
+        graph = _weights_graph(weights, groups)
     graph.stored_parameters = sum(dataset.size for entries in weights.values() for _, dataset in entries)
     model.graphs.append(graph)
     return model
@@ -291,7 +292,7 @@ def _keras3_keys(classes: Dict[str, Tuple[str, dict]]) -> Dict[str, str]:
 
 
 def _keras3_weights(h5: File, classes: Dict[str, Tuple[str, dict]],
-                    nested_classes: Dict[str, Tuple[str, dict]]) -> Weights:
+                    nested_classes: Dict[str, Tuple[str, dict]], groups: Dict[str, str]) -> Weights:
     """Layer → weights of a Keras 3 weights file (`layers/<group>/vars/<i>`).
 
     The layer's name is the `name` attribute of its `vars` group; files written before Keras recorded it
@@ -307,6 +308,7 @@ def _keras3_weights(h5: File, classes: Dict[str, Tuple[str, dict]],
         own = group.get("vars")
         name = _text(own.attrs.get("name")) if isinstance(own, Group) else ""
         name = name or (key if key in classes else by_key.get(key, key))
+        groups[name] = key
         entries = []
         for path, dataset in _keras3_datasets(group, "", 0):
             parts = path.split("/")
@@ -318,7 +320,8 @@ def _keras3_weights(h5: File, classes: Dict[str, Tuple[str, dict]],
                     variables_group = group.get("/".join(parts[:-1]))
                     inner = _text(variables_group.attrs.get("name")) if isinstance(variables_group, Group) else ""
                     owner = inner if inner in nested_classes and inner != name else name
-                class_name, config = nested_classes.get(owner, classes.get(owner, ("", {})))
+                # Without a model config (a weights file alone) the group name tells the class.
+                class_name, config = nested_classes.get(owner) or classes.get(owner) or (_guess_class(key), {})
                 variables = _variable_names(class_name, config)
                 index = int(label)
                 label = variables[index] if index < len(variables) else label
@@ -351,14 +354,19 @@ def _snake(name: str) -> str:
 _CLASS_BY_SNAKE = {_snake(name): name for name in list(CATEGORY) + list(VARIABLES)}
 
 
-def _weights_graph(weights: Weights) -> Graph:
+def _guess_class(group: str) -> str:
+    """`conv2d_1` → `Conv2D`: layer classes from default layer / weight group names."""
+    base = re.sub(r"_\d+$", "", group.rsplit("/", 1)[-1])
+    return _CLASS_BY_SNAKE.get(base, base or "Layer")
+
+
+def _weights_graph(weights: Weights, groups: Dict[str, str]) -> Graph:
     """A weights-only file: one node per layer group that holds weights."""
     graph = Graph(name="weights")
     for layer, entries in weights.items():
         if not entries:
             continue
-        base = re.sub(r"_\d+$", "", layer.rsplit("/", 1)[-1])
-        class_name = _CLASS_BY_SNAKE.get(base, base or "Layer")
+        class_name = _guess_class(groups.get(layer, layer))
         node = Node(layer, OpType(class_name, CATEGORY.get(class_name, "Layer")))
         node.inputs = [Argument(label, [tensor_value(layer, label, dataset)]) for label, dataset in entries]
         graph.nodes.append(node)

@@ -125,10 +125,14 @@ class _Builder:
         self.weights = weights
         self.depth = depth
         self.values: Dict[Ref, Value] = {}
+        self.input_layers: set = set()
 
     def value(self, ref: Ref) -> Value:
+        """The tensor `ref` names: `layer` for a layer's first output, else `layer:call:tensor` (and always
+        for input layers, whose own name is the graph input feeding them)."""
         if ref not in self.values:
-            self.values[ref] = Value(f"{ref[0]}:{ref[1]}:{ref[2]}", TensorType(None, None))
+            plain = ref[1:] == (0, 0) and ref[0] not in self.input_layers
+            self.values[ref] = Value(ref[0] if plain else f"{ref[0]}:{ref[1]}:{ref[2]}", TensorType(None, None))
         return self.values[ref]
 
     def set_shape(self, ref: Ref, shape: Optional[tuple], dtype: Optional[str]) -> None:
@@ -152,6 +156,8 @@ class _Builder:
         functional = model_config.get("class_name") != "Sequential" and any(
             layer.get("inbound_nodes") for layer in entries)
         known = {str(layer.get("name") or (layer.get("config") or {}).get("name")) for layer in entries}
+        self.input_layers = {str(layer.get("name") or (layer.get("config") or {}).get("name"))
+                             for layer in entries if layer.get("class_name") == "InputLayer"}
         previous: Optional[Ref] = None
         for index, layer in enumerate(entries):
             layer_config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
