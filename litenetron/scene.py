@@ -366,7 +366,46 @@ def build_scene(graph: Graph, options: ViewOptions, measure: Measure) -> Scene:
             edge.label = ""
         else:
             edge.label_x, edge.label_y = position
+    _drop_hidden_labels(boxes, edges, label_sizes)
     return Scene(graph, options, boxes, edges, result.width, result.height)
+
+
+# Cell size of the grid that finds overlapping labels (scene units; about one label wide).
+_GRID = 64.0
+
+
+def _drop_hidden_labels(boxes: Sequence[Box], edges: Sequence[Edge],
+                        sizes: Sequence[Optional[Tuple[float, float]]]) -> None:
+    """Clear labels that would be drawn over a box or over an earlier label (unreadable either way).
+
+    Edges come in argument order, so a node's data input keeps its label over its weight-like inputs.
+    """
+    grid: Dict[Tuple[int, int], List[Tuple[float, float, float, float]]] = {}
+
+    def cells(x0: float, y0: float, x1: float, y1: float):
+        return [(i, j) for i in range(int(x0 // _GRID), int(x1 // _GRID) + 1)
+                for j in range(int(y0 // _GRID), int(y1 // _GRID) + 1)]
+
+    def hits(rect: Tuple[float, float, float, float]) -> bool:
+        x0, y0, x1, y1 = rect
+        return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1
+                   for cell in cells(*rect) for b in grid.get(cell, ()))
+
+    def add(rect: Tuple[float, float, float, float]) -> None:
+        for cell in cells(*rect):
+            grid.setdefault(cell, []).append(rect)
+
+    for box in boxes:
+        add((box.x, box.y, box.x + box.width, box.y + box.height))
+    for edge, size in zip(edges, sizes):
+        if edge.label and size:
+            # Text and padding, so that two labels never touch (they would read as one); boxes may be touched.
+            half_w, half_h = size[0] / 2, size[1] / 2 - style.LABEL_PAD
+            rect = (edge.label_x - half_w, edge.label_y - half_h, edge.label_x + half_w, edge.label_y + half_h)
+            if hits(rect):
+                edge.label = ""
+            else:
+                add(rect)
 
 
 def smooth_path(points: Sequence[Point], steps: int = 6) -> List[Point]:

@@ -271,3 +271,16 @@ def test_unreadable_scalar_is_drawn_by_its_shape():
     node = Node("n", OpType("Mul"), inputs=[Argument("B", [Value("s", None, tensor)])])
     box = build_scene(Graph(nodes=[node]), ViewOptions(), measure).boxes[0]
     assert box.rows[0].text == "B ⟨1⟩"
+
+
+def test_labels_over_boxes_or_other_labels_are_dropped():
+    from litenetron.scene import Box, Edge, _drop_hidden_labels
+
+    box = Box(0, "node", "Conv", "#335588", "#FFFFFF", [], x=0, y=0, width=50, height=20)
+    value = Value("v")
+    edges = [Edge(0, 0, 0, value, "first", label_x=100, label_y=50),
+             Edge(1, 0, 0, value, "overlaps first", label_x=110, label_y=52),
+             Edge(2, 0, 0, value, "on the box", label_x=20, label_y=10),
+             Edge(3, 0, 0, value, "clear", label_x=100, label_y=90)]
+    _drop_hidden_labels([box], edges, [(40, 14)] * 4)
+    assert [edge.label for edge in edges] == ["first", "", "", "clear"]
