@@ -142,6 +142,9 @@ def test_structured_types(tmp_path):
         ragged[1] = [4]
         h5.attrs["record"] = records[1]
         h5.attrs["colour"] = np.array(42, dtype=colours)
+        h5["named"] = np.dtype("<f4")  # a committed datatype, shared by the next dataset and attribute
+        named = h5.create_dataset("typed", data=np.arange(4), dtype=h5["named"])
+        named.attrs.create("values", data=np.arange(3), dtype=h5["named"])
     with File(path) as ours, h5py.File(path, "r") as theirs:
         mine, reference = ours["records"].read(), theirs["records"][()]
         assert all(np.array_equal(mine[name], reference[name]) for name in compound.names)
@@ -149,6 +152,9 @@ def test_structured_types(tmp_path):
         assert [list(v) for v in ours["ragged"].read()] == [[1, 2, 3], [4]]
         assert ours.attrs["record"] == {"a": 3, "b": -1.0, "c": "abc", "d": [3.0, 4.0]}
         assert ours.attrs["colour"] == "BLUE"
+        assert ours["typed"].read().tolist() == [0.0, 1.0, 2.0, 3.0] and ours["typed"].dtype_name == "float32"
+        assert ours["typed"].attrs["values"] == [0.0, 1.0, 2.0]
+        assert not isinstance(ours["named"], (Group, Dataset))
 
 
 def test_implicit_chunk_index(tmp_path):

@@ -304,7 +304,9 @@ def _dense_objects(context: FileContext, cursor: Cursor, kind: str) -> Iterator[
 
 def _parse_attribute(context: FileContext, cursor: Cursor) -> Tuple[str, Any]:
     version = cursor.uint8()
-    flags = cursor.uint8() if version >= 2 else cursor.skip(1) * 0  # version 1: a reserved byte
+    flags = cursor.uint8()
+    if version == 1:
+        flags = 0  # a reserved byte in version 1
     name_size = cursor.uint16()
     type_size = cursor.uint16()
     space_size = cursor.uint16()
@@ -319,7 +321,7 @@ def _parse_attribute(context: FileContext, cursor: Cursor) -> Tuple[str, Any]:
     kind = _committed_datatype(context, body) if flags & 1 else parse_datatype(body)
     cursor.position = start + padded(type_size)
     start = cursor.position
-    shape = parse_dataspace(Cursor(cursor.context, start, start + space_size))
+    shape = parse_dataspace(Cursor(cursor.context, start, min(start + space_size, cursor.end)))
     cursor.position = start + padded(space_size)
     count = 1
     for dim in shape or ():
