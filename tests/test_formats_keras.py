@@ -456,3 +456,27 @@ def test_malformed_files_fail_cleanly(tmp_path):
 ])
 def test_output_shapes(class_name, config, inputs, expected):
     assert output_shapes(class_name, config, inputs) == expected
+
+
+def test_corrupted_models_raise_model_error_only(tmp_path):
+    config = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "x", "batch_input_shape": [None, 4]}},
+        _dense("d", 3, "relu"), _dense("e", 2)]}}
+    original = _keras2_file(tmp_path / "good.h5", config, {"x": {}, "d": {"kernel": (4, 3), "bias": (3,)},
+                                                           "e": {"kernel": (3, 2), "bias": (2,)}}).read_bytes()
+    rng = np.random.default_rng(5)
+    path = tmp_path / "fuzzed.h5"
+    for _ in range(150):
+        data = bytearray(original)
+        for position in rng.integers(0, len(data), int(rng.integers(1, 8))):
+            data[position] = int(rng.integers(0, 256))
+        path.write_bytes(bytes(data))
+        try:
+            graph = open_model(path).graphs[0]
+            for tensor in graph.tensors():
+                try:
+                    tensor.data()
+                except ModelError:
+                    pass
+        except ModelError:
+            pass
