@@ -3,54 +3,13 @@
 from __future__ import annotations
 
 import math
-import sys
-import types
 
 import numpy as np
 import pytest
 
+from litenetron import style
 from litenetron.model import Argument, Attribute, Graph, Node, OpType, Tensor, TensorType, Value
-
-
-def _ensure_layout() -> None:
-    """Until the layout package lands, a trivial column layout stands in (test-only)."""
-    try:
-        from litenetron.layout import layout  # noqa: F401
-        return
-    except ImportError:
-        pass
-    from dataclasses import dataclass
-
-    @dataclass
-    class Layout:
-        centers: list
-        routes: list
-        label_positions: list
-        width: float
-        height: float
-
-    def layout(sizes, edges, *, label_sizes=None, edge_groups=None, horizontal=False, node_separation=20.0,
-               rank_separation=30.0):
-        centers, offset = [], 0.0
-        for width, height in sizes:
-            centers.append((width / 2, offset + height / 2) if not horizontal else (offset + width / 2, height / 2))
-            offset += (width if horizontal else height) + rank_separation
-        routes = [[centers[s], centers[t]] for s, t in edges]
-        labels = [None if not size else ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-                  for size, (a, b) in zip(label_sizes or [None] * len(edges), routes)]
-        width = max([w for w, _ in sizes] + [0]) if not horizontal else offset
-        height = offset if not horizontal else max([h for _, h in sizes] + [0])
-        return Layout(centers, routes, labels, width, height)
-
-    module = types.ModuleType("litenetron.layout")
-    module.Layout, module.layout = Layout, layout
-    sys.modules["litenetron.layout"] = module
-
-
-_ensure_layout()
-
-from litenetron import style  # noqa: E402
-from litenetron.scene import (  # noqa: E402
+from litenetron.scene import (
     ViewOptions,
     arrow,
     build_scene,
