@@ -105,7 +105,9 @@ def test_keras2_sequential_cnn(tmp_path):
                                                 "dtype": "float32"}},
         {"class_name": "Conv2D", "config": {"name": "conv", "filters": 32, "kernel_size": [3, 3],
                                             "strides": [1, 1], "padding": "same", "activation": "relu",
-                                            "use_bias": True, "dtype": "float32"}},
+                                            "use_bias": True, "dtype": "float32", "dilation_rate": [1, 1],
+                                            "data_format": "channels_last",
+                                            "kernel_initializer": {"class_name": "GlorotUniform"}}},
         {"class_name": "BatchNormalization", "config": {"name": "bn", "dtype": "float32"}},
         {"class_name": "MaxPooling2D", "config": {"name": "pool", "pool_size": [2, 2], "padding": "valid"}},
         {"class_name": "Conv2D", "config": {"name": "conv_1", "filters": 8, "kernel_size": [3, 3],
@@ -136,6 +138,9 @@ def test_keras2_sequential_cnn(tmp_path):
                           "conv_1": "Layer", "flat": "Shape", "drop": "Dropout", "out": "Layer"}
     conv = _node(graph, "conv")
     assert [step.type.name for step in conv.chain] == ["relu"]
+    visible = {attribute.name: attribute.value for attribute in conv.attributes if attribute.visible}
+    assert visible == {"filters": 32, "kernel_size": (3, 3), "strides": (1, 1), "padding": "same"}
+    assert {attribute.name for attribute in conv.attributes} >= {"use_bias", "data_format", "kernel_initializer"}
     kernel = _weights(conv)["kernel"]
     assert kernel.shape == (3, 3, 3, 32) and kernel.dtype == "float32"
     with h5py.File(path, "r") as h5:

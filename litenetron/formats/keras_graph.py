@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..codecs.hdf5 import Dataset
 from ..model import Argument, Attribute, Graph, ModelError, Node, OpType, Tensor, TensorType, Value
 from .keras_shapes import output_shapes
-from .schemas.keras import CATEGORY, HIDDEN_ATTRIBUTES, MODEL_CLASSES
+from .schemas.keras import CATEGORY, DEFAULTS, HIDDEN_ATTRIBUTES, MODEL_CLASSES
 
 # Layer name → (weight name, dataset); a dataset is anything with `shape`, `dtype_name`, `size` and `read()`.
 Weights = Dict[str, List[Tuple[str, Dataset]]]
@@ -110,6 +110,15 @@ def _refs(spec: Any) -> List[Ref]:
         if isinstance(entry, list) and len(entry) >= 3 and isinstance(entry[0], str):
             refs.append((entry[0], int(entry[1]), int(entry[2])))
     return refs
+
+
+def _is_default(key: str, value: Any) -> bool:
+    if key not in DEFAULTS:
+        return False
+    default = DEFAULTS[key]
+    if isinstance(value, list) and value:
+        return all(item == default for item in value)
+    return value == default
 
 
 def _attribute_value(value: Any) -> Any:
@@ -250,7 +259,7 @@ class _Builder:
         for key, value in config.items():
             if value is None or (key == "activation" and fused):
                 continue
-            visible = key not in HIDDEN_ATTRIBUTES
+            visible = key not in HIDDEN_ATTRIBUTES and not _is_default(key, value)
             node.attributes.append(Attribute(key, _attribute_value(value), visible=visible))
         return node
 

@@ -79,4 +79,13 @@ HIDDEN_ATTRIBUTES = (
     "optional", "layer", "layers", "input_layers", "output_layers", "build_config",
 )
 
+# Config values equal to Keras's defaults are hidden too (a tuple default matches any all-equal tuple).
+DEFAULTS = {
+    "data_format": "channels_last", "groups": 1, "dilation_rate": 1, "depth_multiplier": 1, "use_bias": True,
+    "return_state": False, "go_backwards": False, "stateful": False, "unroll": False, "time_major": False,
+    "center": True, "scale": True, "keepdims": False, "mask_zero": False, "noise_shape": None, "seed": None,
+    "implementation": 2, "reset_after": True, "unit_forget_bias": True, "dropout": 0.0,
+    "recurrent_dropout": 0.0, "use_cudnn": "auto", "synchronized": False, "rms_scaling": False,
+}
+
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
