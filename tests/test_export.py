@@ -98,6 +98,8 @@ def test_bad_extension_and_graph_choice(tmp_path):
     assert select_graph(model, None).name == "main"
     assert select_graph(model, "second").name == "second"
     assert select_graph(model, "1").name == "second"
+    model.functions.append(Graph("helper"))
+    assert select_graph(model, "helper") is model.functions[0]
     with pytest.raises(ModelError, match="no graph 'third'.*0: main, 1: second"):
         select_graph(model, "third")
     with pytest.raises(ModelError, match="no graph '2'"):

@@ -20,12 +20,13 @@ def _check_suffix(path: Union[str, Path]) -> str:
 
 
 def select_graph(model: Model, choice: Union[str, int, None]) -> Graph:
-    """The graph named `choice`, else the one at index `choice` (0-based); the first when `choice` is None."""
+    """The graph (or function) named `choice`, else the graph at index `choice` (0-based); the first graph when
+    `choice` is None."""
     if not model.graphs:
         raise ModelError(model.path, "the model holds no graph to draw")
     if choice is None or choice == "":
         return model.graphs[0]
-    for graph in model.graphs:
+    for graph in [*model.graphs, *model.functions]:
         if graph.name == str(choice):
             return graph
     try:
