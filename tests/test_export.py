@@ -216,3 +216,16 @@ def test_fit_scale_caps_pixels_and_sides(monkeypatch):
     assert (20_000 * scale) ** 2 <= png.MAX_PIXELS and scale > 0.7
     scale = png.fit_scale(100, 2_000_000, 2.0)
     assert 2_000_000 * scale <= png.MAX_SIDE and scale > 0.4
+
+
+def test_failed_export_leaves_no_file(tmp_path, monkeypatch):
+    def broken(*_):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(png, "_draw_box", broken)
+    path = tmp_path / "broken.png"
+    with pytest.raises(MemoryError):
+        export_graph(conv_bn_relu(), path, ViewOptions())
+    assert not path.exists()
+    with pytest.raises(ModelError, match="positive"):
+        export_graph(conv_bn_relu(), path, ViewOptions(), scale=0)

@@ -51,16 +51,22 @@ def export_graph(graph: Graph, path: Union[str, Path], options: ViewOptions, sca
     from .fonts import PillowFonts
 
     suffix = _check_suffix(path)
-    if suffix == ".png":
-        from .png import render_png
+    if suffix == ".png" and not scale > 0:
+        raise ModelError(path, f"the scale must be positive, not {scale}")
+    scene = build_scene(graph, options, PillowFonts(scale if suffix == ".png" else 1.0).measure)
+    try:
+        if suffix == ".png":
+            from .png import render_png
 
-        if not scale > 0:
-            raise ModelError(path, f"the scale must be positive, not {scale}")
-        render_png(build_scene(graph, options, PillowFonts(scale).measure), path, scale)
-    else:
-        from .svg import render_svg
+            render_png(scene, path, scale)
+        else:
+            from .svg import render_svg
 
-        render_svg(build_scene(graph, options, PillowFonts(1.0).measure), path)
+            render_svg(scene, path)
+    except BaseException:
+        # No half-written picture is left behind (interrupted, disk full, ...).
+        Path(path).unlink(missing_ok=True)
+        raise
 
 
 def export_model(model: Model, path: Union[str, Path], args: Namespace) -> None:

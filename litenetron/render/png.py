@@ -96,7 +96,7 @@ def _dashes(points: Sequence[Point], dash: float, gap: float) -> Iterator[List[P
 
 
 class _Strip:
-    """Drawing of one horizontal strip: scene → pixel transform and the primitives for shapes and text."""
+    """The scene → pixel transform of one horizontal strip (drawn `factor` times larger for shapes)."""
 
     def __init__(self, scale: float, top: float, factor: int):
         self.scale = scale * factor
