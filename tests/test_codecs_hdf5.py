@@ -65,6 +65,9 @@ def _write_features(h5, rng) -> None:
     h5.create_dataset("contiguous", data=data)
     h5.create_dataset("deflate_shuffle", data=data, chunks=(8, 5), compression="gzip", shuffle=True)
     h5.create_dataset("fletcher", data=data, chunks=(10, 21), fletcher32=True, compression="gzip")
+    h5.create_dataset("lzf", data=np.tile(np.arange(50, dtype="<i4"), 40).reshape(40, 50), chunks=(8, 50),
+                      compression="lzf", shuffle=True)
+    h5.create_dataset("lzf_random", data=data, chunks=(16, 21), compression="lzf")
     h5.create_dataset("half", data=data.astype("f2"), chunks=(16, 16))
     h5.create_dataset("big_endian", data=np.arange(24, dtype=">i4").reshape(2, 3, 4))
     h5.create_dataset("bools", data=np.array([True, False, True]))

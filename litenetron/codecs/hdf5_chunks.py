@@ -2,7 +2,7 @@
 
 Layouts: compact (bytes inside the object header), contiguous (one address + size) and chunked. Chunk
 indexes: version-1 B-tree (layout v3), and for layout v4/v5 single chunk, implicit, fixed array, extensible
-array and version-2 B-tree. Filters: deflate, shuffle and Fletcher-32.
+array and version-2 B-tree. Filters: deflate, shuffle, Fletcher-32 and LZF.
 Decompression is capped at the chunk's expected size so a hostile stream cannot expand without bound.
 """
 
@@ -157,9 +157,38 @@ def _unfilter(data: bytes, filters: List[Filter], mask: int, expected: int) -> b
             data = _unshuffle(data, current.client[0] if current.client else 1)
         elif current.id == 3:
             data = data[:-4]
+        elif current.id == 32000:
+            data = _lzf(data, expected)
         else:
             raise Hdf5Error(f"the {current.name} filter is not supported")
     return data
+
+
+def _lzf(data: bytes, expected: int) -> bytes:
+    """LZF decompression (h5py's "lzf" filter): literal runs and back references, capped at `expected`."""
+    output = bytearray()
+    position, end = 0, len(data)
+    while position < end:
+        control = data[position]
+        position += 1
+        if control < 32:  # a run of control + 1 literal bytes
+            output += data[position:position + control + 1]
+            position += control + 1
+        else:  # a back reference of length + 2 bytes
+            length = control >> 5
+            if length == 7:
+                length += data[position]
+                position += 1
+            distance = ((control & 0x1F) << 8) + data[position] + 1
+            position += 1
+            if distance > len(output):
+                raise Hdf5Error("corrupt LZF stream: reference before the start of the data")
+            start = len(output) - distance
+            for index in range(length + 2):  # may overlap what it is copying
+                output.append(output[start + index])
+        if len(output) > expected:
+            raise Hdf5Error("LZF chunk expands beyond its declared size")
+    return bytes(output)
 
 
 def _unshuffle(data: bytes, size: int) -> bytes:
