@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from .binary import open_buffer
-from .hdf5_chunks import parse_fill_value, parse_filters, parse_layout, read_raw
+from .hdf5_chunks import CHUNKED, parse_fill_value, parse_filters, parse_layout, read_raw
 from .hdf5_heaps import btree2_records, fractal_heap, symbol_table_links
 from .hdf5_io import MAX_CHAIN, MAX_DEPTH, Cursor, FileContext, Hdf5Error
 from .hdf5_types import (
@@ -511,6 +511,12 @@ class Dataset(Object):
         return count
 
     @property
+    def chunks(self) -> Optional[Tuple[int, ...]]:
+        """The chunk shape of a chunked dataset, else None."""
+        layout = self._parsed()[2]
+        return layout.chunk if layout.kind == CHUNKED else None
+
+    @property
     def filters(self) -> List[str]:
         return [f.name for f in self._parsed()[3]]
 
@@ -530,7 +536,7 @@ class Dataset(Object):
             array = np.empty(len(values), dtype=object)
             array[:] = values
             return array.reshape(shape)
-        array = np.frombuffer(raw.tobytes(), dtype=kind.numpy()).reshape(shape)
+        array = raw.view(kind.numpy()).reshape(shape)  # no copy: raw already holds exactly these bytes
         if kind.name == "bfloat16":
             array = (array.astype(np.uint32) << 16).view(np.float32)
         return array
