@@ -408,31 +408,35 @@ def _drop_hidden_labels(boxes: Sequence[Box], edges: Sequence[Edge],
                 add(rect)
 
 
-def smooth_path(points: Sequence[Point], steps: int = 6) -> List[Point]:
-    """A polyline with its corners rounded (quadratic B-spline through the leg midpoints).
+def smooth_path(points: Sequence[Point], steps: int = 8) -> List[Point]:
+    """A polyline drawn as a smooth curve: a uniform cubic B-spline, the curve Netron's layout draws.
 
-    The curve starts and ends at the polyline's ends and leaves the last leg straight, so an arrowhead drawn
-    along the last segment points the right way; it never overshoots the polyline's hull.
+    The curve starts and ends at the polyline's ends, leaves along the first leg and arrives along the last one
+    (so an arrowhead drawn along the last segment points the right way), and stays inside the polyline's hull.
     """
     path: List[Point] = []
     for x, y in points:
         if not path or (x, y) != path[-1]:
             path.append((float(x), float(y)))
-    if len(path) < 3:
-        return path
-    smooth = [path[0]]
-    for i in range(1, len(path) - 1):
-        (ax, ay), (bx, by), (cx, cy) = path[i - 1], path[i], path[i + 1]
-        start = ((ax + bx) / 2, (ay + by) / 2) if i > 1 else (ax, ay)
-        end = ((bx + cx) / 2, (by + cy) / 2) if i < len(path) - 2 else (cx, cy)
-        if abs((bx - ax) * (cy - by) - (by - ay) * (cx - bx)) < 1e-6:  # straight on: no curve needed
-            smooth.append(end)
-            continue
+    if len(path) < 3 or all(abs((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])) < 1e-6
+                            for a, b, c in zip(path, path[1:], path[2:])):
+        return path if len(path) < 3 else [path[0], path[-1]]
+    (x0, y0), (x1, y1) = path[0], path[1]
+    smooth = [path[0], ((5 * x0 + x1) / 6, (5 * y0 + y1) / 6)]
+    # Each further point adds one cubic Bézier span between the B-spline's knots; the end point counts twice.
+    for x, y in path[2:] + [path[-1]]:
+        start = smooth[-1]
+        c1 = ((2 * x0 + x1) / 3, (2 * y0 + y1) / 3)
+        c2 = ((x0 + 2 * x1) / 3, (y0 + 2 * y1) / 3)
+        stop = ((x0 + 4 * x1 + x) / 6, (y0 + 4 * y1 + y) / 6)
         for step in range(1, steps + 1):
             t = step / steps
             u = 1 - t
-            smooth.append((u * u * start[0] + 2 * u * t * bx + t * t * end[0],
-                           u * u * start[1] + 2 * u * t * by + t * t * end[1]))
+            a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+            smooth.append((a * start[0] + b * c1[0] + c * c2[0] + d * stop[0],
+                           a * start[1] + b * c1[1] + c * c2[1] + d * stop[1]))
+        (x0, y0), (x1, y1) = (x1, y1), (x, y)
+    smooth.append(path[-1])
     return smooth
 
 
