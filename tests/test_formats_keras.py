@@ -418,12 +418,14 @@ def test_malformed_files_fail_cleanly(tmp_path):
         broken.write_bytes(data[:cut])
         with pytest.raises(ModelError):
             open_model(broken)
-    bad = tmp_path / "bad.keras"
-    with zipfile.ZipFile(bad, "w") as archive:
-        archive.writestr("config.json", "{not json")
-        archive.writestr("metadata.json", "{}")
-    with pytest.raises(ModelError):
-        open_model(bad)
+    for text in ("{not json", "[1, 2]", '{"class_name": "Functional", "config": {"layers": 7}}'):
+        bad = tmp_path / "bad.keras"
+        with zipfile.ZipFile(bad, "w") as archive:
+            archive.writestr("config.json", text)
+            archive.writestr("metadata.json", "{}")
+        with pytest.raises(ModelError) as error:
+            open_model(bad)
+        assert error.value.path == str(bad)
 
 
 @pytest.mark.parametrize("class_name,config,inputs,expected", [

@@ -25,7 +25,7 @@ from .schemas.keras import CATEGORY, VARIABLES
 MAX_CONFIG = 64 << 20  # bytes of model JSON we are willing to parse
 MAX_WEIGHTS_IN_MEMORY = 2 << 30  # a compressed model.weights.h5 member is inflated into memory up to this
 _WEIGHTS_MEMBER = "model.weights.h5"
-_EXTENSIONS = (".h5", ".hdf5", ".keras", ".json", ".zip")
+
 
 def _is_hdf5(header: bytes) -> bool:
     return any(header[offset:offset + 8] == SIGNATURE for offset in (0, 512, 1024, 2048))
@@ -106,9 +106,8 @@ def _read_hdf5(h5: File, format_name: str, config: Optional[dict] = None, metada
     backend = _text(attrs.get("backend"))
     if backend:
         model.metadata.append(("backend", backend))
-    for key in ("date_saved",):
-        if metadata and metadata.get(key):
-            model.metadata.append((key.replace("_", " "), str(metadata[key])))
+    if metadata and metadata.get("date_saved"):
+        model.metadata.append(("date saved", str(metadata["date_saved"])))
     if config is not None:
         graph = build_graph(config, weights, 0)
     else:
@@ -233,7 +232,7 @@ def _natural(name: str) -> Tuple:
 def _keras3_datasets(group: Group, prefix: str, depth: int) -> Iterator[Tuple[str, Dataset]]:
     """Datasets of one Keras 3 layer group: `vars/<i>` first, then nested objects, depth-first."""
     if depth > MAX_NESTING:
-        raise ModelError(group.path, "Keras weight groups nest too deeply")
+        raise ValueError(f"Keras weight groups nest too deeply at {group.path}")
     names = sorted(group.keys(), key=lambda name: (name != "vars", _natural(name)))
     for name in names:
         item = group.get(name)
