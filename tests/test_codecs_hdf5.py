@@ -206,6 +206,16 @@ def test_header_continuation_blocks(tmp_path, libver):
     assert _compare(path) == 1
 
 
+def test_external_data_is_refused_on_read(tmp_path):
+    path = tmp_path / "external.h5"
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("e", shape=(10,), dtype="<f4", external=[(str(tmp_path / "raw.bin"), 0, 40)])
+    with File(path) as ours:
+        assert ours["e"].shape == (10,)
+        with pytest.raises(Hdf5Error, match="external"):
+            ours["e"].read()
+
+
 def test_user_block(tmp_path):
     path = tmp_path / "userblock.h5"
     with h5py.File(path, "w", userblock_size=1024) as h5:

@@ -464,6 +464,7 @@ class Dataset(Object):
     def __init__(self, file: File, address: int, path: str):
         super().__init__(file, address, path)
         self._header: Optional[tuple] = None
+        self._external = False  # data kept in external raw files (not read)
 
     def _parsed(self):
         if self._header is None:
@@ -487,6 +488,8 @@ class Dataset(Object):
                 filters = parse_filters(cursor)
             elif message.type in (FILL, FILL_OLD) and fill is None:
                 fill = parse_fill_value(cursor, message.type)
+            elif message.type == EXTERNAL:
+                self._external = True
         if kind is None or layout is None:
             raise Hdf5Error(f"dataset {self.path} lacks a datatype or layout message")
         return kind, shape, layout, filters, fill, limits
@@ -525,6 +528,8 @@ class Dataset(Object):
         import numpy as np
 
         kind, shape, layout, filters, fill, limits = self._parsed()
+        if self._external:
+            raise Hdf5Error(f"dataset {self.path} keeps its data in external files, which are not read")
         if shape is None:
             return np.zeros((0,), dtype=kind.numpy())
         context = self.file.context
