@@ -80,7 +80,8 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
 
     # phase 3: dummy chains, phase 4: order
     graph = build_layered(count, ranks, dag, group_ids)
-    layers = order_layers(layers_of(graph), graph.up, graph.up_w, graph.down, graph.down_w)
+    layers = order_layers(layers_of(graph), graph.up, graph.up_w, graph.down, graph.down_w,
+                          graph.chains, graph.rank)
 
     # room on the right of a box for the labels of its outgoing edges and for its self-loops
     loop_reach = node_separation * 0.75

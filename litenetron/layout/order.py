@@ -13,8 +13,12 @@ from typing import List, Sequence
 
 PATIENCE = 4
 MAX_ROUNDS = 24
-WORK_BUDGET = 3_000_000
+WORK_BUDGET = 2_000_000
 TRANSPOSE_PASSES = 4
+# whole-chain placement tries this many slots from each end of the layers
+CHAIN_SLOTS = 4
+# layer-pair recounts allowed for one chain placement pass
+CHAIN_WORK = 30_000
 
 
 def count_between(upper: Sequence[int], down, down_w, pos, width: int) -> int:
@@ -138,12 +142,74 @@ def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos) -> None:
             return
 
 
-def order_layers(layers: List[List[int]], up, up_w, down, down_w) -> List[List[int]]:
-    """Reorder the layers to reduce weighted edge crossings; returns the best order found."""
+def _crossings_in(layers, first: int, last: int, down, down_w, pos) -> int:
+    """Weighted crossings between the layer pairs first..last (clamped to the drawing)."""
+    last = min(last, len(layers) - 2)
+    return sum(count_between(layers[r], down, down_w, pos, len(layers[r + 1])) for r in range(max(first, 0), last + 1))
+
+
+def _move_chain(layers, dummies, rank, pos, side: str, slot: int) -> None:
+    """Put every dummy of a chain `slot` vertices in from the left or right end of its layer."""
+    for d in dummies:
+        layer = layers[rank[d]]
+        del layer[pos[d]]
+        at = min(slot, len(layer))
+        layer.insert(at if side == "left" else len(layer) - at, d)
+        for i, v in enumerate(layer):
+            pos[v] = i
+
+
+def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank, down, down_w, pos,
+                 slots: int = CHAIN_SLOTS) -> None:
+    """Move each long tensor chain as a whole to the slot near the left or right end (0 = outermost) that
+    removes the most crossings. Layer sweeps cannot do this: they move one dummy at a time, and a chain
+    bent out of line costs more than it saves at every step, so a chain started on the wrong side stays.
+    """
+    long_chains = [chain for chain in chains if len(chain) > 3]
+    long_chains.sort(key=lambda chain: (-down_w[chain[0]][down[chain[0]].index(chain[1])], -len(chain)))
+    work = 0
+    for chain in long_chains:
+        # every try recounts the layer pairs the chain spans
+        work += len(chain) * (2 * slots + 1)
+        if work > CHAIN_WORK:
+            break
+        dummies = chain[1:]
+        first = rank[chain[0]]
+        last = first + len(dummies)
+        best = _crossings_in(layers, first, last, down, down_w, pos)
+        if not best:
+            continue
+        original = [pos[d] for d in dummies]
+        choice = None
+        for side in ("left", "right"):
+            for slot in range(slots):
+                _move_chain(layers, dummies, rank, pos, side, slot)
+                crossings = _crossings_in(layers, first, last, down, down_w, pos)
+                if crossings < best:
+                    best, choice = crossings, (side, slot)
+        if choice is None:
+            for d, at in zip(dummies, original):
+                layer = layers[rank[d]]
+                layer.remove(d)
+                layer.insert(at, d)
+                for i, v in enumerate(layer):
+                    pos[v] = i
+        else:
+            _move_chain(layers, dummies, rank, pos, *choice)
+
+
+def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequence[Sequence[int]] = (),
+                 rank: Sequence[int] = ()) -> List[List[int]]:
+    """Reorder the layers to reduce weighted edge crossings; returns the best order found.
+
+    `chains` (source then dummies) and `rank` enable the whole-chain placement of heavy tensor chains.
+    """
     pos = [0] * len(up)
     for layer in layers:
         for i, v in enumerate(layer):
             pos[v] = i
+    if chains:
+        place_chains(layers, chains, rank, down, down_w, pos)
     edges = sum(len(d) for d in down) or 1
     rounds = max(2, min(MAX_ROUNDS, WORK_BUDGET // (4 * edges)))
     best = count_crossings(layers, down, down_w, pos)
@@ -170,4 +236,13 @@ def order_layers(layers: List[List[int]], up, up_w, down, down_w) -> List[List[i
             stale = 0
         else:
             stale += 1
+    if chains and best:
+        layers = [list(layer) for layer in best_layers]
+        for layer in layers:
+            for i, v in enumerate(layer):
+                pos[v] = i
+        place_chains(layers, chains, rank, down, down_w, pos)
+        _transpose(layers, up, up_w, down, down_w, pos)
+        if count_crossings(layers, down, down_w, pos) < best:
+            return layers
     return best_layers
