@@ -232,6 +232,21 @@ def test_if_and_loop_subgraphs_are_reachable(tmp_path):
     assert attributes["then_branch"] is branches["then"]
 
 
+def test_shapes_are_inferred_inside_subgraphs(tmp_path):
+    then_graph = helper.make_graph([helper.make_node("Relu", ["x"], ["t0"]), helper.make_node("Neg", ["t0"], ["t"])],
+                                   "then", [], [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)])
+    else_graph = helper.make_graph([helper.make_node("Abs", ["x"], ["f"])], "else", [],
+                                   [helper.make_tensor_value_info("f", TensorProto.FLOAT, None)])
+    node = helper.make_node("If", ["cond"], ["y"], then_branch=then_graph, else_branch=else_graph)
+    graph = helper.make_graph([node], "main", [helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+                                               helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = open_model(_save(tmp_path, helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])))
+    for branch in model.graphs[0].nodes[0].graphs:
+        for inner in branch.nodes:
+            assert inner.outputs[0].values[0].type.shape == (2, 5), (branch.name, inner.type.name)
+
+
 def test_loop_body_is_reachable(tmp_path):
     body = helper.make_graph(
         [helper.make_node("Add", ["v", "one"], ["v_next"]), helper.make_node("Identity", ["cond_in"], ["cond_out"])],

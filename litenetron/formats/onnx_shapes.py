@@ -106,14 +106,25 @@ def infer_types(model_bytes: bytes) -> Dict[str, TypeEntry]:
     except Exception:  # noqa: BLE001 - onnx raises many kinds; the declared types remain
         return {}
     types: Dict[str, TypeEntry] = {}
-    for info in (*inferred.graph.value_info, *inferred.graph.output):
+    _collect(inferred.graph, types, 0)
+    return types
+
+
+def _collect(graph, types: Dict[str, TypeEntry], depth: int) -> None:
+    """Inferred types of a graph and its subgraphs (ONNX names are unique across nested scopes)."""
+    for info in (*graph.value_info, *graph.output):
         if info.type.HasField("tensor_type"):
             tensor = info.type.tensor_type
             shape = None
             if tensor.HasField("shape"):
                 shape = tuple(_dim(dim) for dim in tensor.shape.dim)
-            types[info.name] = (tensor.elem_type or None, shape)
-    return types
+            types.setdefault(info.name, (tensor.elem_type or None, shape))
+    if depth >= 32:
+        return
+    for node in graph.node:
+        for attribute in node.attribute:
+            for subgraph in (*([attribute.g] if attribute.HasField("g") else []), *attribute.graphs):
+                _collect(subgraph, types, depth + 1)
 
 
 def _dim(dim):
