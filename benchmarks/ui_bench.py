@@ -1,6 +1,6 @@
 """Tk viewer benchmark: open a ~10,000-node model in the real window, time first paint, pan and zoom frames.
 
-    python benchmarks/ui_bench.py [--nodes 10000] [--steps 50]
+    python benchmarks/ui_bench.py [--nodes 10000] [--branches 6] [--steps 50]
 
 Starts its own Xvfb when DISPLAY is unset. A frame is one pan or zoom step: the event is generated, then
 `update_idletasks()` returns (the canvas has redrawn). Targets: first paint ≤ 5 s after layout, frames ≤ 30 ms
@@ -23,9 +23,10 @@ from typing import List
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def build_model(nodes: int) -> Path:
-    """A residual network of `nodes` operators (Conv, BatchNormalization, Relu, Add), cached in the temp dir."""
-    path = Path(tempfile.gettempdir()) / "litenetron-bench" / f"resnet-{nodes}.onnx"
+def build_model(nodes: int, branches: int) -> Path:
+    """A network of `nodes` operators, cached in the temp dir: stages of `branches` parallel
+    Conv → BatchNormalization → Relu paths summed by an Add (branches=1: a residual chain)."""
+    path = Path(tempfile.gettempdir()) / "litenetron-bench" / f"net-{nodes}-{branches}.onnx"
     if path.is_file():
         return path
     import numpy
@@ -40,24 +41,22 @@ def build_model(nodes: int) -> Path:
         initializers.append(numpy_helper.from_array(rng.standard_normal(shape).astype(numpy.float32), name))
         return name
 
-    current, block = "input", 0
-    while len(graph_nodes) + 7 <= nodes:
-        prefix = f"block{block}"
-        a, b = f"{prefix}.conv1", f"{prefix}.conv2"
-        graph_nodes += [
-            helper.make_node("Conv", [current, weight(a + ".W", (channels, channels, 3, 3))], [a], name=a,
-                             pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
-            helper.make_node("BatchNormalization", [a] + [weight(f"{prefix}.bn1.{n}", (channels,)) for n in
-                                                          ("scale", "B", "mean", "var")], [a + ".bn"], name=a + ".bn"),
-            helper.make_node("Relu", [a + ".bn"], [a + ".relu"], name=a + ".relu"),
-            helper.make_node("Conv", [a + ".relu", weight(b + ".W", (channels, channels, 3, 3))], [b], name=b,
-                             pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
-            helper.make_node("BatchNormalization", [b] + [weight(f"{prefix}.bn2.{n}", (channels,)) for n in
-                                                          ("scale", "B", "mean", "var")], [b + ".bn"], name=b + ".bn"),
-            helper.make_node("Add", [b + ".bn", current], [prefix + ".add"], name=prefix + ".add"),
-            helper.make_node("Relu", [prefix + ".add"], [prefix + ".out"], name=prefix + ".out"),
-        ]
-        current, block = prefix + ".out", block + 1
+    current, stage = "input", 0
+    while len(graph_nodes) + 3 * branches + 1 <= nodes:
+        outputs = [] if branches > 1 else [current]
+        for branch in range(branches):
+            name = f"stage{stage}.branch{branch}"
+            graph_nodes += [
+                helper.make_node("Conv", [current, weight(name + ".W", (channels, channels, 3, 3))], [name + ".conv"],
+                                 name=name + ".conv", pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+                helper.make_node("BatchNormalization", [name + ".conv"] + [
+                    weight(f"{name}.bn.{n}", (channels,)) for n in ("scale", "B", "mean", "var")],
+                    [name + ".bn"], name=name + ".bn"),
+                helper.make_node("Relu", [name + ".bn"], [name + ".relu"], name=name + ".relu"),
+            ]
+            outputs.append(name + ".relu")
+        graph_nodes.append(helper.make_node("Sum", outputs, [f"stage{stage}.sum"], name=f"stage{stage}.sum"))
+        current, stage = f"stage{stage}.sum", stage + 1
     while len(graph_nodes) < nodes:
         name = f"tail{len(graph_nodes)}"
         graph_nodes.append(helper.make_node("Relu", [current], [name], name=name))
@@ -104,9 +103,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--branches", type=int, default=6, help="parallel paths per stage (1: a chain)")
     args = parser.parse_args()
     started = time.perf_counter()
-    path = build_model(args.nodes)
+    path = build_model(args.nodes, args.branches)
     print(f"model: {path} ({path.stat().st_size / 1e6:.1f} MB, built/cached in {time.perf_counter() - started:.1f} s)")
     server = ensure_display()
     os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="litenetron-bench-config-"))
@@ -131,9 +131,9 @@ def run(path: Path, steps: int) -> None:
     painted = {}
     original = canvas.set_scene
 
-    def timed_set_scene(scene, keep_view=False):  # first paint = set_scene + the redraw it triggers
+    def timed_set_scene(*args, **kwargs):  # first paint = set_scene + the redraw it triggers
         painted["scene"] = time.perf_counter()
-        original(scene, keep_view)
+        original(*args, **kwargs)
         root.update_idletasks()
         painted["done"] = time.perf_counter()
 
@@ -141,6 +141,8 @@ def run(path: Path, steps: int) -> None:
     started = time.perf_counter()
     window.open_path(str(path))
     while "done" not in painted:
+        if not window.runner.busy and time.perf_counter() - started > 1:
+            sys.exit("the model did not open")
         root.update()
         time.sleep(0.002)
     scene = window.scene

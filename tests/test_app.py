@@ -512,3 +512,51 @@ def test_grid_index_finds_only_nearby_boxes():
     found_boxes, found_edges = index.query(0, 9_900, 100, 10_100)
     assert found_boxes == {10}
     assert found_edges == {9, 10}
+
+
+@pytest.fixture(scope="module")
+def function_model(tmp_path_factory) -> Path:
+    """An ONNX model whose main graph calls a local function: two graphs to choose from."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    body = [helper.make_node("Neg", ["a"], ["n"]), helper.make_node("Relu", ["n"], ["b"])]
+    function = helper.make_function("local", "NegRelu", ["a"], ["b"], body, [helper.make_opsetid("", 13)])
+    graph = helper.make_graph([helper.make_node("NegRelu", ["x"], ["y"], name="call", domain="local")], "main",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])])
+    model = helper.make_model(graph, functions=[function],
+                              opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("local", 1)])
+    path = tmp_path_factory.mktemp("function") / "function.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+def test_graph_selector_lists_functions(window, monkeypatch, function_model):
+    open_via_dialog(window, monkeypatch, function_model)
+    choice = window.graph_choice
+    assert choice.winfo_ismapped()
+    assert len(choice.cget("values")) == 2
+    choice.current(1)
+    choice.event_generate("<<ComboboxSelected>>")
+    settle(window)
+    assert window.graph is window.model.functions[0]
+    assert sorted(b.node.type.name for b in window.scene.boxes if b.node is not None) == ["Neg", "Relu"]
+
+
+def test_hover_highlights_and_window_has_icon(window, monkeypatch):
+    from litenetron.render.tk_canvas import HOVER
+
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    assert window.icons, "the app icon PNGs were not found"
+    box = box_of(window, lambda b: b.node is not None and b.node.type.name == "Conv")
+    window.canvas.center_on(box.id)
+    window.root.update()
+    x0, y0, x1, y1 = window.canvas.screen_box(box.id)
+    window.canvas.canvas.event_generate("<Motion>", x=int((x0 + x1) / 2), y=int((y0 + y1) / 2))
+    window.root.update()
+    frame = window.canvas.drawn_boxes[box.id]
+    assert window.canvas.canvas.itemcget(frame, "outline").lower() == HOVER.lower()
+    window.canvas.canvas.event_generate("<Motion>", x=int(x1) + 150, y=int(y0))
+    window.root.update()
+    assert window.canvas.canvas.itemcget(frame, "outline").lower() != HOVER.lower()

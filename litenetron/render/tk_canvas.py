@@ -22,6 +22,7 @@ TEXT_MIN_PIXELS = 5    # below this title size, boxes are drawn without text (ov
 HINTING_SLACK = 0.94   # fonts away from zoom 1 are picked a little small: hinting widens small sizes unevenly
 SELECTED = "#E0201B"   # the selected box/edge: a red outline
 HOVER = "#3B82D8"
+LABEL_REACH = 150.0    # how far an edge label may stick out beside its route, scene units
 EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥"
 
 
@@ -81,14 +82,20 @@ class SceneIndex:
         self.boxes: Dict[Tuple[int, int], List[int]] = {}
         self.edges: Dict[Tuple[int, int], List[int]] = {}
         self.consumers: Dict[str, List[int]] = {}   # value name → edge ids
+        self.edge_bounds: List[Tuple[float, float, float, float]] = []
         for box in scene.boxes:
             self._add(self.boxes, box.id, box.x, box.y, box.x + box.width, box.y + box.height)
         for edge in scene.edges:
             cells: Set[Tuple[int, int]] = set()
             for (ax, ay), (bx, by) in zip(edge.points, edge.points[1:]):
                 cells.update(self._cells(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+            xs = [x for x, _ in edge.points] or [0.0]
+            ys = [y for _, y in edge.points] or [0.0]
             if edge.label:
                 cells.update(self._cells(edge.label_x, edge.label_y, edge.label_x, edge.label_y))
+                xs.append(edge.label_x)
+                ys.append(edge.label_y)
+            self.edge_bounds.append((min(xs) - LABEL_REACH, min(ys), max(xs) + LABEL_REACH, max(ys)))
             for cell in cells:
                 self.edges.setdefault(cell, []).append(edge.id)
             self.consumers.setdefault(edge.value.name, []).append(edge.id)
@@ -104,11 +111,18 @@ class SceneIndex:
             table.setdefault(cell, []).append(item)
 
     def query(self, x0: float, y0: float, x1: float, y1: float) -> Tuple[Set[int], Set[int]]:
+        """Ids of the boxes and edges whose bounds meet the rectangle (exactly, so a pan step draws a thin
+        strip rather than whole grid cells at once)."""
         boxes: Set[int] = set()
         edges: Set[int] = set()
         for cell in self._cells(x0, y0, x1, y1):
             boxes.update(self.boxes.get(cell, ()))
             edges.update(self.edges.get(cell, ()))
+        all_boxes, bounds = self.scene.boxes, self.edge_bounds
+        boxes = {i for i in boxes if all_boxes[i].x < x1 and all_boxes[i].y < y1 and
+                 all_boxes[i].x + all_boxes[i].width > x0 and all_boxes[i].y + all_boxes[i].height > y0}
+        edges = {i for i in edges if bounds[i][0] < x1 and bounds[i][1] < y1 and bounds[i][2] > x0 and
+                 bounds[i][3] > y0}
         return boxes, edges
 
 
@@ -124,7 +138,8 @@ class GraphCanvas:
         self.canvas.pack(fill="both", expand=True)
         self.on_select, self.on_activate = on_select, on_activate
         self.measure = TkMeasure(self.canvas)
-        self.fonts: Dict[Tuple[str, int], tkfont.Font] = {}
+        # one font per text style, resized with the zoom: Tk re-lays out every text item that uses it
+        self.fonts: Dict[str, tkfont.Font] = {name: base_font(self.canvas, name) for name in style.FONTS}
         self.scene: Optional[Scene] = None
         self.index: Optional[SceneIndex] = None
         self.zoom = 1.0
@@ -224,9 +239,16 @@ class GraphCanvas:
         x = width / 2 if x is None else x
         y = height / 2 if y is None else y
         sx, sy = (x + self.ox) / self.zoom, (y + self.oy) / self.zoom
+        factor = zoom / self.zoom
         self.zoom = zoom
         self.ox, self.oy = sx * zoom - x, sy * zoom - y
-        self.redraw()
+        if self._overview() != self.simple:
+            self.redraw()
+            return
+        # what is drawn stays: scaled in C around the pointer, its text resized through the shared fonts
+        self.canvas.scale("all", x, y, factor, factor)
+        self._size_fonts()
+        self.update_view()
 
     def zoom_by(self, factor: float, x: Optional[float] = None, y: Optional[float] = None) -> None:
         self.set_zoom(self.zoom * factor, x, y)
@@ -262,8 +284,12 @@ class GraphCanvas:
         self.drawn_boxes.clear()
         self.drawn_edges.clear()
         self.hover = None
-        self.simple = self.zoom * style.FONTS["title"].size < TEXT_MIN_PIXELS
+        self.simple = self._overview()
+        self._size_fonts()
         self.update_view()
+
+    def _overview(self) -> bool:
+        return self.zoom * style.FONTS["title"].size < TEXT_MIN_PIXELS
 
     def update_view(self) -> None:
         """Delete what left the view (+ margin), draw what entered it."""
@@ -288,15 +314,15 @@ class GraphCanvas:
             self.drawn_boxes[box_id] = self._draw_box(self.scene.boxes[box_id])
 
     def font(self, style_name: str) -> tkfont.Font:
-        base = self.measure.fonts[style_name]
-        if abs(self.zoom - 1.0) < 1e-9:
-            return base
-        pixels = max(1, math.floor(-base.cget("size") * self.zoom * HINTING_SLACK))
-        key = (style_name, pixels)
-        font = self.fonts.get(key)
-        if font is None:
-            font = self.fonts[key] = base_font(self.canvas, style_name, pixels)
-        return font
+        return self.fonts[style_name]
+
+    def _size_fonts(self) -> None:
+        """Text sizes for the zoom: exact at 100% (what the scene was measured with), a little small elsewhere."""
+        for name, font in self.fonts.items():
+            base = -self.measure.fonts[name].cget("size")
+            pixels = base if abs(self.zoom - 1.0) < 1e-9 else max(1, math.floor(base * self.zoom * HINTING_SLACK))
+            if -font.cget("size") != pixels:
+                font.configure(size=-pixels)
 
     def _draw_box(self, box: Box) -> int:
         z, ox, oy, c = self.zoom, self.ox, self.oy, self.canvas
@@ -370,7 +396,7 @@ class GraphCanvas:
         return style.BORDER_COLOR, style.BORDER_WIDTH
 
     def _edge_style(self, edge_id: int) -> Tuple[str, float]:
-        width = max(1.0, style.EDGE_WIDTH * self.zoom)
+        width = style.EDGE_WIDTH
         if edge_id == self.selected_edge:
             return SELECTED, width + 1.5
         if self.hover == ("edge", edge_id):
