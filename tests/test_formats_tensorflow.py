@@ -349,8 +349,11 @@ def test_corpus_against_protobuf_package(row):
             ours = drawn[node.name]
             assert ours.type.name == node.op
             data_inputs = [name for name in node.input if not name.startswith("^")]
-            assert len([a for a in ours.inputs if a.name != "control"]) == len(data_inputs)
-    assert graph.parameters() == elements
+            stored = [a for a in ours.inputs if a.name != "control" and not a.values[0].name.startswith("checkpoint:")]
+            assert len(stored) == len(data_inputs)
+    restored = {value.name: value.initializer.size for node in graph.nodes for _, value in node.weights()
+                if value.name.startswith("checkpoint:")}
+    assert graph.parameters() == elements + sum(restored.values())
 
 
 def test_text_and_binary_corpus_twins_agree():
@@ -463,3 +466,78 @@ def test_shape_rules_of_common_ops(tmp_path):
     assert shapes["concat"] == (2, 8, 6, 8) and shapes["reshape"] == (2, 192)
     assert shapes["transpose"] == (2, 4, 8, 6) and shapes["pad"] == (2, 10, 10, 4)
     assert shapes["mean"] == (2, 1, 1, 4) and shapes["pool"] == (2, 4, 3, 4) and shapes["expand"] == (2, 1, 8, 6, 4)
+
+
+# --- checkpoint bundles ---------------------------------------------------------------------------------
+
+SPEC_BUNDLE = {
+    "BundleHeaderProto": {"num_shards": (1, "int32")},
+    "BundleEntryProto": {"dtype": (1, "int32"), "shape": (2, "TensorShapeProto"), "shard_id": (3, "int32"),
+                         "offset": (4, "int64"), "size": (5, "int64")},
+    "TensorShapeProto": {"dim": (2, "Dim*")},
+    "Dim": {"size": (1, "int64")},
+}
+BUNDLE = message_classes("tfbundle", SPEC_BUNDLE)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def _table(entries) -> bytes:
+    """A LevelDB-format table (one data block, no compression, no key sharing) as TensorFlow writes them."""
+    def block(items):
+        body = b"".join(_varint(0) + _varint(len(k)) + _varint(len(v)) + k + v for k, v in items)
+        return body + struct.pack("<II", 0, 1)
+
+    data = block(sorted(entries.items()))
+    index = block([(max(entries), _varint(0) + _varint(len(data)))])
+    index_offset = len(data) + 5
+    meta = block([])
+    meta_offset = index_offset + len(index) + 5
+    footer = (_varint(meta_offset) + _varint(len(meta)) + _varint(index_offset) + _varint(len(index))).ljust(40, b"\0")
+    return (data + b"\0" * 5 + index + b"\0" * 5 + meta + b"\0" * 5 + footer
+            + struct.pack("<Q", 0xDB4775248B80FB57))
+
+
+def test_checkpoint_beside_a_meta_graph_gives_variable_values(tmp_path):
+    meta = TF["MetaGraphDef"]()
+    shape = (2, 3)
+    _node(meta.graph_def, "v", "VariableV2", dtype=lambda v: setattr(v, "type", FLOAT),
+          shape=lambda v: [v.shape.dim.add(size=size) for size in shape])
+    _node(meta.graph_def, "v/read", "Identity", ["v"])
+    (tmp_path / "model.ckpt.meta").write_bytes(meta.SerializeToString())
+    values = np.arange(6, dtype=np.float32).reshape(shape)
+    entry = BUNDLE["BundleEntryProto"](dtype=FLOAT, offset=8, size=values.nbytes)
+    for size in shape:
+        entry.shape.dim.add(size=size)
+    (tmp_path / "model.ckpt.data-00000-of-00001").write_bytes(b"\0" * 8 + values.tobytes())
+    (tmp_path / "model.ckpt.index").write_bytes(_table({
+        b"": BUNDLE["BundleHeaderProto"](num_shards=1).SerializeToString(),
+        b"v": entry.SerializeToString()}))
+    model = open_model(tmp_path / "model.ckpt.meta")
+    variable = next(node for node in model.graphs[0].nodes if node.name == "v")
+    tensor = next(value.initializer for _, value in variable.weights())
+    assert tensor.shape == shape and tensor.location == "model.ckpt.data-00000-of-00001"
+    np.testing.assert_array_equal(tensor.data(), values)
+    assert model.graphs[0].parameters() == 0  # a checkpoint beside a .meta does not change its count
+    assert ("variables", "1 from model.ckpt.index") in model.metadata
+    (tmp_path / "model.ckpt.index").write_bytes(b"broken")
+    model = open_model(tmp_path / "model.ckpt.meta")  # the graph still opens
+    assert any(key == "variables" and "not read" in text for key, text in model.metadata)
+
+
+def test_saved_model_variables_in_corpus():
+    require_corpus()
+    model = open_model(CORPUS / "tensorflow/generated/saved_model/keras_small_cnn")
+    graph = model.graphs[0]
+    kernels = {node.name: value.initializer for node in graph.nodes for _, value in node.weights()}
+    assert kernels["conv2d/kernel"].shape == (3, 3, 1, 8) and kernels["probs/kernel"].shape == (16, 10)
+    assert np.isfinite(kernels["conv2d/kernel"].data()).all()
+    # The Keras model's 1,450 weights, its Dropout seed state (2) and the graph's one Const.
+    assert graph.parameters() == 1450 + 2 + 1

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Tuple
 from ..codecs.binary import NUMPY_DTYPES
 from ..codecs.protobuf import Message, ProtobufError, decode, open_buffer, parse_text, read_varint, to_bytes
 from ..model import (
+    DECODE_ERRORS,
     Argument,
     Attribute,
     Graph,
@@ -30,6 +31,7 @@ from ..model import (
     element_count,
 )
 from .schemas.tensorflow import CATEGORIES, DTYPE_NAMES, DTYPES, INPUT_NAMES, TENSORFLOW, VALUE_FIELDS
+from .tensorflow_bundle import Bundle, BundleError, find_bundle
 from .tensorflow_shapes import infer_shapes
 
 _CATEGORY = {op: category for category, ops in CATEGORIES.items() for op in ops}
@@ -45,6 +47,7 @@ _GRAPH_FIELDS = {1: (2,), 2: (2,), 3: (0,), 4: (2,), 5: (2,)}
 _META_FIELDS = {number: (2,) for number in range(1, 8)}
 _META_INFO_FIELDS = {1: (2,), 2: (2,), 3: (2,), 4: (2,), 5: (2,), 6: (2,), 7: (0,), 8: (2,)}
 # Ops whose results are side effects: a graph without consumers of them has no output there.
+_VARIABLE_OPS = ("VarHandleOp", "VariableV2", "Variable")
 _SIDE_EFFECT_OPS = {"NoOp", "Assign", "AssignVariableOp", "AssignAdd", "AssignSub", "SaveV2", "Save",
                     "RestoreV2", "MergeV2Checkpoints", "Assert", "Print", "PrintV2", "ControlTrigger"}
 
@@ -206,7 +209,34 @@ def read(path: Path) -> Model:
             versions = graph_def.get("versions")
             if versions is not None and versions.get("producer"):
                 model.version = f"producer {versions['producer']}"
+    index_path = find_bundle(path)
+    if index_path is not None:
+        try:
+            _attach_variables(model, Bundle(index_path), count=kind == "saved_model")
+        except (BundleError, OSError) + DECODE_ERRORS as error:  # the graph stays readable without its values
+            model.metadata.append(("variables", f"not read ({error})"))
     return model
+
+
+def _attach_variables(model: Model, bundle: Bundle, count: bool) -> None:
+    """Show each variable's checkpoint value as a weight of its VarHandleOp / VariableV2 node; a SavedModel
+    adds their elements to its parameters."""
+    tensors: Dict[str, Tensor] = {}
+    for graph in model.graphs:
+        attached = set()
+        for node in graph.nodes:
+            if node.type.name not in _VARIABLE_OPS:
+                continue
+            shared = next((a.value for a in node.attributes if a.name == "shared_name" and a.value), node.name)
+            key = bundle.key_of(shared)
+            if key is None:
+                continue
+            tensor = tensors.setdefault(key, bundle.tensor(key))
+            node.inputs.append(Argument("value", [Value(f"checkpoint:{key}", tensor.type, initializer=tensor)]))
+            attached.add(key)
+        if count:
+            graph.stored_parameters = (graph.stored_parameters or 0) + sum(tensors[key].size or 0 for key in attached)
+    model.metadata.append(("variables", f"{len(tensors)} from {bundle.index.name}"))
 
 
 def _describe_meta(model: Model, graph: Graph, meta: Message, index: int) -> None:

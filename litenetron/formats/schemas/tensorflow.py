@@ -82,6 +82,16 @@ TENSORFLOW = {
         1: ("name", "string"), 2: ("description", "string"), 3: ("type", "enum"), 4: ("type_attr", "string"),
         5: ("number_attr", "string"), 6: ("type_list_attr", "string"), 16: ("is_ref", "bool"),
     },
+    # Checkpoint bundles (tensor_bundle.proto, trackable_object_graph.proto).
+    "BundleHeaderProto": {1: ("num_shards", "int32"), 2: ("endianness", "enum"), 3: ("version", "VersionDef")},
+    "BundleEntryProto": {
+        1: ("dtype", "enum"), 2: ("shape", "TensorShapeProto"), 3: ("shard_id", "int32"), 4: ("offset", "int64"),
+        5: ("size", "int64"), 6: ("crc32c", "fixed32"),
+    },
+    "TrackableObjectGraph": {1: ("nodes", "TrackableObject[]")},
+    "TrackableObject": {1: ("children", "ObjectReference[]"), 2: ("attributes", "SerializedTensor[]")},
+    "ObjectReference": {1: ("node_id", "int32"), 2: ("local_name", "string")},
+    "SerializedTensor": {1: ("name", "string"), 2: ("full_name", "string"), 3: ("checkpoint_key", "string")},
 }
 
 # DataType enum value → numpy-style dtype name (reference types are value + 100).
