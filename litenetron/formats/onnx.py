@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 from ..codecs.protobuf import Message, decode, matches_signature, open_buffer, parse_text, to_bytes
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, TensorType, Value
 from . import onnx_metadata
-from .onnx_shapes import infer_types, strip_weights
+from .onnx_shapes import infer_types, is_invented_symbol, strip_weights
 from .onnx_tensors import sparse_tensor_from_proto, tensor_from_proto
 from .schemas.onnx import ATTRIBUTE_TYPES, DATA_TYPES, ONNX
 
@@ -61,7 +61,7 @@ def _dims(shape_proto: Optional[Message]) -> Optional[tuple]:
         if "dim_value" in dim:
             dims.append(dim.dim_value if dim.dim_value >= 0 else None)
         else:
-            dims.append(dim.dim_param or None)
+            dims.append(dim.dim_param if dim.dim_param and not is_invented_symbol(dim.dim_param) else None)
     return tuple(dims)
 
 

@@ -127,10 +127,15 @@ def _collect(graph, types: Dict[str, TypeEntry], depth: int) -> None:
                 _collect(subgraph, types, depth + 1)
 
 
+def is_invented_symbol(symbol: str) -> bool:
+    """Shape inference names the dimensions it cannot know "unk__N" (and exporters save them): those are
+    unknown dimensions, not symbols worth showing."""
+    return _INVENTED.fullmatch(symbol) is not None
+
+
 def _dim(dim):
     if dim.HasField("dim_value"):
         return dim.dim_value
-    # Shape inference names the dimensions it cannot know "unk__N": those are unknown, not symbols.
-    if not dim.dim_param or _INVENTED.fullmatch(dim.dim_param):
+    if not dim.dim_param or is_invented_symbol(dim.dim_param):
         return None
     return dim.dim_param
