@@ -246,7 +246,8 @@ def test_click_node_shows_type_attributes_and_weight_statistics(window, monkeypa
         expected = (array.min(), array.max(), array.mean(), array.std())
         assert (low, high, mean, std) == pytest.approx(expected, rel=1e-5, abs=1e-6)
         assert tree_value(window, f"{iid}:elements") == f"{array.size:,}  ({array.size * 4:,} bytes)"
-        assert tree_value(window, f"{iid}:NaN") == "0 / 0"
+        zeros = 100 * numpy.count_nonzero(array == 0) / array.size
+        assert tree_value(window, f"{iid}:zeros") == f"{zeros:.2f} % / 0 / 0"
     assert window.sidebar.histogram_image is not None  # the first weight's histogram is shown
     assert window.sidebar.preview.get("1.0", "end").strip()
 

@@ -31,8 +31,7 @@ class TensorStats:
             rows.append(("min / max", f"{format_number(self.minimum)} / {format_number(self.maximum)}"))
         if self.mean is not None and self.std is not None:
             rows.append(("mean ± std", f"{format_number(self.mean)} ± {format_number(self.std)}"))
-        rows.append(("zeros", f"{self.zeros:.2f} %"))
-        rows.append(("NaN / Inf", f"{self.nans:,} / {self.infs:,}"))
+        rows.append(("zeros / NaN / Inf", f"{self.zeros:.2f} % / {self.nans:,} / {self.infs:,}"))
         return rows
 
 
