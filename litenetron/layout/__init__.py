@@ -15,7 +15,7 @@ from .dummies import build_layered, layers_of
 from .order import order_layers
 from .position import horizontal_positions, vertical_positions
 from .rank import rank_nodes
-from .route import LABEL_OFFSET, LABEL_PAD, chain_corners, route, self_loop, x_at
+from .route import LABEL_OFFSET, LABEL_PAD, LABEL_SPREAD, chain_corners, route, self_loop, x_at
 
 Point = Tuple[float, float]
 
@@ -111,7 +111,7 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
             # the label sits in the gap next to the original source
             gap = graph.rank[edges[i][0]] - (1 if flipped[j] else 0)
             label_gap[i] = gap
-            gaps[gap] = max(gaps[gap], labels[i][1] + 2 * LABEL_PAD)
+            gaps[gap] = max(gaps[gap], labels[i][1] + 2 * LABEL_PAD + LABEL_SPREAD)
     centres_y = vertical_positions(rank_heights, gaps)
     ys = [centres_y[r] for r in graph.rank]
 
@@ -128,10 +128,10 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
         if flipped[j]:
             points.reverse()
         routes[i] = points
+    for j, i in enumerate(normal):
         if labels[i]:
-            gap = label_gap[i]
-            y = (centres_y[gap] + rank_heights[gap] / 2 + centres_y[gap + 1] - rank_heights[gap + 1] / 2) / 2
-            label_positions[i] = (x_at(points, y) + LABEL_OFFSET + labels[i][0] / 2, y)
+            _place_label(j, i, routes, label_positions, labels[i], edges[i][0], flipped[j], label_gap[i],
+                         xs, ys, half_h, centres_y, rank_heights)
     for i, (v, w) in enumerate(edges):
         if v == w:
             routes[i] = self_loop(xs[v], ys[v], half_w[v], half_h[v], loop_reach)
@@ -139,6 +139,27 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
                 label_positions[i] = (xs[v] + half_w[v] + loop_reach + LABEL_OFFSET + labels[i][0] / 2, ys[v])
 
     return _finish(xs[:count], ys[:count], half_w, half_h, routes, label_positions, labels, horizontal)
+
+
+def _place_label(j: int, i: int, routes, label_positions, size, source: int, flipped: bool, gap: int, xs, ys,
+                 half_h, centres_y, rank_heights) -> None:
+    """Put edge i's label in the gap next to its source, right of the route.
+
+    A downward edge leaves its source through a short vertical trunk (shared by all consumers of the
+    tensor) and the label sits beside that trunk, so one tensor shows one label close to its source.
+    """
+    gap_top = centres_y[gap] + rank_heights[gap] / 2
+    gap_bottom = centres_y[gap + 1] - rank_heights[gap + 1] / 2
+    points = routes[i]
+    if flipped:
+        y = (gap_top + gap_bottom) / 2
+        label_positions[i] = (x_at(points, y) + LABEL_OFFSET + size[0] / 2, y)
+        return
+    x = xs[source]
+    trunk_end = gap_top + 2 * LABEL_PAD + size[1]
+    if points[1][0] != x:
+        points[0:1] = [(x, ys[source] + half_h[source]), (x, trunk_end)]
+    label_positions[i] = (x + LABEL_OFFSET + size[0] / 2, gap_top + LABEL_PAD + size[1] / 2)
 
 
 def _finish(xs, ys, half_w, half_h, routes, label_positions, labels, horizontal: bool) -> Layout:

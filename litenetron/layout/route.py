@@ -10,6 +10,8 @@ Point = Tuple[float, float]
 # how far a label sits right of its route, and the room kept above and below it inside a layer gap
 LABEL_OFFSET = 6.0
 LABEL_PAD = 4.0
+# extra height of a gap holding labels, where the routes fan out below the labels
+LABEL_SPREAD = 10.0
 
 
 def border_point(cx: float, cy: float, half_w: float, half_h: float, toward: Point) -> Point:
