@@ -19,6 +19,8 @@ TRANSPOSE_PASSES = 4
 CHAIN_SLOTS = 4
 # layer-pair recounts allowed for one chain placement pass
 CHAIN_WORK = 30_000
+# rounds of chain placement followed by sweeps, while they keep improving
+PLACEMENTS = 2
 
 
 def count_between(upper: Sequence[int], down, down_w, pos, width: int) -> int:
@@ -198,20 +200,8 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
             _move_chain(layers, dummies, rank, pos, *choice)
 
 
-def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequence[Sequence[int]] = (),
-                 rank: Sequence[int] = ()) -> List[List[int]]:
-    """Reorder the layers to reduce weighted edge crossings; returns the best order found.
-
-    `chains` (source then dummies) and `rank` enable the whole-chain placement of heavy tensor chains.
-    """
-    pos = [0] * len(up)
-    for layer in layers:
-        for i, v in enumerate(layer):
-            pos[v] = i
-    if chains:
-        place_chains(layers, chains, rank, down, down_w, pos)
-    edges = sum(len(d) for d in down) or 1
-    rounds = max(2, min(MAX_ROUNDS, WORK_BUDGET // (4 * edges)))
+def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
+    """Barycenter sweeps with transpose from the given order; returns (crossings, layers) of the best."""
     best = count_crossings(layers, down, down_w, pos)
     best_layers = [list(layer) for layer in layers]
     stale = 0
@@ -236,13 +226,32 @@ def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequen
             stale = 0
         else:
             stale += 1
-    if chains and best:
+    return best, best_layers
+
+
+def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequence[Sequence[int]] = (),
+                 rank: Sequence[int] = ()) -> List[List[int]]:
+    """Reorder the layers to reduce weighted edge crossings; returns the best order found.
+
+    `chains` (source then dummies) and `rank` enable the whole-chain placement of long tensor chains,
+    alternated with the sweeps while that keeps improving.
+    """
+    pos = [0] * len(up)
+    edges = sum(len(d) for d in down) or 1
+    rounds = max(2, min(MAX_ROUNDS, WORK_BUDGET // (4 * edges)))
+    best = None
+    best_layers = layers
+    for _ in range(PLACEMENTS if chains else 1):
         layers = [list(layer) for layer in best_layers]
         for layer in layers:
             for i, v in enumerate(layer):
                 pos[v] = i
-        place_chains(layers, chains, rank, down, down_w, pos)
-        _transpose(layers, up, up_w, down, down_w, pos)
-        if count_crossings(layers, down, down_w, pos) < best:
-            return layers
+        if chains:
+            place_chains(layers, chains, rank, down, down_w, pos)
+        crossings, found = _sweeps(layers, up, up_w, down, down_w, pos, rounds)
+        if best is not None and crossings >= best:
+            break
+        best, best_layers = crossings, found
+        if not best:
+            break
     return best_layers
