@@ -347,3 +347,18 @@ def test_enum_numbers_shown_by_name(tmp_path):
     path.write_bytes(b"".join(b"\xa2\x06" + bytes([len(item)]) + item for item in (layer, layer2)))
     nodes = open_model(path).graphs[0].nodes
     assert [{a.name: a.value for a in node.attributes}["operation"] for node in nodes] == ["MEAN", "MAX"]
+
+
+@pytest.mark.parametrize("relative", ["caffe/Linzaer__Ultra-Light-Fast-Generic-Face-Detector-1MB/RFB-320.prototxt",
+                                      "tensorflow/generated/frozen/small_cnn_frozen.pb"])
+def test_structure_is_read_without_numpy(relative):
+    import subprocess
+    import sys
+    require_corpus()
+    code = ("import sys; from litenetron.formats import open_model; "
+            f"graph = open_model({str(CORPUS / relative)!r}).graphs[0]; "
+            "print(sum(1 for n in graph.nodes for a in n.outputs for v in a.values if v.type and v.type.shape), "
+            "'numpy' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    typed, numpy_loaded = result.stdout.split()
+    assert int(typed) > 10 and numpy_loaded == "False", result.stderr

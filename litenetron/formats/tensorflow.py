@@ -11,6 +11,7 @@ named `^node`, which the scene draws as dashed edges.
 from __future__ import annotations
 
 import re
+import struct
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -305,13 +306,18 @@ def _graph(node_defs: List[Message], functions: Dict[str, Graph], signature: Opt
             ports.setdefault(owner, set()).add(key)
     values: Dict[str, Value] = {}
     folded: Dict[str, Tensor] = {}
+    constants: Dict[str, List[int]] = {}
     for node_def in node_defs:
         attrs = {entry.get("key", ""): entry.get("value") or Message(None) for entry in node_def.get("attr", [])}
         name, op = node_def.get("name", ""), node_def.get("op", "")
         operators[op] = operators.get(op, 0) + 1
         if op == "Const" and "value" in attrs:
-            tensor = tensor_from_proto(name, attrs["value"].get("tensor") or Message(None))
+            proto = attrs["value"].get("tensor") or Message(None)
+            tensor = tensor_from_proto(name, proto)
             parameters += tensor.size or 0
+            values_of = _small_ints(proto, tensor)
+            if values_of is not None:
+                constants[name] = values_of
             if uses.get(name) == 1 and not node_def.get("input"):
                 folded[name] = tensor
                 continue
@@ -338,7 +344,7 @@ def _graph(node_defs: List[Message], functions: Dict[str, Graph], signature: Opt
         _attach_calls(node, functions)
     graph.stored_operators = operators
     graph.stored_parameters = parameters
-    infer_shapes(graph)
+    infer_shapes(graph, constants)
     return graph
 
 
@@ -399,6 +405,22 @@ def tensor_from_proto(name: str, proto: Message) -> Tensor:
     dtype = DTYPES.get(_enum(proto.get("dtype")))
     shape = _shape(proto.get("tensor_shape"))
     return Tensor(name, dtype, shape, loader=lambda: _tensor_values(proto, dtype, shape), location="inline")
+
+
+def _small_ints(proto: Message, tensor: Tensor) -> Optional[List[int]]:
+    """The values of a tiny int32/int64 tensor (shape, axis and permutation operands), without numpy."""
+    count = tensor.size
+    if tensor.dtype not in ("int32", "int64") or count is None or count > 64:
+        return None
+    content = to_bytes(proto.get("tensor_content"))
+    if content:
+        code = "i" if tensor.dtype == "int32" else "q"
+        return list(struct.unpack(f"<{count}{code}", content)) if len(content) == count * (4 if code == "i" else 8) \
+            else None
+    items = list(proto.get("int_val" if tensor.dtype == "int32" else "int64_val", []))
+    if not items or len(items) > count:
+        return [] if count == 0 else None
+    return items + [items[-1]] * (count - len(items))  # TensorFlow repeats the last value
 
 
 def _tensor_values(proto: Message, dtype: Optional[str], shape: Optional[tuple]):

@@ -1,8 +1,9 @@
 """Output shapes of common TensorFlow ops, for graphs whose NodeDefs carry no `_output_shapes` (frozen graphs).
 
-`infer_shapes(graph)` walks the nodes in dependency order and fills `Value.type.shape` where it is still
-unknown, from the input shapes, the node's attributes and the values of tiny constants (shape, axis and
-permutation operands; ≤ 1 KiB, as the model rules allow). An op without a rule leaves its outputs unknown.
+`infer_shapes(graph, constants)` walks the nodes in dependency order and fills `Value.type.shape` where it is still
+unknown, from the input shapes, the node's attributes and the values of tiny integer constants (shape,
+axis and permutation operands, decoded by the reader with the standard library). An op without a rule
+leaves its outputs unknown.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence
 
-from ..model import Graph, Node, Tensor, TensorType
+from ..model import Graph, Node, TensorType
 
 Shape = tuple
 
@@ -30,22 +31,11 @@ _BROADCAST = {
     "LogicalOr", "BiasAddV1", "SelectV2",
 }
 _REDUCE = {"Mean", "Sum", "Max", "Min", "Prod", "All", "Any", "ArgMax", "ArgMin"}
-_MAX_CONSTANT_BYTES = 1024
 
 
-def _constant(tensor: Optional[Tensor]):
-    """The values of a tiny constant as a flat list of ints, or None."""
-    if tensor is None or tensor.nbytes is None or tensor.nbytes > _MAX_CONSTANT_BYTES:
-        return None
-    try:
-        return [int(item) for item in tensor.data().ravel().tolist()]
-    except Exception:  # a tensor we cannot decode only leaves a shape unknown
-        return None
-
-
-def _input_constant(constants: Dict[str, Tensor], data: list, index: int):
-    """The values of a node's `index`-th data input when it is a tiny constant, else None."""
-    return _constant(constants.get(data[index].name)) if 0 <= index < len(data) else None
+def _input_constant(constants: Dict[str, List[int]], data: list, index: int) -> Optional[List[int]]:
+    """The values of a node's `index`-th data input when it is a tiny integer Const, else None."""
+    return constants.get(data[index].name.split(":", 1)[0]) if 0 <= index < len(data) else None
 
 
 def _broadcast(shapes: Sequence[Shape]) -> Optional[Shape]:
@@ -314,14 +304,9 @@ def _ports(node_name: str, outputs: list) -> List[tuple]:
     return pairs
 
 
-def infer_shapes(graph: Graph) -> None:
-    """Fill unknown output shapes of the graph's nodes where a rule and the input shapes allow."""
-    constants = {value.name: value.initializer for node in graph.nodes for _, value in node.weights()}
-    for node in graph.nodes:
-        if node.type.name == "Const":
-            tensor = next((attribute.value for attribute in node.attributes if attribute.name == "value"), None)
-            if isinstance(tensor, Tensor):
-                constants[node.name] = tensor
+def infer_shapes(graph: Graph, constants: Dict[str, List[int]]) -> None:
+    """Fill unknown output shapes of the graph's nodes where a rule and the input shapes allow;
+    `constants` holds the values of the tiny integer Consts (by node name) that shape operands come from."""
     for node in _ordered(graph):
         outputs = [value for argument in node.outputs for value in argument.values]
         if not outputs or all(value.type is not None and value.type.shape is not None for value in outputs):
