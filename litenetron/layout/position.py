@@ -45,12 +45,13 @@ def type1_conflicts(layers: Sequence[Sequence[int]], up, count: int, pos) -> Set
     return marked
 
 
-def _one_alignment(layers, neighbours, count, left, right, gap_real, gap_dummy, marked, above: bool):
+def _one_alignment(layers, neighbours, count, left, right, marked, above: bool):
     """x per vertex for one of the four alignments; layers come in processing order (mirrored if needed).
 
-    `left`/`right` are the extents on the side facing the previous / next vertex in a layer. A vertex
-    aligns with a dummy neighbour if it is a dummy (chains stay straight), else preferably with a
-    neighbour that continues the flow: a constant hanging above a node should not pull it sideways.
+    `left`/`right` are the room each vertex needs towards the previous / next vertex of its layer (half
+    the separation included). A vertex aligns with a dummy neighbour if it is a dummy (chains stay
+    straight), else preferably with a neighbour that continues the flow: a constant hanging above a node
+    should not pull it sideways.
     """
     size = len(left)
     hpos = [0] * size
@@ -65,13 +66,21 @@ def _one_alignment(layers, neighbours, count, left, right, gap_real, gap_dummy, 
             nb = neighbours[v]
             if not nb:
                 continue
-            if len(nb) > 1:
-                if v >= count:
-                    preferred = [u for u in nb if u >= count]
-                else:
-                    preferred = [u for u in nb if neighbours[u]]
-                if preferred:
-                    nb = preferred
+            if len(nb) == 1:
+                m = nb[0]
+                p = hpos[m]
+                if r < p and not (marked and (m * size + v if above else v * size + m) in marked):
+                    align[m] = v
+                    root[v] = root[m]
+                    align[v] = root[v]
+                    r = p
+                continue
+            if v >= count:
+                preferred = [u for u in nb if u >= count]
+            else:
+                preferred = [u for u in nb if neighbours[u]]
+            if preferred:
+                nb = preferred
             if len(nb) > 1:
                 nb = sorted(nb, key=hpos.__getitem__)
             d = len(nb)
@@ -80,7 +89,7 @@ def _one_alignment(layers, neighbours, count, left, right, gap_real, gap_dummy, 
                 if align[v] != v:
                     break
                 p = hpos[m]
-                if r < p and (m * size + v if above else v * size + m) not in marked:
+                if r < p and not (marked and (m * size + v if above else v * size + m) in marked):
                     align[m] = v
                     root[v] = root[m]
                     align[v] = root[v]
@@ -90,28 +99,25 @@ def _one_alignment(layers, neighbours, count, left, right, gap_real, gap_dummy, 
     weight: List[List[float]] = [[] for _ in range(size)]
     indegree = [0] * size
     for layer in layers:
-        prev = -1
-        for v in layer:
-            if prev >= 0:
-                a, b = root[prev], root[v]
-                sep = right[prev] + left[v] + ((gap_real if prev < count else gap_dummy)
-                                               + (gap_real if v < count else gap_dummy)) / 2
-                succ[a].append(b)
-                weight[a].append(sep)
-                indegree[b] += 1
+        if len(layer) < 2:
+            continue
+        prev = layer[0]
+        for v in layer[1:]:
+            b = root[v]
+            succ[root[prev]].append(b)
+            weight[root[prev]].append(right[prev] + left[v])
+            indegree[b] += 1
             prev = v
-    roots = [v for v in range(size) if root[v] == v]
-    queue = deque(v for v in roots if indegree[v] == 0)
+    queue = deque(v for v in range(size) if root[v] == v and indegree[v] == 0)
     order = []
     x = [0.0] * size
     while queue:
         b = queue.popleft()
         order.append(b)
         xb = x[b]
-        ws = weight[b]
-        for j, c in enumerate(succ[b]):
-            if x[c] < xb + ws[j]:
-                x[c] = xb + ws[j]
+        for c, w in zip(succ[b], weight[b]):
+            if x[c] < xb + w:
+                x[c] = xb + w
             indegree[c] -= 1
             if indegree[c] == 0:
                 queue.append(c)
@@ -119,11 +125,10 @@ def _one_alignment(layers, neighbours, count, left, right, gap_real, gap_dummy, 
     for b in reversed(order):
         cs = succ[b]
         if cs:
-            ws = weight[b]
-            limit = min(x[c] - ws[j] for j, c in enumerate(cs))
+            limit = min([x[c] - w for c, w in zip(cs, weight[b])])
             if limit > x[b]:
                 x[b] = limit
-    return [x[root[v]] for v in range(size)]
+    return [x[b] for b in root]
 
 
 def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, left: Sequence[float],
@@ -135,17 +140,20 @@ def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, 
         for i, v in enumerate(layer):
             pos[v] = i
     marked = type1_conflicts(layers, up, count, pos)
+    # room towards each neighbour in a layer, half of the separation included
+    room_left = [left[v] + (gap_real if v < count else gap_dummy) / 2 for v in range(size)]
+    room_right = [right[v] + (gap_real if v < count else gap_dummy) / 2 for v in range(size)]
     candidates = []
     for vertical in ("down", "up"):
         ordered = list(layers) if vertical == "down" else list(reversed(layers))
         neighbours = up if vertical == "down" else down
         for horizontal in ("left", "right"):
             if horizontal == "left":
-                xs = _one_alignment(ordered, neighbours, count, left, right, gap_real, gap_dummy, marked,
+                xs = _one_alignment(ordered, neighbours, count, room_left, room_right, marked,
                                     vertical == "down")
             else:
                 mirrored = [list(reversed(layer)) for layer in ordered]
-                xs = _one_alignment(mirrored, neighbours, count, right, left, gap_real, gap_dummy, marked,
+                xs = _one_alignment(mirrored, neighbours, count, room_right, room_left, marked,
                                     vertical == "down")
                 xs = [-x for x in xs]
             candidates.append((horizontal, xs))
