@@ -117,8 +117,9 @@ def _swap_gain(v: int, w: int, side, side_w, pos) -> int:
     return _pair_crossings(a, aw, b, bw, pos) - _pair_crossings(b, bw, a, aw, pos)
 
 
-def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos) -> None:
-    """Swap adjacent vertices while that removes crossings; only layers next to a change are revisited."""
+def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: List[bool]) -> None:
+    """Swap adjacent vertices while that removes crossings; only layers next to a change are revisited.
+    Layers that were reordered are flagged in `changed`."""
     dirty = [True] * len(layers)
     for _ in range(TRANSPOSE_PASSES):
         improved = False
@@ -126,15 +127,36 @@ def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos) -> None:
             if not dirty[r]:
                 continue
             dirty[r] = False
-            changed = False
+            swapped = False
             for i in range(len(layer) - 1):
                 v, w = layer[i], layer[i + 1]
-                if _swap_gain(v, w, up, up_w, pos) + _swap_gain(v, w, down, down_w, pos) > 0:
+                gain = 0
+                # the common case inline: one edge on each side per vertex
+                a, b = up[v], up[w]
+                if a and b:
+                    if len(a) == 1 and len(b) == 1:
+                        pa, pb = pos[a[0]], pos[b[0]]
+                        if pa != pb:
+                            product = up_w[v][0] * up_w[w][0]
+                            gain += product if pa > pb else -product
+                    else:
+                        gain += _swap_gain(v, w, up, up_w, pos)
+                a, b = down[v], down[w]
+                if a and b:
+                    if len(a) == 1 and len(b) == 1:
+                        pa, pb = pos[a[0]], pos[b[0]]
+                        if pa != pb:
+                            product = down_w[v][0] * down_w[w][0]
+                            gain += product if pa > pb else -product
+                    else:
+                        gain += _swap_gain(v, w, down, down_w, pos)
+                if gain > 0:
                     layer[i], layer[i + 1] = w, v
                     pos[v], pos[w] = i + 1, i
-                    changed = True
-            if changed:
+                    swapped = True
+            if swapped:
                 improved = True
+                changed[r] = True
                 dirty[r] = True
                 if r:
                     dirty[r - 1] = True
@@ -201,13 +223,18 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
 
 
 def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
-    """Barycenter sweeps with transpose from the given order; returns (crossings, layers) of the best."""
-    best = count_crossings(layers, down, down_w, pos)
+    """Barycenter sweeps with transpose from the given order; returns (crossings, layers, rounds used) of
+    the best order. Crossings are recounted only between layers that changed."""
+    pairs = [count_between(layers[r], down, down_w, pos, len(layers[r + 1])) for r in range(len(layers) - 1)]
+    best = sum(pairs)
     best_layers = [list(layer) for layer in layers]
     stale = 0
+    used = 0
     for round_ in range(rounds):
         if best == 0 or stale >= PATIENCE:
             break
+        used += 1
+        changed = [False] * len(layers)
         bias_right = round_ % 4 >= 2
         if round_ % 2 == 0:
             sequence, neighbours, weights = range(1, len(layers)), up, up_w
@@ -215,18 +242,23 @@ def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
             sequence, neighbours, weights = range(len(layers) - 2, -1, -1), down, down_w
         for r in sequence:
             layer = _sort_layer(layers[r], neighbours, weights, pos, bias_right)
-            layers[r] = layer
-            for i, v in enumerate(layer):
-                pos[v] = i
-        _transpose(layers, up, up_w, down, down_w, pos)
-        crossings = count_crossings(layers, down, down_w, pos)
+            if layer != layers[r]:
+                changed[r] = True
+                layers[r] = layer
+                for i, v in enumerate(layer):
+                    pos[v] = i
+        _transpose(layers, up, up_w, down, down_w, pos, changed)
+        for r in range(len(layers) - 1):
+            if changed[r] or changed[r + 1]:
+                pairs[r] = count_between(layers[r], down, down_w, pos, len(layers[r + 1]))
+        crossings = sum(pairs)
         if crossings < best:
             best = crossings
             best_layers = [list(layer) for layer in layers]
             stale = 0
         else:
             stale += 1
-    return best, best_layers
+    return best, best_layers, used
 
 
 def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequence[Sequence[int]] = (),
@@ -234,7 +266,7 @@ def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequen
     """Reorder the layers to reduce weighted edge crossings; returns the best order found.
 
     `chains` (source then dummies) and `rank` enable the whole-chain placement of long tensor chains,
-    alternated with the sweeps while that keeps improving.
+    alternated with the sweeps while that keeps improving and the work budget lasts.
     """
     pos = [0] * len(up)
     edges = sum(len(d) for d in down) or 1
@@ -248,10 +280,11 @@ def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequen
                 pos[v] = i
         if chains:
             place_chains(layers, chains, rank, down, down_w, pos)
-        crossings, found = _sweeps(layers, up, up_w, down, down_w, pos, rounds)
+        crossings, found, used = _sweeps(layers, up, up_w, down, down_w, pos, rounds)
+        rounds -= used
         if best is not None and crossings >= best:
             break
         best, best_layers = crossings, found
-        if not best:
+        if not best or rounds <= 0:
             break
     return best_layers
