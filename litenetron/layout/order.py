@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import List, Sequence
 
-PATIENCE = 4
+PATIENCE = 8
 MAX_ROUNDS = 24
 WORK_BUDGET = 2_000_000
 TRANSPOSE_PASSES = 4
