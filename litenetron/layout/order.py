@@ -53,6 +53,15 @@ def count_between(upper: Sequence[int], down, down_w, pos, width: int) -> int:
     return crossings
 
 
+def total_crossings(layers: Sequence[Sequence[int]], down, down_w) -> int:
+    """Weighted crossings of a whole layering."""
+    pos = [0] * len(down)
+    for layer in layers:
+        for i, v in enumerate(layer):
+            pos[v] = i
+    return count_crossings(layers, down, down_w, pos)
+
+
 def count_crossings(layers: Sequence[Sequence[int]], down, down_w, pos) -> int:
     return sum(count_between(layers[i], down, down_w, pos, len(layers[i + 1])) for i in range(len(layers) - 1))
 
