@@ -120,10 +120,40 @@ def test_labels_stay_clear_of_boxes():
     labels = [(45.0, 14.0)] * len(edges)
     result = layout(sizes, edges, label_sizes=labels)
     for spot, (lw, lh) in zip(result.label_positions, labels):
-        assert spot is not None
         assert spot[0] - lw / 2 >= -EPS and spot[0] + lw / 2 <= result.width + EPS
-        for center, size in zip(result.centers, sizes):
-            assert not overlaps(spot, center, (lw, lh), size)
+        assert spot[1] - lh / 2 >= -EPS and spot[1] + lh / 2 <= result.height + EPS
+    assert_labels_clear(result, sizes, labels)
+    horizontal = layout(sizes, edges, label_sizes=labels, horizontal=True)
+    assert_labels_clear(horizontal, sizes, labels)
+
+
+def assert_labels_clear(result, sizes, labels):
+    spots = {}
+    for spot, size in zip(result.label_positions, labels):
+        if size:
+            assert spot is not None
+            spots[spot] = size
+    items = list(spots.items())
+    for k, (spot, size) in enumerate(items):
+        for center, box in zip(result.centers, sizes):
+            assert not overlaps(spot, center, size, box)
+        for other, other_size in items[k + 1:]:
+            assert not overlaps(spot, other, size, other_size)
+
+
+def test_labels_of_several_tensors_from_one_node():
+    # a node with three outputs (three tensors), each read by two consumers, plus a back edge
+    sizes = [(80, 30)] + [(50, 20)] * 6
+    edges = [(0, 1 + k) for k in range(6)] + [(6, 0)]
+    groups = [k // 2 for k in range(6)] + [9]
+    labels = [(40.0 + 5 * group, 12.0) for group in groups]
+    result = layout(sizes, edges, label_sizes=labels, edge_groups=groups)
+    assert_no_overlap(result.centers, sizes)
+    assert_routes_on_borders(result, sizes, edges)
+    assert_labels_clear(result, sizes, labels)
+    # one spot per tensor: the two consumers of a tensor share it
+    assert result.label_positions[0][1] == result.label_positions[1][1]
+    assert len({result.label_positions[k][1] for k in range(6)}) == 3
 
 
 def test_shared_tensor_keeps_dummies_linear():

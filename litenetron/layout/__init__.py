@@ -12,10 +12,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .acyclic import back_edges
 from .dummies import build_layered, layers_of
+from .labels import LABEL_OFFSET, place_labels, reserve_label_room
 from .order import order_layers, total_crossings
 from .position import horizontal_positions, vertical_positions
 from .rank import rank_nodes
-from .route import LABEL_OFFSET, LABEL_PAD, LABEL_SPREAD, chain_corners, route, self_loop, x_at
+from .route import chain_corners, route, self_loop
 
 Point = Tuple[float, float]
 
@@ -107,19 +108,12 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
         if sizes[v][1] > rank_heights[r]:
             rank_heights[r] = sizes[v][1]
     gaps = [float(rank_separation)] * max(0, len(layers) - 1)
-    label_gap: List[int] = [-1] * len(edges)
-    for j, i in enumerate(normal):
-        if labels[i]:
-            # the label sits in the gap next to the original source
-            gap = graph.rank[edges[i][0]] - (1 if flipped[j] else 0)
-            label_gap[i] = gap
-            gaps[gap] = max(gaps[gap], labels[i][1] + 2 * LABEL_PAD + LABEL_SPREAD)
+    rows = reserve_label_room(edges, normal, flipped, labels, graph.rank, graph.edge_chain, gaps)
     centres_y = vertical_positions(rank_heights, gaps)
     ys = [centres_y[r] for r in graph.rank]
 
     # phase 6: routes and labels
     routes: List[List[Point]] = [[] for _ in edges]
-    label_positions: List[Optional[Point]] = [None] * len(edges)
     corners = [chain_corners(chain, xs) for chain in graph.chains]
     half_w_all = half_w + [0.0] * (graph.size - count)
     half_h_all = half_h + [0.0] * (graph.size - count)
@@ -130,10 +124,8 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
         if flipped[j]:
             points.reverse()
         routes[i] = points
-    for j, i in enumerate(normal):
-        if labels[i]:
-            _place_label(j, i, routes, label_positions, labels[i], edges[i][0], flipped[j], label_gap[i],
-                         xs, ys, half_h, centres_y, rank_heights)
+    label_positions = place_labels(edges, normal, flipped, labels, rows, routes, graph.rank, graph.edge_chain,
+                                   xs, ys, half_h, centres_y, rank_heights)
     for i, (v, w) in enumerate(edges):
         if v == w:
             routes[i] = self_loop(xs[v], ys[v], half_w[v], half_h[v], loop_reach)
@@ -156,27 +148,6 @@ def _order(graph) -> List[List[int]]:
         if not best:
             break
     return best_layers
-
-
-def _place_label(j: int, i: int, routes, label_positions, size, source: int, flipped: bool, gap: int, xs, ys,
-                 half_h, centres_y, rank_heights) -> None:
-    """Put edge i's label in the gap next to its source, right of the route.
-
-    A downward edge leaves its source through a short vertical trunk (shared by all consumers of the
-    tensor) and the label sits beside that trunk, so one tensor shows one label close to its source.
-    """
-    gap_top = centres_y[gap] + rank_heights[gap] / 2
-    gap_bottom = centres_y[gap + 1] - rank_heights[gap + 1] / 2
-    points = routes[i]
-    if flipped:
-        y = (gap_top + gap_bottom) / 2
-        label_positions[i] = (x_at(points, y) + LABEL_OFFSET + size[0] / 2, y)
-        return
-    x = xs[source]
-    trunk_end = gap_top + 2 * LABEL_PAD + size[1]
-    if points[1][0] != x:
-        points[0:1] = [(x, ys[source] + half_h[source]), (x, trunk_end)]
-    label_positions[i] = (x + LABEL_OFFSET + size[0] / 2, gap_top + LABEL_PAD + size[1] / 2)
 
 
 def _finish(xs, ys, half_w, half_h, routes, label_positions, labels, horizontal: bool) -> Layout:

@@ -1,4 +1,4 @@
-"""Edge routes (polylines from border to border through the dummy positions), self-loops and label spots."""
+"""Edge routes: polylines from border to border through the dummy positions, and self-loops."""
 
 from __future__ import annotations
 
@@ -7,11 +7,6 @@ from typing import List, Sequence, Tuple
 
 Point = Tuple[float, float]
 
-# how far a label sits right of its route, and the room kept above and below it inside a layer gap
-LABEL_OFFSET = 6.0
-LABEL_PAD = 4.0
-# extra height of a gap holding labels, where the routes fan out below the labels
-LABEL_SPREAD = 10.0
 
 
 def border_point(cx: float, cy: float, half_w: float, half_h: float, toward: Point) -> Point:
