@@ -70,24 +70,27 @@ def place_labels(edges: Sequence[Tuple[int, int]], normal: Sequence[int], flippe
         for row, chain in enumerate(chains):
             row_of[chain] = row
     for j, i in enumerate(normal):
-        if not labels[i]:
+        chain = edge_chain[j]
+        if flipped[j] or chain not in row_of:
             continue
-        width, height = labels[i]
+        # every edge of a labelled tensor leaves through the trunk, labelled or not, so they stay together
         source = edges[i][0]
         points = routes[i]
-        if flipped[j]:
-            gap = rank[source] - 1
+        x = xs[source]
+        r = rank[source]
+        top = centres_y[r] + rank_heights[r] / 2 + LABEL_PAD
+        if points[1][0] != x:
+            trunk_end = top + len(rows.chains[source]) * rows.height[source]
+            points[0:1] = [(x, ys[source] + half_h[source]), (x, trunk_end)]
+        if labels[i]:
+            width, height = labels[i]
+            spots[i] = (x + LABEL_OFFSET + width / 2, top + row_of[chain] * rows.height[source] + height / 2)
+    for j, i in enumerate(normal):
+        if labels[i] and flipped[j]:
+            width = labels[i][0]
+            gap = rank[edges[i][0]] - 1
             top = centres_y[gap] + rank_heights[gap] / 2
             bottom = centres_y[gap + 1] - rank_heights[gap + 1] / 2
             y = (top + bottom) / 2
-            spots[i] = (x_at(points, y) + LABEL_OFFSET + width / 2, y)
-            continue
-        r = rank[source]
-        top = centres_y[r] + rank_heights[r] / 2 + LABEL_PAD
-        row_height = rows.height[source]
-        x = xs[source]
-        if points[1][0] != x:
-            trunk_end = top + len(rows.chains[source]) * row_height
-            points[0:1] = [(x, ys[source] + half_h[source]), (x, trunk_end)]
-        spots[i] = (x + LABEL_OFFSET + width / 2, top + row_of[edge_chain[j]] * row_height + height / 2)
+            spots[i] = (x_at(routes[i], y) + LABEL_OFFSET + width / 2, y)
     return spots

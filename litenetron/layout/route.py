@@ -22,15 +22,16 @@ def border_point(cx: float, cy: float, half_w: float, half_h: float, toward: Poi
 
 
 def chain_corners(chain: Sequence[int], xs: Sequence[float]) -> List[int]:
-    """Indices (1..len-1) of the chain dummies where a vertical run starts or ends; the dummies in between
-    lie on straight vertical segments and can be left out of routes."""
+    """Indices (1..len-1) of the chain dummies a route keeps: where a vertical run starts or ends, and
+    their neighbours on the run. The dummies further inside a run lie on a straight vertical segment and
+    are left out; keeping the neighbours holds a smoothed (B-spline) curve close to the bend."""
     last = len(chain) - 1
-    corners = []
+    keep = set()
     for j in range(1, last + 1):
         x = xs[chain[j]]
         if j == 1 or j == last or x != xs[chain[j - 1]] or x != xs[chain[j + 1]]:
-            corners.append(j)
-    return corners
+            keep.update((j - 1, j, j + 1))
+    return sorted(j for j in keep if 1 <= j <= last)
 
 
 def route(chain: Sequence[int], corners: Sequence[int], depth: int, target: int, xs: Sequence[float],
