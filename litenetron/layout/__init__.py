@@ -1,8 +1,9 @@
 """Layered (Sugiyama) graph layout for node-link drawings of neural networks.
 
 Phases, one module each: `acyclic` (DFS cycle removal), `rank` (layering), `dummies` (one dummy chain per
-tensor), `order` (crossing reduction), `position` (Brandes–Köpf x, layer y), `route` (polylines, labels).
-Everything is indexed by integers in flat lists; the caller's data is never changed.
+tensor), `order` (crossing reduction), `position` (Brandes–Köpf x, layer y), `route` (polylines) and
+`labels` (room and spots for edge labels). Everything is indexed by integers in flat lists; the caller's
+data is never changed. `python -m litenetron.layout GRAPH.json POSITIONS.json` is the benchmark engine.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ MULTI_START_SIZE = 12_000
 
 @dataclass
 class Layout:
+    """Result of `layout`: box centres per node, a border-to-border polyline and a label centre (or None)
+    per edge, and the size of the bounding box of everything; coordinates start at (0, 0), y grows down."""
+
     centers: List[Tuple[float, float]]
     routes: List[List[Tuple[float, float]]]
     label_positions: List[Optional[Tuple[float, float]]]
@@ -166,8 +170,6 @@ def _finish(xs, ys, half_w, half_h, routes, label_positions, labels, horizontal:
             hw, hh = size[0] / 2, size[1] / 2
             low_x, high_x = min(low_x, spot[0] - hw), max(high_x, spot[0] + hw)
             low_y, high_y = min(low_y, spot[1] - hh), max(high_y, spot[1] + hh)
-    if low_x == float("inf"):
-        return Layout([], [[] for _ in routes], list(label_positions), 0.0, 0.0)
 
     def move(x: float, y: float) -> Point:
         return (y - low_y, x - low_x) if horizontal else (x - low_x, y - low_y)
