@@ -202,10 +202,12 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
     long_chains.sort(key=lambda chain: (-down_w[chain[0]][down[chain[0]].index(chain[1])], -len(chain)))
     work = 0
     for chain in long_chains:
-        # every try recounts the layer pairs the chain spans
-        work += len(chain) * (2 * slots + 1)
-        if work > CHAIN_WORK:
-            break
+        # every try recounts the layer pairs the chain spans; a chain too long for what is left of the
+        # budget is skipped, shorter ones may still fit
+        cost = len(chain) * (2 * slots + 1)
+        if work + cost > CHAIN_WORK:
+            continue
+        work += cost
         dummies = chain[1:]
         first = rank[chain[0]]
         last = first + len(dummies)
