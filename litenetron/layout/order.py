@@ -8,7 +8,7 @@ the work budget (rounds times edges) is spent, so huge graphs stay fast.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from typing import List, Sequence
 
 PATIENCE = 8
@@ -98,32 +98,33 @@ def _sort_layer(layer: List[int], neighbours, weights, pos, bias_right: bool) ->
     return result
 
 
-def _pair_crossings(a, aw, b, bw, pos) -> int:
-    """Weighted crossings among the edges of two neighbouring vertices (same side) when a is left of b."""
-    if len(b) == 1:
-        p, weight = pos[b[0]], bw[0]
-        return weight * sum(wa for u, wa in zip(a, aw) if pos[u] > p)
-    ends = sorted(zip([pos[w] for w in b], bw))
+def _swap_gain(v: int, w: int, side, side_w, pos) -> int:
+    """Weighted crossings removed on one side by putting w left of v (negative when they would grow)."""
+    a, b = side[v], side[w]
+    aw, bw = side_w[v], side_w[w]
+    if len(a) * len(b) <= 64:
+        gain = 0
+        for u, wu in zip(a, aw):
+            pu = pos[u]
+            for x, wx in zip(b, bw):
+                px = pos[x]
+                if pu > px:
+                    gain += wu * wx
+                elif pu < px:
+                    gain -= wu * wx
+        return gain
+    # many edges on both: weights of b's ends strictly left / right of each of a's ends via prefix sums
+    ends = sorted(zip([pos[x] for x in b], bw))
     keys = [p for p, _ in ends]
     prefix = [0]
     for _, weight in ends:
         prefix.append(prefix[-1] + weight)
-    return sum(wa * prefix[bisect_left(keys, pos[u])] for u, wa in zip(a, aw))
-
-
-def _swap_gain(v: int, w: int, side, side_w, pos) -> int:
-    """Crossings removed on one side by putting w left of v (negative when they would grow)."""
-    a, b = side[v], side[w]
-    if not a or not b:
-        return 0
-    if len(a) == 1 and len(b) == 1:
-        pa, pb = pos[a[0]], pos[b[0]]
-        if pa == pb:
-            return 0
-        product = side_w[v][0] * side_w[w][0]
-        return product if pa > pb else -product
-    aw, bw = side_w[v], side_w[w]
-    return _pair_crossings(a, aw, b, bw, pos) - _pair_crossings(b, bw, a, aw, pos)
+    total = prefix[-1]
+    gain = 0
+    for u, wu in zip(a, aw):
+        pu = pos[u]
+        gain += wu * (prefix[bisect_left(keys, pu)] - (total - prefix[bisect_right(keys, pu)]))
+    return gain
 
 
 def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: List[bool]) -> None:
@@ -175,10 +176,27 @@ def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: Li
             return
 
 
-def _crossings_in(layers, first: int, last: int, down, down_w, pos) -> int:
-    """Weighted crossings between the layer pairs first..last (clamped to the drawing)."""
-    last = min(last, len(layers) - 2)
-    return sum(count_between(layers[r], down, down_w, pos, len(layers[r + 1])) for r in range(max(first, 0), last + 1))
+def _chain_crossings(layers, chain: Sequence[int], first: int, down, down_w, pos) -> int:
+    """Weighted crossings between the edges leaving a chain's vertices (source at layer `first`, then its
+    dummies) and the other edges of the same layer pairs: the only crossings that change when the
+    chain moves sideways, the other edges keeping their order."""
+    total = 0
+    for k, c in enumerate(chain):
+        ends = down[c]
+        if not ends:
+            continue
+        pc = pos[c]
+        mine = [(pos[y], wy) for y, wy in zip(ends, down_w[c])]
+        for u in layers[first + k]:
+            if u == c:
+                continue
+            left_of = pos[u] < pc
+            for x, wx in zip(down[u], down_w[u]):
+                px = pos[x]
+                for py, wy in mine:
+                    if (px > py) if left_of else (px < py):
+                        total += wx * wy
+    return total
 
 
 def _move_chain(layers, dummies, rank, pos, side: str, slot: int) -> None:
@@ -210,8 +228,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
         work += cost
         dummies = chain[1:]
         first = rank[chain[0]]
-        last = first + len(dummies)
-        best = _crossings_in(layers, first, last, down, down_w, pos)
+        best = _chain_crossings(layers, chain, first, down, down_w, pos)
         if not best:
             continue
         original = [pos[d] for d in dummies]
@@ -219,7 +236,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
         for side in ("left", "right"):
             for slot in range(slots):
                 _move_chain(layers, dummies, rank, pos, side, slot)
-                crossings = _crossings_in(layers, first, last, down, down_w, pos)
+                crossings = _chain_crossings(layers, chain, first, down, down_w, pos)
                 if crossings < best:
                     best, choice = crossings, (side, slot)
         if choice is None:

@@ -3,7 +3,8 @@
 Each alignment groups vertices into vertical blocks (a vertex joins the median neighbour of the previous
 layer), so dummy chains become one block and long edges stay straight; blocks are then packed by a longest
 path over the "left of" constraints and pulled towards their right neighbours. The balanced result takes
-the mean of the two middle values of the four candidates, which keeps every separation constraint.
+the mean of the two middle values of the four candidates (or the median of those that did not drift much
+wider than the narrowest), which keeps every separation constraint.
 """
 
 from __future__ import annotations
