@@ -561,3 +561,59 @@ def test_hover_highlights_and_window_has_icon(window, monkeypatch):
     window.canvas.canvas.event_generate("<Motion>", x=int(x1) + 150, y=int(y0))
     window.root.update()
     assert window.canvas.canvas.itemcget(frame, "outline").lower() != HOVER.lower()
+
+
+def test_cancel_keeps_the_open_model(window, monkeypatch, chain_model):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    model = window.model
+    window.open_path(str(chain_model))
+    assert window.cancel_button.winfo_manager() == "pack"  # progress + Cancel shown while loading
+    window.cancel_button.invoke()
+    pump(window.root, lambda: window.runner.pending == 0)
+    assert window.model is model
+    assert not window.progress.winfo_ismapped()
+
+
+def test_export_svg_with_its_key(window, monkeypatch, tmp_path):
+    pytest.importorskip("litenetron.render.export")
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    target = tmp_path / "graph.svg"
+    monkeypatch.setattr("litenetron.app.window.filedialog.asksaveasfilename", lambda **_: str(target))
+    key(window, "<Control-Alt-e>")
+    settle(window)
+    text = target.read_text(encoding="utf-8")
+    assert text.lstrip().startswith(("<?xml", "<svg")) and "BatchNormalization" in text
+
+
+def test_cli_without_model_shows_the_welcome_screen(display, config_home, monkeypatch):
+    import tkinter
+
+    from litenetron.__main__ import main
+
+    seen = {}
+
+    def mainloop(root, n=0):
+        root.update()
+        buttons = [w.cget("text") for w in _descendants(root) if w.winfo_class() == "TButton"]
+        seen["buttons"] = buttons
+        root.destroy()
+
+    monkeypatch.setattr(tkinter.Tk, "mainloop", mainloop)
+    assert main([]) == 0
+    assert "Open Model…" in seen["buttons"] and "Open Sample" in seen["buttons"]
+
+
+def test_big_weights_are_summarised_off_the_ui_thread(window):
+    from litenetron.app.sidebar import SYNC_STATS_LIMIT
+    from litenetron.model import Argument
+
+    values = numpy.linspace(-1, 1, SYNC_STATS_LIMIT + 1000, dtype=numpy.float32)
+    tensor = Tensor("big", "float32", (values.size,), loader=lambda: values)
+    node = Node("dense", OpType("MatMul"), [Argument("B", [Value("big", initializer=tensor)])])
+    window.sidebar.show_node(node)
+    window.sidebar.show_node(node)  # shown twice while the statistics are computed: one task, one set of rows
+    assert tree_value(window, "weight:0:pending") == "computing…"
+    pump(window.root, lambda: window.sidebar.tree.exists("weight:0:min"))
+    assert not window.sidebar.tree.exists("weight:0:pending")
+    assert tree_value(window, "weight:0:min") == "-1 / 1"
+    assert window.sidebar.histogram_image is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import tkinter
 from tkinter import filedialog, messagebox, ttk
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..model import Argument, Graph, Model, ModelError, Node, Tensor, Value, format_shape
 from .stats import TensorStats, compute_stats, histogram_png
@@ -53,6 +53,7 @@ class Sidebar(ttk.Frame):
         self.run_in_background = run_in_background
         self.stats: Dict[int, TensorStats] = {}   # id(tensor) → statistics, computed once per model
         self.tensors: Dict[str, Tensor] = {}      # tree row id → the weight it belongs to
+        self.computing: Set[int] = set()          # id(tensor) of statistics being computed in the background
         self.current: Optional[Tensor] = None
         self.documentation = ""
         self.histogram_image: Optional[tkinter.PhotoImage] = None
@@ -175,9 +176,12 @@ class Sidebar(ttk.Frame):
             self._stats_rows(iid, self._compute(tensor))
         else:
             self.row(iid, "statistics", "computing…", iid=f"{iid}:pending")
-            self.run_in_background(f"statistics of {tensor.name}", lambda _task: self._compute(tensor),
-                                   lambda stats: self._stats_ready(iid, tensor, stats),
-                                   lambda error: self._stats_ready(iid, tensor, TensorStats(0, preview=str(error))))
+            if id(tensor) not in self.computing:  # one task per tensor, however often its node is shown
+                self.computing.add(id(tensor))
+                self.run_in_background(
+                    f"statistics of {tensor.name}", lambda _task: self._compute(tensor),
+                    lambda stats: self._stats_ready(tensor, stats),
+                    lambda error: self._stats_ready(tensor, TensorStats(0, preview=f"values unavailable: {error}")))
 
     def _compute(self, tensor: Tensor) -> TensorStats:
         try:
@@ -187,13 +191,13 @@ class Sidebar(ttk.Frame):
         self.stats[id(tensor)] = stats
         return stats
 
-    def _stats_ready(self, iid: str, tensor: Tensor, stats: TensorStats) -> None:
+    def _stats_ready(self, tensor: Tensor, stats: TensorStats) -> None:
         self.stats[id(tensor)] = stats
-        if self.tensors.get(iid) is not tensor:  # another node is shown by now
-            return
-        if self.tree.exists(f"{iid}:pending"):
-            self.tree.delete(f"{iid}:pending")
-        self._stats_rows(iid, stats)
+        self.computing.discard(id(tensor))
+        for iid, shown in self.tensors.items():  # the node may have been shown again, or not at all any more
+            if shown is tensor and self.tree.exists(f"{iid}:pending"):
+                self.tree.delete(f"{iid}:pending")
+                self._stats_rows(iid, stats)
         if self.current is tensor:
             self._show_tensor(tensor)
 
