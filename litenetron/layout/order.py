@@ -211,11 +211,13 @@ def _move_chain(layers, dummies, rank, pos, side: str, slot: int) -> None:
 
 
 def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank, down, down_w, pos,
-                 slots: int = CHAIN_SLOTS) -> None:
+                 slots: int = CHAIN_SLOTS) -> bool:
     """Move each long tensor chain as a whole to the slot near the left or right end (0 = outermost) that
-    removes the most crossings. Layer sweeps cannot do this: they move one dummy at a time, and a chain
-    bent out of line costs more than it saves at every step, so a chain started on the wrong side stays.
+    removes the most crossings; True when a chain moved. Layer sweeps cannot do this: they move one dummy
+    at a time, and a chain bent out of line costs more than it saves at every step, so a chain started
+    on the wrong side stays there.
     """
+    moved = False
     long_chains = [chain for chain in chains if len(chain) > 3]
     long_chains.sort(key=lambda chain: (-down_w[chain[0]][down[chain[0]].index(chain[1])], -len(chain)))
     work = 0
@@ -248,6 +250,8 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
                     pos[v] = i
         else:
             _move_chain(layers, dummies, rank, pos, *choice)
+            moved = True
+    return moved
 
 
 def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
@@ -258,8 +262,9 @@ def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
     best_layers = [list(layer) for layer in layers]
     stale = 0
     used = 0
+    still = 0    # rounds in a row that moved nothing: after all four sweep kinds, nothing ever will
     for round_ in range(rounds):
-        if best == 0 or stale >= PATIENCE:
+        if best == 0 or stale >= PATIENCE or still >= 4:
             break
         used += 1
         changed = [False] * len(layers)
@@ -276,6 +281,7 @@ def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
                 for i, v in enumerate(layer):
                     pos[v] = i
         _transpose(layers, up, up_w, down, down_w, pos, changed)
+        still = 0 if any(changed) else still + 1
         for r in range(len(layers) - 1):
             if changed[r] or changed[r + 1]:
                 pairs[r] = count_between(layers[r], down, down_w, pos, len(layers[r + 1]))
@@ -301,13 +307,14 @@ def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequen
     rounds = max(2, min(MAX_ROUNDS, WORK_BUDGET // (4 * edges)))
     best = None
     best_layers = layers
-    for _ in range(PLACEMENTS if chains else 1):
+    for phase in range(PLACEMENTS if chains else 1):
         layers = [list(layer) for layer in best_layers]
         for layer in layers:
             for i, v in enumerate(layer):
                 pos[v] = i
-        if chains:
-            place_chains(layers, chains, rank, down, down_w, pos)
+        moved = bool(chains) and place_chains(layers, chains, rank, down, down_w, pos)
+        if phase and not moved:
+            break   # the sweeps would only repeat themselves
         crossings, found, used = _sweeps(layers, up, up_w, down, down_w, pos, rounds)
         rounds -= used
         if best is not None and crossings >= best:
