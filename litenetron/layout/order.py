@@ -16,7 +16,7 @@ MAX_ROUNDS = 24
 WORK_BUDGET = 2_000_000
 TRANSPOSE_PASSES = 4
 # whole-chain placement tries this many slots from each end of the layers
-CHAIN_SLOTS = 4
+CHAIN_SLOTS = 2
 # layer-pair recounts allowed for one chain placement pass
 CHAIN_WORK = 30_000
 # rounds of chain placement followed by sweeps, while they keep improving
