@@ -88,6 +88,7 @@ class FindPanel(ttk.Frame):
         self.entry.bind("<Down>", lambda _event: self.step(1))
         self.entry.bind("<Up>", lambda _event: self.step(-1))
         self.entry.bind("<Return>", lambda _event: self.step(0))
+        self.entry.bind("<Escape>", lambda _event: self.pack_forget())
         self.results.bind("<<TreeviewSelect>>", self._selected)
 
     def set_graph(self, graph: Optional[Graph]) -> None:

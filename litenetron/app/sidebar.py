@@ -51,7 +51,8 @@ class Sidebar(ttk.Frame):
     def __init__(self, parent, run_in_background: RunInBackground):
         super().__init__(parent)
         self.run_in_background = run_in_background
-        self.stats: Dict[int, TensorStats] = {}   # id(tensor) → statistics, computed once per model
+        # id(tensor) → (tensor, statistics); holding the tensor keeps its id from being reused by another
+        self.stats: Dict[int, Tuple[Tensor, TensorStats]] = {}
         self.tensors: Dict[str, Tensor] = {}      # tree row id → the weight it belongs to
         self.computing: Set[int] = set()          # id(tensor) of statistics being computed in the background
         self.current: Optional[Tensor] = None
@@ -169,7 +170,7 @@ class Sidebar(ttk.Frame):
             self.row(iid, "quantization", attribute_text(list(tensor.quantization.items())), iid=f"{iid}:quant")
         if tensor.location and tensor.location != "inline":
             self.row(iid, "location", tensor.location, iid=f"{iid}:location")
-        known = self.stats.get(id(tensor))
+        known = self.known_stats(tensor)
         if known is not None:
             self._stats_rows(iid, known)
         elif tensor.size is not None and tensor.size <= SYNC_STATS_LIMIT:
@@ -183,16 +184,24 @@ class Sidebar(ttk.Frame):
                     lambda stats: self._stats_ready(tensor, stats),
                     lambda error: self._stats_ready(tensor, TensorStats(0, preview=f"values unavailable: {error}")))
 
+    def known_stats(self, tensor: Tensor) -> Optional[TensorStats]:
+        entry = self.stats.get(id(tensor))
+        return entry[1] if entry is not None and entry[0] is tensor else None
+
+    def forget_stats(self) -> None:
+        """A new model: drop the statistics of the old one."""
+        self.stats.clear()
+
     def _compute(self, tensor: Tensor) -> TensorStats:
         try:
             stats = compute_stats(tensor.data())
-        except (ModelError, ImportError, ValueError, MemoryError) as error:
+        except (ModelError, ImportError, ValueError, TypeError, MemoryError) as error:
             stats = TensorStats(0, preview=f"values unavailable: {getattr(error, 'reason', error)}")
-        self.stats[id(tensor)] = stats
+        self.stats[id(tensor)] = (tensor, stats)
         return stats
 
     def _stats_ready(self, tensor: Tensor, stats: TensorStats) -> None:
-        self.stats[id(tensor)] = stats
+        self.stats[id(tensor)] = (tensor, stats)
         self.computing.discard(id(tensor))
         for iid, shown in self.tensors.items():  # the node may have been shown again, or not at all any more
             if shown is tensor and self.tree.exists(f"{iid}:pending"):
@@ -283,7 +292,7 @@ class Sidebar(ttk.Frame):
 
     def _show_tensor(self, tensor: Optional[Tensor]) -> None:
         self.current = tensor
-        stats = self.stats.get(id(tensor)) if tensor is not None else None
+        stats = self.known_stats(tensor) if tensor is not None else None
         png = histogram_png(stats) if stats is not None else None
         if png is not None:
             self.histogram_image = tkinter.PhotoImage(master=self, data=base64.b64encode(png).decode("ascii"))

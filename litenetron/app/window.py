@@ -215,6 +215,7 @@ class MainWindow:
     def _opened(self, path: str, model: Model, prepared) -> None:
         self.model, self.path = model, path
         self.scenes.clear()
+        self.sidebar.forget_stats()
         self.root.title(f"{Path(path).name} — litenetron")
         self._update_recent(config.add_recent(path))
         self._show_graph_view()

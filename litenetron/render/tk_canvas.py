@@ -58,8 +58,7 @@ class TkMeasure:
 def base_font(root: tkinter.Misc, style_name: str, pixels: Optional[int] = None) -> tkfont.Font:
     spec = style.FONTS[style_name]
     size = pixels if pixels is not None else max(1, round(spec.size))
-    return tkfont.Font(root=root, family=style.FONT_FAMILY, size=-size, weight="bold" if spec.bold or
-                       style_name == "title" else "normal")
+    return tkfont.Font(root=root, family=style.FONT_FAMILY, size=-size, weight="bold" if spec.bold else "normal")
 
 
 def rounded_rect(x0: float, y0: float, x1: float, y1: float, r: float, top_only: bool = False) -> List[float]:
