@@ -617,3 +617,19 @@ def test_big_weights_are_summarised_off_the_ui_thread(window):
     assert not window.sidebar.tree.exists("weight:0:pending")
     assert tree_value(window, "weight:0:min") == "-1 / 1"
     assert window.sidebar.histogram_image is not None
+
+
+def test_relayout_keeps_the_selected_node_in_place(window, monkeypatch):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    box = box_of(window, lambda b: b.node is not None and b.node.type.name == "MaxPool")
+    click_box(window, box)
+    x0, y0, x1, y1 = window.canvas.screen_box(box.id)
+    key(window, "<Control-k>")
+    settle(window)
+    moved = window.canvas.box_for(node=box.node)
+    assert window.canvas.selected_box == moved.id
+    nx0, ny0, nx1, ny1 = window.canvas.screen_box(moved.id)
+    assert ((nx0 + nx1) / 2, (ny0 + ny1) / 2) == pytest.approx(((x0 + x1) / 2, (y0 + y1) / 2))
+    assert str(moved.id) and f"node:{moved.id}" in drawn_node_ids(window)
+    key(window, "<Control-k>")
+    settle(window)

@@ -157,8 +157,11 @@ class GraphCanvas:
     # -- scene --------------------------------------------------------------------------------------------
 
     def set_scene(self, scene: Optional[Scene], keep_view: bool = False, index: Optional[SceneIndex] = None) -> None:
-        """Show a scene (None: nothing); `index` may be built beforehand, off the Tk thread."""
-        selected = self.box_node(self.selected_box)
+        """Show a scene (None: nothing); `index` may be built beforehand, off the Tk thread. With `keep_view`
+        (the same graph laid out again) the zoom stays and the selected box, or the one nearest the middle of
+        the window, stays where it was on screen."""
+        anchor = self._anchor() if keep_view else None
+        selected = self.scene.boxes[self.selected_box].node if self.scene and self.selected_box is not None else None
         self.canvas.delete("all")
         self.drawn_boxes.clear()
         self.drawn_edges.clear()
@@ -170,17 +173,33 @@ class GraphCanvas:
             self.index = None
             return
         self.index = index if index is not None and index.scene is scene else SceneIndex(scene)
-        if keep_view and selected is not None:
-            box = self.box_for(node=selected)
-            self.selected_box = box.id if box is not None else None
-        if not keep_view:
+        box = self.box_for(node=selected) if keep_view and selected is not None else None
+        self.selected_box = box.id if box is not None else None
+        box = self.box_for(node=anchor[0], argument=anchor[1]) if anchor else None
+        if box is None:
             self.initial_view()
+        else:
+            self.ox = (box.x + box.width / 2) * self.zoom - anchor[2]
+            self.oy = (box.y + box.height / 2) * self.zoom - anchor[3]
         self.redraw()
 
-    def box_node(self, box_id: Optional[int]):
-        if self.scene is None or box_id is None or box_id >= len(self.scene.boxes):
+    def _anchor(self) -> Optional[tuple]:
+        """(node, argument, screen x, screen y) of the box the eye is on: the selected one, else the one whose
+        centre is nearest the middle of the window."""
+        if self.scene is None or not self.drawn_boxes:
             return None
-        return self.scene.boxes[box_id].node
+        width, height = self.size()
+        z = self.zoom
+
+        def centre(box: Box) -> Tuple[float, float]:
+            return (box.x + box.width / 2) * z - self.ox, (box.y + box.height / 2) * z - self.oy
+
+        if self.selected_box is not None and self.selected_box in self.drawn_boxes:
+            box = self.scene.boxes[self.selected_box]
+        else:
+            box = min((self.scene.boxes[i] for i in self.drawn_boxes),
+                      key=lambda b: (centre(b)[0] - width / 2) ** 2 + (centre(b)[1] - height / 2) ** 2)
+        return (box.node, box.argument) + centre(box)
 
     def box_for(self, node=None, argument=None) -> Optional[Box]:
         if self.scene is None:
