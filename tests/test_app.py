@@ -570,3 +570,34 @@ def test_documentation_save_npy_and_graph_properties(window, monkeypatch, tmp_pa
     click(window, max(2, x0 - 150), (y0 + y1) / 2)
     assert window.canvas.selected_box is None
     assert tree_value(window, "graph.nodes") == str(len(window.graph.nodes))
+
+
+def _smallest_per_format() -> list:
+    from conftest import manifest_rows
+
+    chosen = {}
+    for row in manifest_rows():
+        if row["nodes"] and int(row["nodes"]) > 0:
+            best = chosen.get(row["format"])
+            if best is None or int(row["size_bytes"]) < int(best["size_bytes"]):
+                chosen[row["format"]] = row
+    return [chosen[name] for name in sorted(chosen)]
+
+
+@pytest.mark.corpus
+def test_one_model_of_every_format_opens_in_the_window(window, monkeypatch):
+    from conftest import require_corpus
+
+    corpus = require_corpus()
+    errors = []
+    monkeypatch.setattr("litenetron.app.window.messagebox.showerror", lambda *a, **k: errors.append(a))
+    rows = _smallest_per_format()
+    assert len(rows) >= 10
+    for row in rows:
+        open_via_dialog(window, monkeypatch, corpus / row["path"])
+        assert not errors, (row["path"], errors)
+        assert window.root.title().startswith(Path(row["path"]).name)
+        box = next((b for b in window.scene.boxes if b.node is not None), None)
+        assert box is not None, row["path"]
+        click_box(window, box)
+        assert tree_value(window, "node.type") == box.node.type.name, row["path"]
