@@ -216,7 +216,7 @@ class MainWindow:
         self.model, self.path = model, path
         self.scenes.clear()
         self.sidebar.forget_stats()
-        self.root.title(f"{Path(path).name} — litenetron")
+        self.root.title(Path(path).name)
         self._update_recent(config.add_recent(path))
         self._show_graph_view()
         graphs = self.model_graphs()
