@@ -188,12 +188,19 @@ def test_open_sample_from_the_cli_path(display, config_home, monkeypatch):
         canvas = next(w for w in _descendants(root) if isinstance(w, tkinter.Canvas) and w.find_withtag("box"))
         seen["title"] = root.title()
         seen["nodes"] = {t for i in canvas.find_all() for t in canvas.gettags(i) if t.startswith("node:")}
-        root.destroy()
+        canvas.focus_force()
+        root.update()
+        canvas.event_generate("<Control-q>")  # File ▸ Quit closes the window
+        try:
+            seen["alive"] = bool(root.winfo_exists())
+        except tkinter.TclError:
+            seen["alive"] = False
 
     monkeypatch.setattr(tkinter.Tk, "mainloop", mainloop)
     assert main([str(SAMPLE)]) == 0
     assert seen["title"].startswith("resblock.onnx")
     assert len(seen["nodes"]) >= 10  # the picture is drawn
+    assert seen["alive"] is False
 
 
 def _descendants(widget):
@@ -336,6 +343,14 @@ def test_zoom_keys_wheel_and_fit(window, monkeypatch):
     assert canvas.zoom == pytest.approx(0.8 * 1.15)
     after = ((x + canvas.ox) / canvas.zoom, (y + canvas.oy) / canvas.zoom)
     assert after == pytest.approx(before)
+    key(window, "<Control-plus>")
+    assert canvas.zoom == pytest.approx(0.8 * 1.15 * 1.25)
+    key(window, "<Control-minus>")
+    assert canvas.zoom == pytest.approx(0.8 * 1.15)
+    ox = canvas.ox
+    canvas.canvas.event_generate("<Shift-Button-5>", x=x, y=y, state=0x1)  # Shift+wheel pans sideways
+    window.root.update()
+    assert canvas.ox == pytest.approx(ox + 60)
     window.menus.menus["View"].invoke("Fit to Window")
     window.root.update()
     width, height = canvas.size()
