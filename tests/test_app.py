@@ -330,8 +330,18 @@ def test_zoom_keys_wheel_and_fit(window, monkeypatch):
     canvas = window.canvas
     key(window, "<Shift-BackSpace>")
     assert canvas.zoom == pytest.approx(1.0)
+    width, height = canvas.size()
+
+    def centre():
+        return (width / 2 + canvas.ox) / canvas.zoom, (height / 2 + canvas.oy) / canvas.zoom
+
+    middle = centre()
     key(window, "<Shift-Up>")
     assert canvas.zoom == pytest.approx(1.25)
+    assert centre() == pytest.approx(middle)  # zoomed about the centre, not also panned by the arrow
+    before = canvas.oy
+    key(window, "<Down>")
+    assert canvas.oy == pytest.approx(before + 60) and canvas.zoom == pytest.approx(1.25)
     key(window, "<Shift-Down>")
     key(window, "<Shift-Down>")
     assert canvas.zoom == pytest.approx(0.8)

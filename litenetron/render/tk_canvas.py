@@ -23,6 +23,7 @@ HINTING_SLACK = 0.94   # fonts away from zoom 1 are picked a little small: hinti
 SELECTED = "#E0201B"   # the selected box/edge: a red outline
 HOVER = "#3B82D8"
 LABEL_REACH = 150.0    # how far an edge label may stick out beside its route, scene units
+SHIFT_OR_CONTROL = 0x1 | 0x4  # Tk event state bits
 EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥"
 
 
@@ -469,6 +470,11 @@ class GraphCanvas:
         c.bind("<MouseWheel>", self._on_wheel)
         c.bind("<Shift-MouseWheel>", lambda e: self.pan(e.delta / 2, 0) if e.delta else None)
         c.bind("<Control-MouseWheel>", lambda e: self.zoom_by(1.15 if e.delta > 0 else 1 / 1.15, e.x, e.y))
+        for keysym, dx, dy in (("Up", 0, 1), ("Down", 0, -1), ("Left", 1, 0), ("Right", -1, 0)):
+            c.bind(f"<Key-{keysym}>", lambda e, x=dx, y=dy: None if e.state & SHIFT_OR_CONTROL  # zoom keys
+                   else self.pan(60 * x, 60 * y))
+        c.bind("<Prior>", lambda e: self.pan(0, self.size()[1] * 0.8))
+        c.bind("<Next>", lambda e: self.pan(0, -self.size()[1] * 0.8))
         for button, step in (("4", 1), ("5", -1)):  # X11 sends wheel steps as buttons 4 and 5
             c.bind(f"<Button-{button}>", lambda e, s=step: self.pan(0, 60 * s))
             c.bind(f"<Shift-Button-{button}>", lambda e, s=step: self.pan(60 * s, 0))
