@@ -15,6 +15,8 @@ PATIENCE = 8
 MAX_ROUNDS = 24
 WORK_BUDGET = 2_000_000
 TRANSPOSE_PASSES = 4
+# transpose after every second sweep (a down and an up sweep): as good, and cheaper
+TRANSPOSE_EVERY = 2
 # whole-chain placement tries this many slots from each end of the layers
 CHAIN_SLOTS = 2
 # layer-pair recounts allowed for one chain placement pass
@@ -210,8 +212,7 @@ def _move_chain(layers, dummies, rank, pos, side: str, slot: int) -> None:
             pos[v] = i
 
 
-def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank, down, down_w, pos,
-                 slots: int = CHAIN_SLOTS) -> bool:
+def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank, down, down_w, pos) -> bool:
     """Move each long tensor chain as a whole to the slot near the left or right end (0 = outermost) that
     removes the most crossings; True when a chain moved. Layer sweeps cannot do this: they move one dummy
     at a time, and a chain bent out of line costs more than it saves at every step, so a chain started
@@ -224,7 +225,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
     for chain in long_chains:
         # every try recounts the layer pairs the chain spans; a chain too long for what is left of the
         # budget is skipped, shorter ones may still fit
-        cost = len(chain) * (2 * slots + 1)
+        cost = len(chain) * (2 * CHAIN_SLOTS + 1)
         if work + cost > CHAIN_WORK:
             continue
         work += cost
@@ -236,7 +237,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
         original = [pos[d] for d in dummies]
         choice = None
         for side in ("left", "right"):
-            for slot in range(slots):
+            for slot in range(CHAIN_SLOTS):
                 _move_chain(layers, dummies, rank, pos, side, slot)
                 crossings = _chain_crossings(layers, chain, first, down, down_w, pos)
                 if crossings < best:
@@ -280,7 +281,8 @@ def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
                 layers[r] = layer
                 for i, v in enumerate(layer):
                     pos[v] = i
-        _transpose(layers, up, up_w, down, down_w, pos, changed)
+        if round_ % TRANSPOSE_EVERY == TRANSPOSE_EVERY - 1:
+            _transpose(layers, up, up_w, down, down_w, pos, changed)
         still = 0 if any(changed) else still + 1
         for r in range(len(layers) - 1):
             if changed[r] or changed[r + 1]:
