@@ -13,7 +13,7 @@ import tkinter.font as tkfont
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import style
-from ..scene import Box, Edge, Scene, arrow, smooth_path
+from ..scene import Box, Edge, Scene, arrow, row_width, smooth_path
 
 CELL = 256.0           # grid index cell size, scene units
 MARGIN = 200.0         # screen pixels drawn beyond the window edges, so short pans draw little
@@ -332,9 +332,6 @@ class GraphCanvas:
         for box_id in sorted(b for b in boxes if b not in self.drawn_boxes):
             self.drawn_boxes[box_id] = self._draw_box(self.scene.boxes[box_id])
 
-    def font(self, style_name: str) -> tkfont.Font:
-        return self.fonts[style_name]
-
     def _size_fonts(self) -> None:
         """Text sizes for the zoom: exact at 100% (what the scene was measured with), a little small elsewhere."""
         for name, font in self.fonts.items():
@@ -354,27 +351,37 @@ class GraphCanvas:
             return c.create_rectangle(x0, y0, x1, y1, fill=fill, outline=outline, width=width,
                                       tags=(tag, "box", "frame"))
         radius = box.radius * z
-        header_bottom = y0 + box.title_height * z
-        if box.kind == "node" and box.rows:
-            frame = c.create_polygon(rounded_rect(x0, y0, x1, y1, radius), smooth=True, fill=style.ROW_FILL,
-                                     outline=outline, width=width, tags=(tag, "box", "frame"))
-            c.create_polygon(rounded_rect(x0, y0, x1, header_bottom, radius, top_only=True), smooth=True,
-                             fill=box.fill, outline="", tags=(tag, "box"))
-        else:
+        if not box.rows:
             frame = c.create_polygon(rounded_rect(x0, y0, x1, y1, radius), smooth=True, fill=box.fill,
                                      outline=outline, width=width, tags=(tag, "box", "frame"))
-        c.create_text((x0 + x1) / 2, (y0 + header_bottom) / 2, text=box.title, fill=box.text_color,
-                      font=self.font("title"), tags=(tag, "box"))
-        if box.rows:
-            row_font = self.font("row")
-            text_x = x0 + style.ROW_PAD_X * z + (0 if box.kind == "node" else box.title_height * z / 4)
+        else:  # the picture the PNG export draws: header band, chain bands, separator, rows on the body colour
+            frame = c.create_polygon(rounded_rect(x0, y0, x1, y1, radius), smooth=True, fill=box.body_fill,
+                                     outline=outline, width=width, tags=(tag, "box", "frame"))
+            header = y0 + box.title_height * z
+            inset = style.BORDER_WIDTH  # keeps the frame's outline visible around the header band
+            c.create_polygon(rounded_rect(x0 + inset, y0 + inset, x1 - inset, header, radius, top_only=True),
+                             smooth=True, fill=box.fill, outline="", tags=(tag, "box"))
             for index, row in enumerate(box.rows):
-                top = box.row_top(index) * z - oy
-                if row.fill:  # a fused activation: a band in its category colour
-                    c.create_rectangle(x0 + 1, top, x1 - 1, top + box.row_height * z, fill=row.fill, outline="",
-                                       tags=(tag, "box"))
-                c.create_text(text_x, top + box.row_height * z / 2, text=row.text, anchor="w", font=row_font,
-                              fill=row.text_color or style.ROW_TEXT_COLOR, tags=(tag, "box"))
+                if row.fill and (index < len(box.rows) - 1 or box.body_fill == style.ROW_FILL):
+                    top = box.row_top(index) * z - oy
+                    c.create_rectangle(x0 + inset, top, x1 - inset, top + box.row_height * z, fill=row.fill,
+                                       outline="", tags=(tag, "box"))
+            c.create_line(x0, header, x1, header, fill=style.BORDER_COLOR, width=style.BORDER_WIDTH,
+                          tags=(tag, "box"))
+        measure = self.measure
+        c.create_text(box.title_left(measure(box.title, "title")[0]) * z - ox, y0 + box.title_height * z / 2,
+                      text=box.title, anchor="w", fill=box.text_color, font=self.fonts["title"], tags=(tag, "box"))
+        half_line = measure("Ag", "row")[1] / 2
+        for index, row in enumerate(box.rows):
+            left = box.row_left(row_width(row, measure)) * z - ox
+            middle = (box.row_text_top(index) + half_line) * z - oy
+            colour = row.text_color or style.ROW_TEXT_COLOR
+            name, rest = row.parts()
+            if name:  # the name in bold, like Netron
+                c.create_text(left, middle, text=name, anchor="w", font=self.fonts["row_name"], fill=colour,
+                              tags=(tag, "box"))
+                left += measure(name, "row_name")[0] * z
+            c.create_text(left, middle, text=rest, anchor="w", font=self.fonts["row"], fill=colour, tags=(tag, "box"))
         return frame
 
     def _edge_path(self, edge: Edge) -> Tuple[List[float], List[float]]:
@@ -403,7 +410,7 @@ class GraphCanvas:
             c.create_polygon([v * z - (oy if i % 2 else ox) for i, v in enumerate(head)], fill=colour,
                              outline="", tags=(tag, "edge", "head"))
         if edge.label:
-            c.create_text(edge.label_x * z - ox, edge.label_y * z - oy, text=edge.label, font=self.font("label"),
+            c.create_text(edge.label_x * z - ox, edge.label_y * z - oy, text=edge.label, font=self.fonts["label"],
                           fill=style.LABEL_COLOR, tags=(tag, "edge"))
         return item
 
