@@ -46,13 +46,14 @@ def type1_conflicts(layers: Sequence[Sequence[int]], up, count: int, pos) -> Set
     return marked
 
 
-def _one_alignment(layers, neighbours, count, left, right, marked, above: bool):
+def _one_alignment(layers, neighbours, count, left, right, marked, above: bool, real_first: bool):
     """x per vertex for one of the four alignments; layers come in processing order (mirrored if needed).
 
     `left`/`right` are the room each vertex needs towards the previous / next vertex of its layer (half
     the separation included). A vertex aligns with a dummy neighbour if it is a dummy (chains stay
     straight), else preferably with a neighbour that continues the flow: a constant hanging above a node
-    should not pull it sideways.
+    should not pull it sideways. With `real_first` a real node also passes over dummies: a residual chain
+    ending at an Add then bends in instead of pulling the column towards it.
     """
     size = len(left)
     hpos = [0] * size
@@ -79,7 +80,8 @@ def _one_alignment(layers, neighbours, count, left, right, marked, above: bool):
             if v >= count:
                 preferred = [u for u in nb if u >= count]
             else:
-                preferred = [u for u in nb if neighbours[u]]
+                preferred = [u for u in nb if neighbours[u] and (u < count or not real_first)]
+                preferred = preferred or [u for u in nb if neighbours[u]]
             if preferred:
                 nb = preferred
             if len(nb) > 1:
@@ -134,7 +136,11 @@ def _one_alignment(layers, neighbours, count, left, right, marked, above: bool):
 
 def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, left: Sequence[float],
                          right: Sequence[float], gap_real: float, gap_dummy: float) -> List[float]:
-    """Centre x per vertex (left borders start near 0); no two vertices of a layer overlap."""
+    """Centre x per vertex (left borders start near 0); no two vertices of a layer overlap.
+
+    Two alignment rules are balanced (real nodes following real neighbours first, or any neighbour that
+    continues the flow); the one with the shorter horizontal edge extent wins: each suits other graphs.
+    """
     size = len(left)
     pos = [0] * size
     for layer in layers:
@@ -144,6 +150,23 @@ def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, 
     # room towards each neighbour in a layer, half of the separation included
     room_left = [left[v] + (gap_real if v < count else gap_dummy) / 2 for v in range(size)]
     room_right = [right[v] + (gap_real if v < count else gap_dummy) / 2 for v in range(size)]
+    best: List[float] = []
+    best_spread = -1.0
+    for real_first in (True, False):
+        xs = _balanced(layers, up, down, count, left, right, room_left, room_right, marked, real_first)
+        spread = 0.0
+        for v in range(size):
+            xv = xs[v]
+            for w in down[v]:
+                spread += abs(xs[w] - xv)
+        if best_spread < 0 or spread < best_spread:
+            best, best_spread = xs, spread
+    return best
+
+
+def _balanced(layers, up, down, count, left, right, room_left, room_right, marked, real_first: bool):
+    """The four Brandes–Köpf alignments balanced into one placement."""
+    size = len(left)
     candidates = []
     for vertical in ("down", "up"):
         ordered = list(layers) if vertical == "down" else list(reversed(layers))
@@ -151,11 +174,11 @@ def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, 
         for horizontal in ("left", "right"):
             if horizontal == "left":
                 xs = _one_alignment(ordered, neighbours, count, room_left, room_right, marked,
-                                    vertical == "down")
+                                    vertical == "down", real_first)
             else:
                 mirrored = [list(reversed(layer)) for layer in ordered]
                 xs = _one_alignment(mirrored, neighbours, count, room_right, room_left, marked,
-                                    vertical == "down")
+                                    vertical == "down", real_first)
                 xs = [-x for x in xs]
             candidates.append((horizontal, xs))
     # align the four to the narrowest one: left ones by their left border, right ones by their right border
