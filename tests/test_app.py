@@ -543,15 +543,20 @@ def test_cli_without_model_shows_the_welcome_screen(display, config_home, monkey
 
 
 def test_big_weights_are_summarised_off_the_ui_thread(window):
+    import threading
+
     from litenetron.app.sidebar import SYNC_STATS_LIMIT
     from litenetron.model import Argument
 
     values = numpy.linspace(-1, 1, SYNC_STATS_LIMIT + 1000, dtype=numpy.float32)
-    tensor = Tensor("big", "float32", (values.size,), loader=lambda: values)
+    release = threading.Event()  # the worker reads the values only when the test says so
+    tensor = Tensor("big", "float32", (values.size,), loader=lambda: release.wait(30) and values)
     node = Node("dense", OpType("MatMul"), [Argument("B", [Value("big", initializer=tensor)])])
     window.sidebar.show_node(node)
     window.sidebar.show_node(node)  # shown twice while the statistics are computed: one task, one set of rows
     assert tree_value(window, "weight:0:pending") == "computing…"
+    window.root.update()  # the UI stays responsive while the worker waits
+    release.set()
     pump(window.root, lambda: window.sidebar.tree.exists("weight:0:min"))
     assert not window.sidebar.tree.exists("weight:0:pending")
     assert tree_value(window, "weight:0:min") == "-1 / 1"

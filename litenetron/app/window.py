@@ -194,8 +194,11 @@ class MainWindow:
 
     def open_recent(self, index: int) -> None:
         paths = config.load_recent()
-        if index < len(paths):
-            self.open_path(paths[index])
+        if index >= len(paths):
+            return
+        if not Path(paths[index]).exists():  # moved or deleted since: drop it from the list
+            self._update_recent(config.remove_recent(paths[index]))
+        self.open_path(paths[index])
 
     def open_path(self, path: str) -> None:
         from ..formats import open_model

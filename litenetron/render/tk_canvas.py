@@ -18,6 +18,7 @@ from ..scene import Box, Edge, Scene, arrow, row_width, smooth_path
 CELL = 256.0           # grid index cell size, scene units
 MARGIN = 200.0         # screen pixels drawn beyond the window edges, so short pans draw little
 MIN_ZOOM, MAX_ZOOM = 0.02, 8.0
+MAX_FIT_ZOOM = 2.0     # Fit to Window does not blow a three-box graph up to fill the screen
 TEXT_MIN_PIXELS = 5    # below this title size, boxes are drawn without text (overview)
 HINTING_SLACK = 0.94   # fonts away from zoom 1 are picked a little small: hinting widens small sizes unevenly
 SELECTED = "#E0201B"   # the selected box/edge: a red outline
@@ -238,7 +239,7 @@ class GraphCanvas:
         width, height = self.size()
         if self.scene is None or self.scene.width <= 0 or self.scene.height <= 0:
             return 1.0
-        return max(MIN_ZOOM, min(MAX_ZOOM, (width - 40) / self.scene.width, (height - 40) / self.scene.height))
+        return max(MIN_ZOOM, min(MAX_FIT_ZOOM, (width - 40) / self.scene.width, (height - 40) / self.scene.height))
 
     def fit(self) -> None:
         if self.scene is None:
