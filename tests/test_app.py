@@ -406,6 +406,19 @@ def test_enter_and_leave_an_if_subgraph(window, monkeypatch, if_model):
     settle(window)
     assert len(window.stack) == 1
     assert any(b.node is box.node for b in window.scene.boxes)
+    # the other branch: double-click its "graph" row in the sidebar
+    click_box(window, box_of(window, lambda b: b.node is box.node))
+    tree = window.sidebar.tree
+    tree.see("subgraph:1")
+    window.root.update()
+    x, y, width, height = tree.bbox("subgraph:1")
+    for _ in range(2):
+        tree.event_generate("<ButtonPress-1>", x=x + width // 2, y=y + height // 2, button=1)
+        tree.event_generate("<ButtonRelease-1>", x=x + width // 2, y=y + height // 2, button=1)
+    settle(window)
+    assert window.graph is box.node.graphs[1]
+    key(window, "<BackSpace>")
+    settle(window)
 
 
 def test_model_properties(window, monkeypatch):

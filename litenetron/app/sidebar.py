@@ -48,9 +48,12 @@ def attribute_text(value) -> str:
 
 
 class Sidebar(ttk.Frame):
-    def __init__(self, parent, run_in_background: RunInBackground):
+    def __init__(self, parent, run_in_background: RunInBackground,
+                 enter_graph: Callable[[Node, int], None]):
         super().__init__(parent)
         self.run_in_background = run_in_background
+        self.enter_graph = enter_graph   # a double-click on a node's "graph" row opens that body
+        self.node: Optional[Node] = None
         # id(tensor) → (tensor, statistics); holding the tensor keeps its id from being reused by another
         self.stats: Dict[int, Tuple[Tensor, TensorStats]] = {}
         self.tensors: Dict[str, Tensor] = {}      # tree row id → the weight it belongs to
@@ -95,6 +98,7 @@ class Sidebar(ttk.Frame):
         self.tensors.clear()
         self.title.configure(text=title)
         self.documentation = ""
+        self.node = None
         self._show_tensor(None)
         self.doc_button.pack_forget()
 
@@ -108,6 +112,7 @@ class Sidebar(ttk.Frame):
 
     def show_node(self, node: Node, graph: Optional[Graph] = None) -> None:
         self.clear(f"{node.type.name}  ·  {node.name}" if node.name else node.type.name)
+        self.node = node
         section = self.section("Node", "node")
         self.row(section, "type", node.type.name, node.type.category, iid="node.type")
         if node.name:
@@ -286,9 +291,12 @@ class Sidebar(ttk.Frame):
         if iid:
             self._show_tensor(self.tensors[iid])
 
-    def _row_double_click(self, _event) -> None:
-        if self.tree.focus() == "node.type" and self.documentation:
+    def _row_double_click(self, event) -> None:
+        row = self.tree.identify_row(event.y)
+        if row == "node.type" and self.documentation:
             self.show_documentation()
+        elif row.startswith("subgraph:") and self.node is not None:
+            self.enter_graph(self.node, int(row.split(":")[1]))
 
     def _show_tensor(self, tensor: Optional[Tensor]) -> None:
         self.current = tensor

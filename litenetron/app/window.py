@@ -101,7 +101,7 @@ class MainWindow:
         self.canvas = GraphCanvas(self.panes, self._canvas_selected, self._canvas_activated)
         self.right = ttk.Frame(self.panes)
         self.find = FindPanel(self.right, self._find_chosen)
-        self.sidebar = Sidebar(self.right, self._background)
+        self.sidebar = Sidebar(self.right, self._background, self.enter_subgraph)
         self.sidebar.pack(side="bottom", fill="both", expand=True)
         self.panes.add(self.canvas.frame, weight=3)
         self.panes.add(self.right, weight=1)
