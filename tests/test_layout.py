@@ -156,6 +156,31 @@ def test_labels_of_several_tensors_from_one_node():
     assert len({result.label_positions[k][1] for k in range(6)}) == 3
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_random_graphs_with_cycles_groups_and_labels(seed):
+    """Arbitrary graphs (cycles, self-loops, duplicates, minlen, tensor groups, labels, both directions)."""
+    rng = random.Random(seed)
+    count = rng.randint(1, 60)
+    sizes = [(rng.randint(1, 150), rng.randint(1, 90)) for _ in range(count)]
+    edges = [(rng.randrange(count), rng.randrange(count)) for _ in range(rng.randint(0, 3 * count))]
+    groups = [rng.randrange(4) for _ in edges] if seed % 2 else None
+    tensor_label = {}
+    labels = []
+    for k, (v, _) in enumerate(edges):
+        key = (groups[k] if groups else v, v)
+        if key not in tensor_label:    # one label size per tensor, as a scene measures it
+            tensor_label[key] = (rng.randint(5, 80), rng.randint(8, 20)) if rng.random() < 0.5 else None
+        labels.append(tensor_label[key])
+    minlens = [rng.randint(1, 3) for _ in edges]
+    for horizontal in (False, True):
+        result = layout(sizes, edges, label_sizes=labels, edge_groups=groups, horizontal=horizontal,
+                        minlens=minlens)
+        assert len(result.centers) == count and len(result.routes) == len(edges)
+        assert_no_overlap(result.centers, sizes)
+        assert_routes_on_borders(result, sizes, edges)
+        assert_labels_clear(result, sizes, labels)
+
+
 def test_shared_tensor_keeps_dummies_linear():
     # a main chain of 1000 nodes; node 0's output (one tensor) feeds every 5th node: 200 consumers
     count = 1000

@@ -1,20 +1,19 @@
 """Edge labels: room in the layer gaps and a spot for each label, clear of every box.
 
-A label sits in the gap right after its source: the edge leaves the source through a short vertical trunk
-and the label stands right of the trunk. All consumers of one tensor share the trunk and the label spot;
-a source with several labelled tensors stacks their labels in rows beside the trunk. The boxes' right
-extents reserve the label width, so labels of neighbouring sources do not meet either.
+A label sits in the gap next to its source, on the side its edge leaves: the edge leaves the source through
+a short vertical trunk and the label stands right of the trunk. All consumers of one tensor share the trunk
+and the label spot; a source with several labelled tensors stacks their labels in rows beside the trunk.
+Downward edges use the top of the gap below the source, reversed edges (cycles) the bottom of the gap above
+it. The boxes' right extents reserve the label width, so labels of neighbouring sources do not meet.
 """
 
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .route import x_at
-
 Point = Tuple[float, float]
 
-# how far a label sits right of its route, the room kept around it, and the extra gap height below the
+# how far a label sits right of its route, the room kept around it, and the extra gap height beside the
 # labels where the routes fan out
 LABEL_OFFSET = 6.0
 LABEL_PAD = 4.0
@@ -22,11 +21,16 @@ LABEL_SPREAD = 10.0
 
 
 class LabelRows:
-    """Per source: its labelled tensor chains (one label row each) and the height of a row."""
+    """Per (source, side): its labelled chains, one label row each, and the height of a row.
+    Side +1 is the gap below the source (downward edges), -1 the gap above it (reversed edges)."""
 
     def __init__(self) -> None:
-        self.chains: Dict[int, List[int]] = {}
-        self.height: Dict[int, float] = {}
+        self.chains: Dict[Tuple[int, int], List[int]] = {}
+        self.height: Dict[Tuple[int, int], float] = {}
+
+    def extent(self, key: Tuple[int, int]) -> float:
+        """Height of the rows of one source and side."""
+        return len(self.chains[key]) * self.height[key]
 
 
 def reserve_label_room(edges: Sequence[Tuple[int, int]], normal: Sequence[int], flipped: Sequence[bool],
@@ -36,19 +40,20 @@ def reserve_label_room(edges: Sequence[Tuple[int, int]], normal: Sequence[int], 
     for j, i in enumerate(normal):
         if not labels[i]:
             continue
-        source = edges[i][0]
-        if flipped[j]:
-            # a reversed edge leaves its source upwards: the label goes in the gap above it
-            gap = rank[source] - 1
-            gaps[gap] = max(gaps[gap], labels[i][1] + 2 * LABEL_PAD)
-            continue
-        chains = rows.chains.setdefault(source, [])
+        key = (edges[i][0], -1 if flipped[j] else 1)
+        chains = rows.chains.setdefault(key, [])
         if edge_chain[j] not in chains:
             chains.append(edge_chain[j])
-        rows.height[source] = max(rows.height.get(source, 0.0), labels[i][1] + LABEL_PAD)
-    for source, chains in rows.chains.items():
-        gap = rank[source]
-        gaps[gap] = max(gaps[gap], len(chains) * rows.height[source] + LABEL_PAD + LABEL_SPREAD)
+        rows.height[key] = max(rows.height.get(key, 0.0), labels[i][1] + LABEL_PAD)
+    # a gap holds rows at its top (sources above it) and at its bottom (reversed edges of sources below)
+    top: Dict[int, float] = {}
+    bottom: Dict[int, float] = {}
+    for source, side in rows.chains:
+        gap = rank[source] if side > 0 else rank[source] - 1
+        need = top if side > 0 else bottom
+        need[gap] = max(need.get(gap, 0.0), LABEL_PAD + rows.extent((source, side)))
+    for gap in set(top) | set(bottom):
+        gaps[gap] = max(gaps[gap], top.get(gap, 0.0) + bottom.get(gap, 0.0) + LABEL_SPREAD)
     return rows
 
 
@@ -56,12 +61,12 @@ def place_labels(edges: Sequence[Tuple[int, int]], normal: Sequence[int], flippe
                  rows: LabelRows, routes: List[List[Point]], rank: Sequence[int], edge_chain: Sequence[int],
                  xs: Sequence[float], ys: Sequence[float], half_h: Sequence[float], centres_y: Sequence[float],
                  rank_heights: Sequence[float]) -> List[Optional[Point]]:
-    """Label centre per edge (None without label); adds the trunks to the routes of labelled edges."""
+    """Label centre per edge (None without label); adds the trunks to the routes of labelled tensors."""
     spots: List[Optional[Point]] = [None] * len(edges)
-    # rows top to bottom in the order the tensors head off after the trunk, left first
+    # rows in the order the tensors head off after the trunk, left first, the first next to the source
     heading: Dict[int, float] = {}
     for j, i in enumerate(normal):
-        if labels[i] and not flipped[j]:
+        if labels[i]:
             chain = edge_chain[j]
             heading[chain] = min(heading.get(chain, routes[i][1][0]), routes[i][1][0])
     row_of: Dict[int, int] = {}
@@ -71,26 +76,24 @@ def place_labels(edges: Sequence[Tuple[int, int]], normal: Sequence[int], flippe
             row_of[chain] = row
     for j, i in enumerate(normal):
         chain = edge_chain[j]
-        if flipped[j] or chain not in row_of:
+        if chain not in row_of:
             continue
         # every edge of a labelled tensor leaves through the trunk, labelled or not, so they stay together
         source = edges[i][0]
-        points = routes[i]
-        x = xs[source]
+        side = -1 if flipped[j] else 1
+        key = (source, side)
         r = rank[source]
-        top = centres_y[r] + rank_heights[r] / 2 + LABEL_PAD
+        x = xs[source]
+        if side > 0:
+            start = centres_y[r] + rank_heights[r] / 2 + LABEL_PAD
+        else:
+            start = centres_y[r] - rank_heights[r] / 2 - LABEL_PAD
+        points = routes[i]
         if points[1][0] != x:
-            trunk_end = top + len(rows.chains[source]) * rows.height[source]
-            points[0:1] = [(x, ys[source] + half_h[source]), (x, trunk_end)]
+            points[0:1] = [(x, ys[source] + side * half_h[source]), (x, start + side * rows.extent(key))]
         if labels[i]:
             width, height = labels[i]
-            spots[i] = (x + LABEL_OFFSET + width / 2, top + row_of[chain] * rows.height[source] + height / 2)
-    for j, i in enumerate(normal):
-        if labels[i] and flipped[j]:
-            width = labels[i][0]
-            gap = rank[edges[i][0]] - 1
-            top = centres_y[gap] + rank_heights[gap] / 2
-            bottom = centres_y[gap + 1] - rank_heights[gap + 1] / 2
-            y = (top + bottom) / 2
-            spots[i] = (x_at(routes[i], y) + LABEL_OFFSET + width / 2, y)
+            # the row's edge nearest to the source, then half a label further
+            near = start + side * row_of[chain] * rows.height[key]
+            spots[i] = (x + LABEL_OFFSET + width / 2, near + side * height / 2)
     return spots
