@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -46,6 +47,25 @@ def manifest_rows(family: str = "") -> list:
     with manifest.open(newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream, delimiter="\t"))
     return [row for row in rows if not family or row["format"] == family]
+
+
+def assert_manifest_counts(counts, row: dict) -> None:
+    """Assert that a Graph's (or its `--info --json` summary's) node and parameter counts are the MANIFEST row's,
+    for each count the row has."""
+    if isinstance(counts, dict):
+        nodes, parameters = counts["nodes"], counts["parameters"]
+    else:
+        nodes, parameters = counts.node_count(), counts.parameters()
+    if row["nodes"]:
+        assert nodes == int(row["nodes"]), f"nodes {nodes} != MANIFEST {row['nodes']} for {row['path']}"
+    if row["parameters"]:
+        assert parameters == int(row["parameters"]), \
+            f"parameters {parameters} != MANIFEST {row['parameters']} for {row['path']}"
+
+
+def output_values(graph) -> Iterator:
+    """Every Value that a node of the graph writes, node by node."""
+    return (value for node in graph.nodes for argument in node.outputs for value in argument.values)
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import CORPUS, manifest_rows, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, manifest_rows, output_values, require_corpus, run_cli
 from litenetron.formats import open_model
 from litenetron.formats.darknet import parse_cfg
 from litenetron.model import ModelError
@@ -147,14 +147,10 @@ def test_corpus_counts(row):
     corpus = require_corpus()
     path = corpus / row["path"]
     graph = open_model(path).graphs[0]
-    if row["nodes"]:
-        assert graph.node_count() == int(row["nodes"])
-    if row["parameters"]:
-        assert graph.parameters() == int(row["parameters"])
+    assert_manifest_counts(graph, row)
     assert graph.node_count() == _sections_in(path.with_suffix(".cfg"))
-    for node in graph.nodes:
-        for argument in node.outputs:
-            assert all(isinstance(d, int) and d > 0 for d in argument.values[0].type.shape)
+    for value in output_values(graph):
+        assert all(isinstance(d, int) and d > 0 for d in value.type.shape)
 
 
 @pytest.mark.corpus

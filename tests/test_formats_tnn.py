@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import CORPUS, manifest_rows, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, manifest_rows, output_values, require_corpus, run_cli
 from litenetron.formats import open_model
 from litenetron.formats.tnn import parse_proto, read_resources
 from litenetron.model import ModelError
@@ -131,12 +131,9 @@ def test_corpus_counts(row):
     corpus = require_corpus()
     path = corpus / row["path"]
     graph = open_model(path).graphs[0]
-    if row["nodes"]:
-        assert graph.node_count() == int(row["nodes"])
-    if row["parameters"]:
-        assert graph.parameters() == int(row["parameters"])
+    assert_manifest_counts(graph, row)
     assert graph.node_count() == _layer_lines(path.with_suffix(".tnnproto"))
-    assert all(v.type is not None for node in graph.nodes for a in node.outputs for v in a.values)
+    assert all(value.type is not None for value in output_values(graph))
 
 
 @pytest.mark.corpus
