@@ -130,9 +130,11 @@ def deep_nesting(data: bytes, rng: random.Random) -> bytes:
         return b"[" * depth + data + b"]" * depth
     if _is_text(data):
         return b"a {" * depth + data + b"}" * depth
+    from litenetron.codecs.protobuf import encode_varint  # main() has put the repo on sys.path
+
     nested = data[:64]
     for _ in range(min(depth, 3000)):  # a protobuf field 1 length-delimited inside itself
-        nested = b"\x0a" + _varint(len(nested)) + nested
+        nested = b"\x0a" + encode_varint(len(nested)) + nested
     return nested + data
 
 
@@ -177,15 +179,6 @@ MUTATIONS = {
 }
 WEIGHTS = {"truncate": 3, "flip_bits": 4, "overwrite": 3, "duplicate": 2, "delete": 2, "huge_number": 4,
            "deep_nesting": 1, "zip_sizes": 1, "zip_bomb": 0.3}
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def _is_text(data: bytes) -> bool:

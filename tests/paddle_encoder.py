@@ -12,33 +12,22 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from litenetron.codecs.protobuf import encode_varint
+
 FP32, INT64 = 5, 3
 LOD_TENSOR, FEED_MINIBATCH, FETCH_LIST = 7, 9, 10
 
 
-def varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def key(number: int, wire: int) -> bytes:
-    return varint(number << 3 | wire)
+    return encode_varint(number << 3 | wire)
 
 
 def int_field(number: int, value: int) -> bytes:
-    return key(number, 0) + varint(value)
+    return key(number, 0) + encode_varint(value)
 
 
 def bytes_field(number: int, payload: bytes) -> bytes:
-    return key(number, 2) + varint(len(payload)) + payload
+    return key(number, 2) + encode_varint(len(payload)) + payload
 
 
 def str_field(number: int, text: str) -> bytes:

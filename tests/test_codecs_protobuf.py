@@ -15,9 +15,11 @@ from litenetron.codecs.protobuf import (
     PackedRef,
     ProtobufError,
     decode,
+    encode_varint,
     matches_signature,
     parse_text,
     peek_fields,
+    read_varint,
 )
 
 SCHEMA = {
@@ -124,9 +126,10 @@ def test_large_bytes_and_packed_arrays_are_referenced_not_copied():
 
 def test_unknown_fields_and_groups_are_skipped():
     known = _sample(text="kept").SerializeToString()
-    unknown = (_varint(99 << 3 | 0) + _varint(150)                        # varint field 99
-               + _varint(100 << 3 | 1) + struct.pack("<d", 1.0)               # fixed64 field 100
-               + _varint(21 << 3 | 3) + _varint(1 << 3 | 0) + b"\x05" + _varint(21 << 3 | 4))  # group 21
+    unknown = (encode_varint(99 << 3 | 0) + encode_varint(150)                      # varint field 99
+               + encode_varint(100 << 3 | 1) + struct.pack("<d", 1.0)             # fixed64 field 100
+               + encode_varint(21 << 3 | 3) + encode_varint(1 << 3 | 0) + b"\x05"  # group 21 with a field
+               + encode_varint(21 << 3 | 4))                                      # end of group 21
     decoded = decode(unknown + known, SCHEMA, "Sample")
     assert decoded.text == "kept"
     assert set(decoded) == {"text"}
@@ -143,21 +146,21 @@ def test_malformed_input_raises_protobuf_error(data, reason):
         decode(data, SCHEMA, "Sample")
 
 
+def test_encode_varint_round_trips_and_matches_protobuf():
+    for value in (0, 1, 127, 128, 300, 1 << 35, (1 << 64) - 1):
+        data = encode_varint(value)
+        assert read_varint(data, 0, len(data)) == (value, len(data))
+    assert encode_varint(300) == b"\xac\x02"
+    # A negative int64 is its 64-bit two's complement: ten bytes, as protobuf's own encoder writes it.
+    assert encode_varint(-1) == _sample(i64=-1).SerializeToString()[1:]
+
+
 def test_nesting_depth_is_bounded():
     data = b""
     for _ in range(200):  # Child.child nested 200 deep
-        data = bytes([2 << 3 | 2]) + bytes(_varint(len(data))) + data
+        data = bytes([2 << 3 | 2]) + encode_varint(len(data)) + data
     with pytest.raises(ProtobufError, match="nested too deeply"):
         decode(data, SCHEMA, "Child")
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 @settings(max_examples=300, deadline=None)

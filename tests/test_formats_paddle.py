@@ -24,6 +24,7 @@ from paddle_encoder import (
 )
 
 from conftest import manifest_rows, require_corpus, run_cli
+from litenetron.codecs.protobuf import read_varint
 from litenetron.formats import open_model
 from litenetron.info import graph_summary
 from litenetron.model import ModelError, format_shape
@@ -348,16 +349,12 @@ def test_params_holding_only_variables_that_ops_read(tmp_path):
 
 def _blocks_end(data: bytes) -> int:
     """End of the first (only) `blocks` field of an encoded program."""
-    from litenetron.codecs.protobuf import read_varint
-
     length, position = read_varint(data, 1, len(data))
     return position + length
 
 
 def _block_with(data: bytes, var: bytes) -> bytes:
     """The first block's bytes with one more `vars` entry appended."""
-    from litenetron.codecs.protobuf import read_varint
-
     length, position = read_varint(data, 1, len(data))
     return data[position:position + length] + bytes_field(3, var)
 

@@ -14,6 +14,7 @@ from google.protobuf import text_format
 from proto_reference import message_classes
 
 from conftest import CORPUS, assert_manifest_counts, manifest_rows, require_corpus, run_cli
+from litenetron.codecs.protobuf import encode_varint
 from litenetron.formats import open_model, read_header, tensorflow
 from litenetron.info import model_summary
 from litenetron.model import ModelError, TensorType
@@ -477,27 +478,18 @@ SPEC_BUNDLE = {
 BUNDLE = message_classes("tfbundle", SPEC_BUNDLE)
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
-        value >>= 7
-        if not value:
-            return bytes(out)
-
-
 def _table(entries) -> bytes:
     """A LevelDB-format table (one data block, no compression, no key sharing) as TensorFlow writes them."""
     def block(items):
-        body = b"".join(_varint(0) + _varint(len(k)) + _varint(len(v)) + k + v for k, v in items)
+        body = b"".join(encode_varint(0) + encode_varint(len(k)) + encode_varint(len(v)) + k + v for k, v in items)
         return body + struct.pack("<II", 0, 1)
 
     data = block(sorted(entries.items()))
-    index = block([(max(entries), _varint(0) + _varint(len(data)))])
+    index = block([(max(entries), encode_varint(0) + encode_varint(len(data)))])
     index_offset = len(data) + 5
     meta = block([])
     meta_offset = index_offset + len(index) + 5
-    footer = (_varint(meta_offset) + _varint(len(meta)) + _varint(index_offset) + _varint(len(index))).ljust(40, b"\0")
+    footer = b"".join(encode_varint(n) for n in (meta_offset, len(meta), index_offset, len(index))).ljust(40, b"\0")
     return (data + b"\0" * 5 + index + b"\0" * 5 + meta + b"\0" * 5 + footer
             + struct.pack("<Q", 0xDB4775248B80FB57))
 

@@ -175,6 +175,19 @@ def read_varint(buffer, position: int, end: int) -> Tuple[int, int]:
             raise ProtobufError("varint too long")
 
 
+def encode_varint(value: int) -> bytes:
+    """The base-128 varint bytes of `value`; a negative value is written as its 64-bit two's complement, as
+    protobuf writes negative int32/int64 fields."""
+    if value < 0:
+        value &= 0xFFFFFFFFFFFFFFFF
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 def _signed64(value: int) -> int:
     value &= 0xFFFFFFFFFFFFFFFF
     return value - (1 << 64) if value >= 1 << 63 else value

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Dict, Optional, Tuple
 
-from ..codecs.protobuf import read_varint
+from ..codecs.protobuf import encode_varint, read_varint
 
 _INVENTED = re.compile(r"unk__\d+")
 SMALL_INITIALIZER = 1024  # bytes of an initializer worth keeping for shape inference
@@ -18,18 +18,6 @@ SMALL_INITIALIZER = 1024  # bytes of an initializer worth keeping for shape infe
 _MODEL_GRAPH = 7
 _GRAPH_INITIALIZER = 5
 _TENSOR_DATA_FIELDS = (4, 5, 6, 7, 9, 10, 11)  # float/int32/string/int64/raw/double/uint64 data
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
 
 
 def _fields(buffer, start: int, end: int):
@@ -63,7 +51,7 @@ def _strip_tensor(buffer, start: int, end: int) -> bytes:
 
 
 def _length_delimited(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+    return encode_varint(number << 3 | 2) + encode_varint(len(payload)) + payload
 
 
 def _strip_graph(buffer, start: int, end: int) -> bytes:
