@@ -50,8 +50,8 @@ ARROW_LENGTH = 7.0
 ARROW_WIDTH = 5.0
 DASH = (4.0, 3.0)        # control dependencies: dash and gap length
 
-# The outline of the selected box/edge in the window.
-SELECTION_COLOR = "#E87D0D"
+# The outline of the selected box/edge in the window: red, so it stands out from every header colour.
+SELECTION_COLOR = "#E0201B"
 BACKGROUND = "#FFFFFF"
 # White space around the picture in exports.
 MARGIN = 20.0

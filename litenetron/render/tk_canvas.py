@@ -21,7 +21,6 @@ MIN_ZOOM, MAX_ZOOM = 0.02, 8.0
 MAX_FIT_ZOOM = 2.0     # Fit to Window does not blow a three-box graph up to fill the screen
 TEXT_MIN_PIXELS = 5    # below this title size, boxes are drawn without text (overview)
 HINTING_SLACK = 0.94   # fonts away from zoom 1 are picked a little small: hinting widens small sizes unevenly
-SELECTED = "#E0201B"   # the selected box/edge: a red outline
 HOVER = "#3B82D8"
 LABEL_REACH = 150.0    # how far an edge label may stick out beside its route, scene units
 SHIFT_OR_CONTROL = 0x1 | 0x4  # Tk event state bits
@@ -417,7 +416,7 @@ class GraphCanvas:
 
     def _box_outline(self, box_id: int) -> Tuple[str, float]:
         if box_id == self.selected_box:
-            return SELECTED, 2.5
+            return style.SELECTION_COLOR, 2.5
         if self.hover == ("node", box_id):
             return HOVER, 2.0
         return style.BORDER_COLOR, style.BORDER_WIDTH
@@ -425,7 +424,7 @@ class GraphCanvas:
     def _edge_style(self, edge_id: int) -> Tuple[str, float]:
         width = style.EDGE_WIDTH
         if edge_id == self.selected_edge:
-            return SELECTED, width + 1.5
+            return style.SELECTION_COLOR, width + 1.5
         if self.hover == ("edge", edge_id):
             return HOVER, width + 1
         return style.EDGE_COLOR, width
