@@ -301,19 +301,23 @@ def _first_name(argument: Argument) -> str:
 
 
 def _connect(boxes: Sequence[Box]) -> List[Tuple[int, int, Value]]:
-    """(producer box, consumer box, value) per tensor and consumer; constant weights are rows, not edges."""
-    producers: Dict[str, int] = {}
+    """(producer box, consumer box, value) per tensor, producer and consumer; constant weights are rows, not
+    edges. A name several boxes write (a Caffe net's TRAIN and TEST data layers both writing `data`) links each
+    of them to every reader."""
+    producers: Dict[str, List[int]] = {}
     node_boxes: Dict[str, int] = {}
     for box in boxes:
         if box.kind == "input" and box.argument is not None:
-            for value in box.argument.values:
-                producers.setdefault(value.name, box.id)
+            names = [value.name for value in box.argument.values]
         elif box.node is not None:
             node_boxes.setdefault(box.node.name, box.id)
-            for argument in box.node.outputs:
-                for value in argument.values:
-                    if value.name:
-                        producers.setdefault(value.name, box.id)
+            names = [value.name for argument in box.node.outputs for value in argument.values if value.name]
+        else:
+            continue
+        for name in names:
+            writers = producers.setdefault(name, [])
+            if box.id not in writers:
+                writers.append(box.id)
     links: List[Tuple[int, int, Value]] = []
     seen = set()
     for box in boxes:
@@ -324,14 +328,14 @@ def _connect(boxes: Sequence[Box]) -> List[Tuple[int, int, Value]]:
             for value in argument.values:
                 if not value.name or value.initializer is not None:
                     continue
-                source = producers.get(value.name)
-                if source is None and value.name.startswith(CONTROL_PREFIX):
+                sources = producers.get(value.name, [])
+                if not sources and value.name.startswith(CONTROL_PREFIX):
                     bare = value.name[len(CONTROL_PREFIX):]
-                    source = producers.get(bare, node_boxes.get(bare))
-                if source is None or (value.name, box.id) in seen:
+                    sources = producers.get(bare) or ([node_boxes[bare]] if bare in node_boxes else [])
+                if not sources or (value.name, box.id) in seen:
                     continue
                 seen.add((value.name, box.id))
-                links.append((source, box.id, value))
+                links.extend((source, box.id, value) for source in sources)
     return links
 
 
@@ -342,18 +346,20 @@ def build_scene(graph: Graph, options: ViewOptions, measure: Measure) -> Scene:
         _size_box(box, measure)
     edges: List[Edge] = []
     label_sizes: List[Optional[Tuple[float, float]]] = []
-    groups: Dict[str, int] = {}
+    groups: Dict[Tuple[int, str], int] = {}
     edge_groups: List[int] = []
     for source, target, value in _connect(boxes):
-        # One label per tensor: its edges leave the producer together, where the layout puts their labels.
-        label = "" if value.name in groups else edge_label(value, options)
+        # One label per tensor and producer: its edges leave the producer together, where the layout puts their
+        # labels.
+        group = (source, value.name)
+        label = "" if group in groups else edge_label(value, options)
         edges.append(Edge(len(edges), source, target, value, label, dashed=value.name.startswith(CONTROL_PREFIX)))
         if label:
             width, height = measure(label, "label")
             label_sizes.append((math.ceil(width + 2 * style.LABEL_PAD), math.ceil(height + 2 * style.LABEL_PAD)))
         else:
             label_sizes.append(None)
-        edge_groups.append(groups.setdefault(value.name, len(groups)))
+        edge_groups.append(groups.setdefault(group, len(groups)))
     if not boxes:
         return Scene(graph, options, boxes, edges, 0.0, 0.0)
     result = layout([(box.width, box.height) for box in boxes], [(edge.source, edge.target) for edge in edges],

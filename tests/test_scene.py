@@ -243,3 +243,31 @@ def test_labels_over_boxes_or_other_labels_are_dropped():
              Edge(3, 0, 0, value, "clear", label_x=100, label_y=90)]
     _drop_hidden_labels([box], edges, [(40, 14)] * 4)
     assert [edge.label for edge in edges] == ["first", "", "", "clear"]
+
+
+def test_every_writer_of_a_name_links_to_its_readers(tmp_path):
+    from litenetron.formats import open_model
+
+    # A Caffe train_val net: the TRAIN and the TEST data layer both write `data` and `label`.
+    net = tmp_path / "train_val.prototxt"
+    net.write_text('layer { name: "train" type: "Data" top: "data" top: "label" include { phase: TRAIN } }\n'
+                   'layer { name: "test" type: "Data" top: "data" top: "label" include { phase: TEST } }\n'
+                   'layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" '
+                   'inner_product_param { num_output: 2 } }\n'
+                   'layer { name: "objective" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }\n')
+    scene = build_scene(open_model(net).graphs[0], ViewOptions(show_names=True), measure)
+    links = sorted((scene.boxes[e.source].title, scene.boxes[e.target].title, e.value.name) for e in scene.edges)
+    assert links == [("ip", "objective", "ip"), ("objective", "loss", "loss"),
+                     ("test", "ip", "data"), ("test", "objective", "label"),
+                     ("train", "ip", "data"), ("train", "objective", "label")]
+
+    # Each writer's edges form their own bundle with its own label.
+    shared = Value("x", TensorType("float32", (1, 8)))
+    writers = [Node(name, OpType("Data", "Data"), outputs=[Argument("Y", [shared])]) for name in ("a", "b")]
+    readers = [Node(name, OpType("Relu", "Activation"), inputs=[Argument("X", [shared])],
+                    outputs=[Argument("Y", [Value(f"{name}_out")])]) for name in ("c", "d")]
+    scene = build_scene(Graph("g", nodes=writers + readers), ViewOptions(show_names=True), measure)
+    edges = [(scene.boxes[e.source].title, scene.boxes[e.target].title) for e in scene.edges]
+    assert sorted(edges) == [("a", "c"), ("a", "d"), ("b", "c"), ("b", "d")]
+    labelled = [scene.boxes[e.source].title for e in scene.edges if e.label]
+    assert sorted(labelled) == ["a", "b"]
