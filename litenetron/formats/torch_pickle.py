@@ -437,17 +437,23 @@ def load_tar(path: Path) -> Loaded:
     return Loaded(unpickler.load(), "tar", "legacy tar")
 
 
-def _tar_objects(path: Path, view: memoryview, spans: Dict[str, Tuple[int, int]]) -> Dict[str, Any]:
-    objects: Dict[str, Any] = {}
-    start, size = spans["storages"]
+def _tar_member(view: memoryview, spans: Dict[str, Tuple[int, int]], name: str) -> Tuple[memoryview, int, int]:
+    """(the file up to the end of member `name`, its record count, where its first record starts); each of
+    the legacy tar's 'storages' and 'tensors' members opens with a pickled count."""
+    start, size = spans[name]
     if start + size > len(view):
-        raise PickleError("'storages' member runs past the end of the file")
+        raise PickleError(f"'{name}' member runs past the end of the file")
     part = view[:start + size]
     reader = Unpickler(part, start)
     count = reader.load()
     if not isinstance(count, int) or count < 0 or count > size:
-        raise PickleError("'storages' member declares an impossible count")
-    position = reader.position
+        raise PickleError(f"'{name}' member declares an impossible count")
+    return part, count, reader.position
+
+
+def _tar_objects(path: Path, view: memoryview, spans: Dict[str, Tuple[int, int]]) -> Dict[str, Any]:
+    objects: Dict[str, Any] = {}
+    part, count, position = _tar_member(view, spans, "storages")
     for _ in range(count):
         entry = Unpickler(part, position)
         key, location, storage_type = entry.load()
@@ -469,15 +475,7 @@ def _tar_objects(path: Path, view: memoryview, spans: Dict[str, Tuple[int, int]]
         objects[str(target)] = TorchStorage(
             base.dtype, str(target), numel, base.location,
             lambda o, n, b=base, skip=offset * base.itemsize: b.reader(skip + o, n))
-    start, size = spans["tensors"]
-    if start + size > len(view):
-        raise PickleError("'tensors' member runs past the end of the file")
-    part = view[:start + size]
-    reader = Unpickler(part, start)
-    count = reader.load()
-    if not isinstance(count, int) or count < 0 or count > size:
-        raise PickleError("'tensors' member declares an impossible count")
-    position = reader.position
+    part, count, position = _tar_member(view, spans, "tensors")
     for _ in range(count):
         entry = Unpickler(part, position)
         key, storage_key, _ = entry.load()
