@@ -98,14 +98,20 @@ def read(path: Path) -> Model:
     return model
 
 
+def _optional_pickle(path: Path, zip_file: Any, root: str, members: dict, name: str) -> Any:
+    """The object in the archive's `<name>.pkl` (storages in `<name>/`), or None when the member is missing or
+    damaged: what it holds only labels inputs or adds weight rows, so the graph reads without it."""
+    if f"{root}/{name}.pkl" not in members:
+        return None
+    try:
+        return torch_pickle.load_zip(path, zip_file, root, f"{name}.pkl", name).root
+    except (PickleError, archive.ArchiveError):
+        return None
+
+
 def _traced_inputs(path: Path, zip_file: Any, root: str, members: dict) -> List[TorchTensor]:
     """The example inputs `torch.jit.trace` stored (their shapes label the graph inputs)."""
-    if f"{root}/traced_inputs.pkl" not in members:
-        return []
-    try:
-        value = torch_pickle.load_zip(path, zip_file, root, "traced_inputs.pkl", "traced_inputs").root
-    except (PickleError, archive.ArchiveError):
-        return []  # only labels the inputs: a damaged example leaves them unlabelled
+    value = _optional_pickle(path, zip_file, root, members, "traced_inputs")
     if isinstance(value, dict):
         value = value.get("forward", ())
     return [item for item in value if isinstance(item, TorchTensor)] if isinstance(value, (list, tuple)) else []
@@ -113,12 +119,7 @@ def _traced_inputs(path: Path, zip_file: Any, root: str, members: dict) -> List[
 
 def _constants(path: Path, zip_file: Any, root: str, members: dict) -> List[Any]:
     """The values `CONSTANTS.c<N>` in the code refers to (tensors with storages in `constants/`)."""
-    if f"{root}/constants.pkl" not in members:
-        return []
-    try:
-        value = torch_pickle.load_zip(path, zip_file, root, "constants.pkl", "constants").root
-    except (PickleError, archive.ArchiveError):
-        return []  # constants only add weight rows: without them the graph still reads
+    value = _optional_pickle(path, zip_file, root, members, "constants")
     return list(value) if isinstance(value, (list, tuple)) else []
 
 
