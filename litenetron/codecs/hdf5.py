@@ -80,13 +80,7 @@ def read_messages(context: FileContext, address: int) -> List[Message]:
     size = cursor.uint32()
     messages: List[Message] = []
     blocks = [(context.position(address + 16, size), size)]
-    seen = set()
-    while blocks:
-        start, length = blocks.pop(0)
-        if start in seen or len(seen) > MAX_CHAIN:
-            raise Hdf5Error(f"object header at {address} has a continuation cycle")
-        seen.add(start)
-        block = Cursor(context, start, start + length)
+    for block in _blocks(context, address, blocks):
         while block.remaining >= 8:
             kind = block.uint16()
             body = block.uint16()
@@ -98,6 +92,18 @@ def read_messages(context: FileContext, address: int) -> List[Message]:
             if kind == CONTINUATION:
                 blocks.append(_continuation(context, messages[-1]))
     return messages
+
+
+def _blocks(context: FileContext, address: int, blocks: List[Tuple[int, int]]) -> Iterator[Cursor]:
+    """A cursor over each (start, length) block of an object header, in order; the caller appends the
+    continuation blocks it finds to `blocks`. A block seen twice or too many blocks is an error."""
+    seen = set()
+    while blocks:
+        start, length = blocks.pop(0)
+        if start in seen or len(seen) > MAX_CHAIN:
+            raise Hdf5Error(f"object header at {address} has a continuation cycle")
+        seen.add(start)
+        yield Cursor(context, start, start + length)
 
 
 def _continuation(context: FileContext, message: Message) -> Tuple[int, int]:
@@ -120,13 +126,7 @@ def _messages_v2(context: FileContext, address: int) -> List[Message]:
     header = 4 + (2 if flags & 0x04 else 0)
     messages: List[Message] = []
     blocks = [(cursor.position, size)]
-    seen = set()
-    while blocks:
-        start, length = blocks.pop(0)
-        if start in seen or len(seen) > MAX_CHAIN:
-            raise Hdf5Error(f"object header at {address} has a continuation cycle")
-        seen.add(start)
-        block = Cursor(context, start, start + length)
+    for block in _blocks(context, address, blocks):
         while block.remaining >= header:
             kind = block.uint8()
             body = block.uint16()
