@@ -281,6 +281,17 @@ def _log2(value: int) -> int:
     return value.bit_length() - 1
 
 
+def _array_block(context: FileContext, address: int, signature: bytes, paged: bool, offset_width: int) -> Cursor:
+    """A cursor past the prefix (signature, version, class, header address, block offset) of an extensible
+    array super block (EASB) or data block (EADB)."""
+    if paged:
+        raise Hdf5Error("paged extensible array data blocks are not supported")
+    cursor = context.at(address)
+    cursor.signature(signature)
+    cursor.skip(2 + context.offset_size + offset_width)
+    return cursor
+
+
 def _extensible_array(context: FileContext, address: int, needed: int, chunk_bytes: int, filtered: bool):
     """(element index, address, size, mask) of the chunks an extensible array index lists, up to `needed`."""
     cursor = context.at(address)
@@ -319,20 +330,12 @@ def _extensible_array(context: FileContext, address: int, needed: int, chunk_byt
             block = super_addresses[number - direct_supers]
             if block is None:
                 continue
-            if elements > (1 << page_bits):
-                raise Hdf5Error("paged extensible array data blocks are not supported")
-            header = context.at(block)
-            header.signature(b"EASB")
-            header.skip(2 + context.offset_size + offset_width)
+            header = _array_block(context, block, b"EASB", elements > (1 << page_bits), offset_width)
             addresses = [header.offset() for _ in range(count)]
         for index, data in enumerate(addresses):
             if data is None:
                 continue
-            if elements > (1 << page_bits):
-                raise Hdf5Error("paged extensible array data blocks are not supported")
-            body = context.at(data)
-            body.signature(b"EADB")
-            body.skip(2 + context.offset_size + offset_width)
+            body = _array_block(context, data, b"EADB", elements > (1 << page_bits), offset_width)
             body.need(elements * entry_size, "extensible array data block")
             blocks.append((index_elements + first_element + index * elements, body.position, elements))
     for first_element, position, count in blocks:
