@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import array_loader
+from ..codecs.text import number_or_text
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 
 MAX_SECTIONS = 100_000
@@ -246,15 +247,6 @@ def _layer(section: Section, index: int, shapes: List[Shape],
     return inputs, _check(out, section), arrays
 
 
-def _attribute_value(text: str):
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            continue
-    return text
-
-
 def _weights_file(path: Path) -> Tuple[Path, Optional[Path]]:
     """(cfg, weights or None) for a `.cfg` or `.weights` path: companions share the stem and the folder."""
     if path.suffix.lower() == ".weights":
@@ -347,7 +339,7 @@ def read(path: Path) -> Model:
             tensor = Tensor(name, "float32", tuple(shape), loader=loader, location=location)
             node.inputs.append(Argument(name, [Value(f"{index}.{name}", tensor.type, tensor)]))
         node.outputs.append(Argument("output", [outputs[index]]))
-        node.attributes = [Attribute(key, _attribute_value(value)) for key, value in section.options.items()]
+        node.attributes = [Attribute(key, number_or_text(value)) for key, value in section.options.items()]
         if section.type not in _FLAT and section.options.get("batch_normalize", "0") not in ("0", ""):
             node.chain.append(Node(f"{index}.batch_normalize", OpType("batch_normalize", "Normalization")))
         activation = section.options.get("activation", "")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import BinaryReader, array_loader, open_buffer
+from ..codecs.text import number_or_text
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 
 PROTO_MAGIC = "4206624770"
@@ -222,10 +223,10 @@ def _attributes(layer: Layer) -> List[Attribute]:
         name = names[index] if index < len(names) else str(index)
         if name in _LISTS and attributes and isinstance(attributes[-1].value, int):
             size = max(attributes[-1].value, 0)
-            value = [_number(text) for text in layer.params[position:position + size]]
+            value = [number_or_text(text) for text in layer.params[position:position + size]]
             position += size
         else:
-            value = _number(layer.params[position])
+            value = number_or_text(layer.params[position])
             position += 1
         attributes.append(Attribute(name, value))
         index += 1
@@ -234,15 +235,6 @@ def _attributes(layer: Layer) -> List[Attribute]:
 
 def _shape_of(value: Optional[Value]) -> Optional[tuple]:
     return value.type.shape if value is not None and value.type is not None else None
-
-
-def _number(text: str):
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            continue
-    return text
 
 
 def _buffer_shape(buffer: RawBuffer, layer: Layer, attributes: Dict[str, object]) -> Tuple[int, ...]:
