@@ -24,7 +24,7 @@ Point = Tuple[float, float]
 __all__ = ["Layout", "layout"]
 
 # layered graphs up to this many vertices get a second crossing reduction from a mirrored start
-MULTI_START_SIZE = 12_000
+MULTI_START_SIZE = 2_000
 
 
 @dataclass
