@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -72,6 +73,13 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `python -m litenetron ARGS` and return the finished process (text output)."""
     return subprocess.run([sys.executable, "-m", "litenetron", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=REPO)
+
+
+def cli_info(path) -> dict:
+    """The `--info --json` output of `python -m litenetron PATH`, asserting the command succeeded."""
+    result = run_cli(str(path), "--info", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="session")

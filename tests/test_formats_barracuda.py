@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import struct
 
 import numpy as np
 import pytest
 
-from conftest import CORPUS, assert_manifest_counts, manifest_rows, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.formats import open_model
 from litenetron.model import ModelError
 
@@ -107,9 +106,7 @@ def test_corpus_counts(row):
 def test_cli_and_weights():
     require_corpus()
     path = CORPUS / "barracuda" / "reinforcement-learning-kr__rl_bootcamp" / "GridWorldLearning.nn"
-    result = run_cli(str(path), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    graph = json.loads(result.stdout)["graphs"][0]
+    graph = cli_info(path)["graphs"][0]
     assert (graph["nodes"], graph["parameters"]) == (22, 676412)
     assert graph["inputs"][0]["shape"] == ["?", 84, 84, 3]
     conv = open_model(path).graphs[0].nodes[0]

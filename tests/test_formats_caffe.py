@@ -3,14 +3,12 @@ against an independent descriptor-based decode."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from google.protobuf import text_format
 from proto_reference import message_classes
 
-from conftest import CORPUS, assert_manifest_counts, manifest_rows, output_values, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, output_values, require_corpus
 from litenetron.formats import caffe, caffe_shapes, open_model, read_header
 from litenetron.model import ModelError
 
@@ -268,9 +266,7 @@ def test_corpus_counts(row):
 def test_cli_info_json_matches_manifest():
     require_corpus()
     row = next(row for row in ROWS if row["path"].endswith("lenet_iter_10000.caffemodel"))
-    result = run_cli(str(CORPUS / row["path"]), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    graph = json.loads(result.stdout)["graphs"][0]
+    graph = cli_info(CORPUS / row["path"])["graphs"][0]
     assert (graph["nodes"], graph["parameters"]) == (int(row["nodes"]), int(row["parameters"]))
 
 

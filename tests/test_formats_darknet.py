@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import struct
 
 import numpy as np
 import pytest
 
-from conftest import CORPUS, assert_manifest_counts, manifest_rows, output_values, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, output_values, require_corpus
 from litenetron.formats import open_model
 from litenetron.formats.darknet import parse_cfg
 from litenetron.model import ModelError
@@ -157,9 +156,7 @@ def test_corpus_counts(row):
 def test_cli_info_json_with_weights():
     require_corpus()
     path = CORPUS / "darknet" / "BUG1989__tengine_test_data" / "yolo-fastest-1.1.weights"
-    result = run_cli(str(path), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    graph = json.loads(result.stdout)["graphs"][0]
+    graph = cli_info(path)["graphs"][0]
     assert (graph["nodes"], graph["parameters"]) == (131, 346062)
     assert graph["inputs"][0]["shape"] == [3, 320, 320]
     first = open_model(path).graphs[0].nodes[0]

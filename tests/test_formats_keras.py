@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from conftest import assert_manifest_counts, manifest_rows, require_corpus, run_cli
+from conftest import assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.codecs.hdf5 import Dataset
 from litenetron.formats import keras as keras_format
 from litenetron.formats import open_model
@@ -33,9 +33,7 @@ def test_corpus_counts(row):
 def test_corpus_cli_json_and_weight_values():
     corpus = require_corpus()
     path = corpus / "keras" / "generated" / "small_cnn.keras"
-    result = run_cli(str(path), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)
+    summary = cli_info(path)
     assert summary["graphs"][0]["inputs"] == [{"name": "image", "dtype": "float32", "shape": ["?", 28, 28, 1]}]
     model = open_model(path)
     conv = next(node for node in model.graphs[0].nodes if node.name == "conv2d")

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import CORPUS, assert_manifest_counts, manifest_rows, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.formats import mxnet, open_model
 from litenetron.formats.mxnet import NDARRAY_V1, NDARRAY_V2, NDARRAY_V3, read_params
 from litenetron.model import ModelError
@@ -145,9 +145,7 @@ def test_corpus_counts(row):
 def test_cli_symbol_with_params():
     require_corpus()
     path = CORPUS / "mxnet" / "generated" / "symbol" / "mnist_resnetish-symbol.json"
-    result = run_cli(str(path), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    graph = json.loads(result.stdout)["graphs"][0]
+    graph = cli_info(path)["graphs"][0]
     assert graph["nodes"] == 11
     entries = read_params(path.with_name("mnist_resnetish-0001.params"))
     assert graph["parameters"] == sum(int(np.prod(e.shape)) for e in entries) > 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import CORPUS, assert_manifest_counts, manifest_rows, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.formats import open_model
 from litenetron.info import graph_summary
 from litenetron.model import ModelError
@@ -347,9 +346,7 @@ def test_sparse_initializers_count_their_dense_size(tmp_path):
 
 def test_info_json_shape(tmp_path):
     path = _save(tmp_path, _conv_bn_relu_model())
-    result = run_cli(str(path), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    info = json.loads(result.stdout)
+    info = cli_info(path)
     assert set(info) == {"path", "format", "producer", "graphs"}
     graph = info["graphs"][0]
     assert set(graph) == {"name", "nodes", "operators", "inputs", "outputs", "parameters"}

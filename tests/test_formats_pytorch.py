@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy
 import pytest
 
-from conftest import assert_manifest_counts, manifest_rows, require_corpus, run_cli
+from conftest import assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.codecs import archive
 from litenetron.formats import open_model, pytorch, torchscript
 from litenetron.model import ModelError
@@ -329,8 +329,6 @@ def test_match_does_not_claim_other_zips(tmp_path):
 @pytest.mark.parametrize("row", manifest_rows("pytorch"), ids=lambda row: row["path"])
 def test_corpus_info_json_matches_manifest(row):
     corpus = require_corpus()
-    result = run_cli(str(corpus / row["path"]), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)["graphs"][0]
+    summary = cli_info(corpus / row["path"])["graphs"][0]
     assert_manifest_counts(summary, row)
     assert summary["nodes"] > 0

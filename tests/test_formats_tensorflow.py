@@ -3,7 +3,6 @@ an independent descriptor-based decode."""
 
 from __future__ import annotations
 
-import json
 import struct
 from collections import Counter
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from google.protobuf import text_format
 from proto_reference import message_classes
 
-from conftest import CORPUS, assert_manifest_counts, manifest_rows, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.codecs.protobuf import encode_varint
 from litenetron.formats import open_model, read_header, tensorflow
 from litenetron.info import model_summary
@@ -303,9 +302,7 @@ def test_corpus_counts(row):
 def test_cli_info_json_matches_manifest():
     require_corpus()
     row = next(row for row in ROWS if row["path"].endswith("small_cnn_frozen.pb"))
-    result = run_cli(str(CORPUS / row["path"]), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    graph = json.loads(result.stdout)["graphs"][0]
+    graph = cli_info(CORPUS / row["path"])["graphs"][0]
     assert (graph["nodes"], graph["parameters"]) == (int(row["nodes"]), int(row["parameters"]))
     assert graph["inputs"][0]["shape"] == [1, 28, 28, 1]
     assert [output["shape"] for output in graph["outputs"]] == [[1, 10]]

@@ -3,15 +3,13 @@ checked against a generic reading of the same tables with the `flatbuffers` pack
 
 from __future__ import annotations
 
-import json
-
 import flatbuffers
 import flatbuffers.flexbuffers as flexbuffers
 import numpy as np
 import pytest
 from flatbuffers.table import Table as FbTable
 
-from conftest import CORPUS, assert_manifest_counts, manifest_rows, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.formats import open_model
 from litenetron.formats.schemas.tflite import BUILTIN_OPERATORS, TABLES, UNIONS
 from litenetron.model import ModelError
@@ -183,9 +181,7 @@ def test_tiny_model(model_path):
 
 
 def test_cli_counts_tiny_model(model_path):
-    result = run_cli(str(model_path), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    graph = json.loads(result.stdout)["graphs"][0]
+    graph = cli_info(model_path)["graphs"][0]
     assert graph["nodes"] == 3 and graph["parameters"] == 15
     assert graph["inputs"][0]["shape"] == ["?", 4]
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import struct
 
 import numpy as np
 import pytest
 
-from conftest import CORPUS, assert_manifest_counts, manifest_rows, output_values, require_corpus, run_cli
+from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, output_values, require_corpus
 from litenetron.formats import open_model
 from litenetron.formats.tnn import parse_proto, read_resources
 from litenetron.model import ModelError
@@ -140,9 +139,7 @@ def test_corpus_counts(row):
 def test_cli_with_model():
     require_corpus()
     path = CORPUS / "tnn" / "mingquanyuan__Ultra-Fast-Face-Detector-1MB" / "faceDetector_mobile.opt.tnnproto"
-    result = run_cli(str(path), "--info", "--json")
-    assert result.returncode == 0, result.stderr
-    graph = json.loads(result.stdout)["graphs"][0]
+    graph = cli_info(path)["graphs"][0]
     assert graph["nodes"] == 126
     # Float32 weights fill the file but for the per-layer headers.
     assert 0 < graph["parameters"] * 4 < path.with_suffix(".tnnmodel").stat().st_size
