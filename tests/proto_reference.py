@@ -13,7 +13,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 _SCALARS = {
     "double": 1, "float": 2, "int64": 3, "uint64": 4, "int32": 5, "bool": 8, "string": 9, "bytes": 12,
-    "uint32": 13, "sint32": 17, "sint64": 18,
+    "uint32": 13, "sint32": 17, "sint64": 18, "fixed32": 7, "fixed64": 6, "sfixed32": 15, "sfixed64": 16,
 }
 
 # {message: {field: (number, type)}}; type "T*" is repeated, "T*p" repeated packed (proto2), a message name

@@ -6,9 +6,9 @@ import math
 import struct
 
 import pytest
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from proto_reference import message_classes
 
 from litenetron.codecs.protobuf import (
     BytesRef,
@@ -34,34 +34,20 @@ SCHEMA = {
     "Child": {1: ("name", "string"), 2: ("child", "Child")},
 }
 
-_PROTO_TYPES = {
-    "int32": 5, "int64": 3, "uint32": 13, "uint64": 4, "sint32": 17, "sint64": 18, "bool": 8, "enum": 5,
-    "float": 2, "double": 1, "fixed32": 7, "sfixed64": 16, "string": 9, "bytes": 12,
-}
+
+def _reference_kind(name: str, type_name: str) -> str:
+    """Our schema's type as proto_reference spells it; an enum is an int32 on the wire."""
+    base = type_name[:-2] if type_name.endswith("[]") else type_name
+    base = "int32" if base == "enum" else base
+    if type_name.endswith("[]"):
+        return base + ("*p" if name.startswith("packed") else "*")
+    return base
 
 
-def _reference_classes():
-    """The same messages compiled by the protobuf package (a descriptor built here, no .proto file)."""
-    file = descriptor_pb2.FileDescriptorProto(name="litenetron_test_sample.proto", package="t", syntax="proto2")
-    for message_name, fields in SCHEMA.items():
-        message = file.message_type.add(name=message_name)
-        for number, (name, type_name) in fields.items():
-            repeated = type_name.endswith("[]")
-            base = type_name.rstrip("[]")
-            field = message.field.add(name=name, number=number)
-            field.label = field.LABEL_REPEATED if repeated else field.LABEL_OPTIONAL
-            if base in SCHEMA:
-                field.type, field.type_name = field.TYPE_MESSAGE, f".t.{base}"
-            else:
-                field.type = _PROTO_TYPES[base]
-            if name.startswith("packed"):
-                field.options.packed = True
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(file)
-    return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"t.{name}")) for name in SCHEMA}
-
-
-REFERENCE = _reference_classes()
+# The same messages compiled by the protobuf package (a descriptor built here, no .proto file).
+REFERENCE = message_classes("t", {message: {name: (number, _reference_kind(name, type_name))
+                                            for number, (name, type_name) in fields.items()}
+                                  for message, fields in SCHEMA.items()}, syntax="proto2")
 
 
 def _sample(**values):
