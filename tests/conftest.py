@@ -19,24 +19,24 @@ CORPUS = REPO.parent / "shared" / "corpus"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def require_corpus() -> Path:
-    """The shared corpus folder; skips visibly outside CI when it is missing, fails under CI=true."""
-    if not (CORPUS / "MANIFEST.tsv").is_file():
-        message = f"shared corpus not found at {CORPUS}"
+def _require(present: bool, message: str) -> None:
+    """Skip the test visibly when something it needs is missing; under CI=true, fail it instead."""
+    if not present:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+def require_corpus() -> Path:
+    """The shared corpus folder; skips visibly outside CI when it is missing, fails under CI=true."""
+    _require((CORPUS / "MANIFEST.tsv").is_file(), f"shared corpus not found at {CORPUS}")
     return CORPUS
 
 
 def require_bench() -> Path:
     """The shared layout benchmark folder (beside the corpus); skips visibly outside CI, fails under CI=true."""
     bench = REPO.parent / "shared" / "bench"
-    if not (bench / "graphs").is_dir():
-        message = f"shared layout benchmark not found at {bench}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    _require((bench / "graphs").is_dir(), f"shared layout benchmark not found at {bench}")
     return bench
 
 
