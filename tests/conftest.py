@@ -69,6 +69,16 @@ def output_values(graph) -> Iterator:
     return (value for node in graph.nodes for argument in node.outputs for value in argument.values)
 
 
+class PickledCall:
+    """Pickles as a call of `function(*args)`: what a malicious file would ask the unpickler to run."""
+
+    def __init__(self, function, *args):
+        self.function, self.args = function, args
+
+    def __reduce__(self):
+        return self.function, self.args
+
+
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `python -m litenetron ARGS` and return the finished process (text output)."""
     return subprocess.run([sys.executable, "-m", "litenetron", *args], capture_output=True, text=True,

@@ -13,6 +13,7 @@ import sys
 import numpy
 import pytest
 
+from conftest import PickledCall
 from litenetron.codecs import safepickle
 from litenetron.codecs.pickle_objects import Global, NumpyArray, Object, OrderedDictValue, PickleError
 from litenetron.codecs.safepickle import loads
@@ -89,25 +90,15 @@ def test_the_position_after_stop_allows_consecutive_pickles():
 
 # --- hostile streams ------------------------------------------------------------------------------------
 
-class _Call:
-    """Pickles as a call of `function(*args)`: what a malicious file would ask the unpickler to run."""
-
-    def __init__(self, function, *args):
-        self.function, self.args = function, args
-
-    def __reduce__(self):
-        return self.function, self.args
-
-
 def _hostile_payloads(canary):
     command = f"touch {canary}"
     return [
-        _Call(os.system, command),
-        _Call(eval, f"open({str(canary)!r}, 'w').close()"),
-        _Call(exec, f"open({str(canary)!r}, 'w').close()"),
-        _Call(__import__, "antigravity"),
-        _Call(subprocess.Popen, ["touch", str(canary)]),
-        _Call(getattr, _Call(__import__, "os"), "system"),
+        PickledCall(os.system, command),
+        PickledCall(eval, f"open({str(canary)!r}, 'w').close()"),
+        PickledCall(exec, f"open({str(canary)!r}, 'w').close()"),
+        PickledCall(__import__, "antigravity"),
+        PickledCall(subprocess.Popen, ["touch", str(canary)]),
+        PickledCall(getattr, PickledCall(__import__, "os"), "system"),
     ]
 
 

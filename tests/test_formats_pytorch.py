@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy
 import pytest
 
-from conftest import assert_manifest_counts, cli_info, manifest_rows, require_corpus
+from conftest import PickledCall, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.codecs import archive
 from litenetron.formats import open_model, pytorch, torchscript
 from litenetron.model import ModelError
@@ -253,18 +253,10 @@ def test_plain_pickles_open_as_an_object_view(tmp_path):
         open_model(broken)
 
 
-class _Call:
-    def __init__(self, function, *args):
-        self.function, self.args = function, args
-
-    def __reduce__(self):
-        return self.function, self.args
-
-
 def _hostile(canary):
-    return {"a": _Call(os.system, f"touch {canary}"), "b": _Call(eval, f"open({str(canary)!r}, 'w')"),
-            "c": _Call(exec, f"open({str(canary)!r}, 'w')"), "d": _Call(__import__, "antigravity"),
-            "e": _Call(subprocess.Popen, ["touch", str(canary)])}
+    return {"a": PickledCall(os.system, f"touch {canary}"), "b": PickledCall(eval, f"open({str(canary)!r}, 'w')"),
+            "c": PickledCall(exec, f"open({str(canary)!r}, 'w')"), "d": PickledCall(__import__, "antigravity"),
+            "e": PickledCall(subprocess.Popen, ["touch", str(canary)])}
 
 
 @pytest.mark.parametrize("container", ["pickle", "zip", "legacy"])
