@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .acyclic import back_edges
 from .dummies import build_layered, layers_of
 from .labels import LABEL_OFFSET, place_labels, reserve_label_room
-from .order import order_layers, total_crossings
+from .order import order_layers
 from .position import horizontal_positions, vertical_positions
 from .rank import rank_nodes
 from .route import chain_corners, route, self_loop
@@ -22,9 +22,6 @@ from .route import chain_corners, route, self_loop
 Point = Tuple[float, float]
 
 __all__ = ["Layout", "layout"]
-
-# layered graphs up to this many vertices get a second crossing reduction from a mirrored start
-MULTI_START_SIZE = 2_000
 
 
 @dataclass
@@ -88,7 +85,8 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
 
     # phase 3: dummy chains, phase 4: order
     graph = build_layered(count, ranks, dag, group_ids)
-    layers = _order(graph)
+    layers = order_layers(layers_of(graph), graph.up, graph.up_w, graph.down, graph.down_w, graph.chains,
+                          graph.rank)
 
     # room on the right of a box for the labels of its outgoing edges and for its self-loops
     loop_reach = node_separation * 0.75
@@ -137,21 +135,6 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
                 label_positions[i] = (xs[v] + half_w[v] + loop_reach + LABEL_OFFSET + labels[i][0] / 2, ys[v])
 
     return _finish(xs[:count], ys[:count], half_w, half_h, routes, label_positions, labels, horizontal)
-
-
-def _order(graph) -> List[List[int]]:
-    """Crossing reduction from one start order, or from two when the graph is small enough."""
-    best_layers: List[List[int]] = []
-    best = -1
-    for mirrored in (False, True) if graph.size <= MULTI_START_SIZE else (False,):
-        layers = order_layers(layers_of(graph, mirrored), graph.up, graph.up_w, graph.down, graph.down_w,
-                              graph.chains, graph.rank)
-        crossings = total_crossings(layers, graph.down, graph.down_w)
-        if best < 0 or crossings < best:
-            best, best_layers = crossings, layers
-        if not best:
-            break
-    return best_layers
 
 
 def _finish(xs, ys, half_w, half_h, routes, label_positions, labels, horizontal: bool) -> Layout:

@@ -92,21 +92,13 @@ def build_layered(count: int, rank: Sequence[int], edges: Sequence[Tuple[int, in
     return LayeredGraph(count, ranks, up, down, up_w, down_w, chains, edge_chain, edge_depth)
 
 
-def layers_of(graph: LayeredGraph, mirrored: bool = False) -> List[List[int]]:
-    """Vertices per layer in a depth-first order from the top layer (a good start for the sweeps).
-
-    `mirrored` starts from the last vertex of each layer and visits successors last-first, a second
-    starting point for the crossing reduction.
-    """
+def layers_of(graph: LayeredGraph) -> List[List[int]]:
+    """Vertices per layer in a depth-first order from the top layer (a good start for the sweeps)."""
     layers: List[List[int]] = [[] for _ in range(max(graph.rank, default=-1) + 1)]
     seen = [False] * graph.size
     down = graph.down
     rank = graph.rank
-    if mirrored:
-        starts = sorted(range(graph.size), key=lambda v: (rank[v], -v))
-    else:
-        starts = sorted(range(graph.size), key=rank.__getitem__)
-    for start in starts:
+    for start in sorted(range(graph.size), key=rank.__getitem__):
         if seen[start]:
             continue
         seen[start] = True
@@ -114,8 +106,8 @@ def layers_of(graph: LayeredGraph, mirrored: bool = False) -> List[List[int]]:
         while stack:
             v = stack.pop()
             layers[rank[v]].append(v)
-            # the stack pops the last pushed first
-            for w in (down[v] if mirrored else reversed(down[v])):
+            # reversed so the first successor is visited first
+            for w in reversed(down[v]):
                 if not seen[w]:
                     seen[w] = True
                     stack.append(w)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from typing import List, Sequence
 
-PATIENCE = 8
+PATIENCE = 6
 MAX_ROUNDS = 24
 WORK_BUDGET = 2_000_000
 TRANSPOSE_PASSES = 4
@@ -53,15 +53,6 @@ def count_between(upper: Sequence[int], down, down_w, pos, width: int) -> int:
                 tree[i] += weight
                 i += i & -i
     return crossings
-
-
-def total_crossings(layers: Sequence[Sequence[int]], down, down_w) -> int:
-    """Weighted crossings of a whole layering."""
-    pos = [0] * len(down)
-    for layer in layers:
-        for i, v in enumerate(layer):
-            pos[v] = i
-    return count_crossings(layers, down, down_w, pos)
 
 
 def count_crossings(layers: Sequence[Sequence[int]], down, down_w, pos) -> int:
