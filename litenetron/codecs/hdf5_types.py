@@ -7,6 +7,7 @@ datatypes). Variable-length elements are (length, global heap collection address
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
@@ -162,17 +163,10 @@ def _parse_compound(cursor: Cursor, kind: Datatype, version: int, count: int, de
             dims = tuple(cursor.uint32() for _ in range(4))[:rank]
             member = parse_datatype(cursor, depth + 1)
             if rank:
-                member = Datatype(ARRAY, member.size * _product(dims), base=member, dims=dims)
+                member = Datatype(ARRAY, member.size * math.prod(dims), base=member, dims=dims)
         else:
             member = parse_datatype(cursor, depth + 1)
         kind.members.append((name, offset, member))
-
-
-def _product(values) -> int:
-    result = 1
-    for value in values:
-        result *= value
-    return result
 
 
 def parse_dataspace(cursor: Cursor) -> Optional[Tuple[int, ...]]:
@@ -201,7 +195,7 @@ def parse_dataspace_limits(cursor: Cursor) -> Tuple[Optional[Tuple[int, ...]], T
         limits = tuple(None if size == unlimited else size for size in (cursor.length() for _ in range(rank)))
     if space_type == 2:
         return None, ()
-    if _product(shape) > MAX_ELEMENTS * 64:
+    if math.prod(shape) > MAX_ELEMENTS * 64:
         raise Hdf5Error(f"dataspace {shape} is too large")
     return shape, limits
 
@@ -268,7 +262,7 @@ def decode_element(context: FileContext, kind: Datatype, raw: bytes, position: i
         return {name: decode_element(context, member, raw, position + offset)
                 for name, offset, member in kind.members}
     if cls == ARRAY:
-        count = _product(kind.dims)
+        count = math.prod(kind.dims)
         values = [decode_element(context, kind.base, raw, position + i * kind.base.size) for i in range(count)]
         return reshape(values, kind.dims)
     return bytes(raw[position:position + kind.size])
@@ -282,7 +276,7 @@ def decode_values(context: FileContext, kind: Datatype, raw: bytes, shape: Optio
     """All elements of `raw` as Python values: a scalar, or nested lists following `shape`."""
     if shape is None:
         return None
-    count = _product(shape)
+    count = math.prod(shape)
     size = element_size(context, kind)
     if count * size > len(raw):
         raise Hdf5Error(f"{count} elements of {size} bytes do not fit in {len(raw)} bytes of data")

@@ -9,6 +9,7 @@ Constant layers (type 255 "Load" without inputs) are drawn as weights of the lay
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -219,7 +220,7 @@ def read(path: Path) -> Model:
         if start + entry.length * entry.itemsize > len(buffer):
             raise ModelError(path, f"tensor {entry.name!r} lies past the end of the weight data")
         shape = _dims(entry.shape)
-        stored = shape if all(isinstance(d, int) for d in shape) and _product(shape) == entry.length \
+        stored = shape if all(isinstance(d, int) for d in shape) and math.prod(shape) == entry.length \
             else (entry.length,)
         tensor = Tensor(entry.name, dtype, shape, count=entry.length,
                         loader=array_loader(path, start, dtype, stored))
@@ -269,10 +270,3 @@ def read(path: Path) -> Model:
     metadata = [(f"memory {name_in}", f"{name_out} ⟨{'×'.join(map(str, shape))}⟩")
                 for shape, name_in, name_out in memories]
     return Model(format=f"Barracuda v{version}", graphs=[graph], metadata=metadata)
-
-
-def _product(dims) -> int:
-    total = 1
-    for dim in dims:
-        total *= dim
-    return total

@@ -12,6 +12,7 @@ Buffers are recorded as offset ranges and read only when asked for.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -238,7 +239,7 @@ def _shape_of(value: Optional[Value]) -> Optional[tuple]:
 
 
 def _buffer_shape(buffer: RawBuffer, layer: Layer, attributes: Dict[str, object]) -> Tuple[int, ...]:
-    if buffer.dims and _product(buffer.dims) == buffer.count:
+    if buffer.dims and math.prod(buffer.dims) == buffer.count:
         return buffer.dims
     if buffer.name == "weight" and "output_channel" in attributes:
         try:  # input_channel counts the channels of one group
@@ -246,7 +247,7 @@ def _buffer_shape(buffer: RawBuffer, layer: Layer, attributes: Dict[str, object]
                      int(attributes["kernel_h"]), int(attributes["kernel_w"]))
         except (KeyError, TypeError, ValueError):
             return (buffer.count,)
-        if _product(shape) == buffer.count:
+        if math.prod(shape) == buffer.count:
             return shape
     if buffer.name == "weight" and layer.type == "InnerProduct" and attributes.get("num_output"):
         out = int(attributes["num_output"])
@@ -304,14 +305,14 @@ def infer_shape(layer: Layer, settings: Dict[str, object], inputs: List[Optional
     if kind == "Reshape" and isinstance(get("shape"), list):
         shape = [first[i] if dim == 0 and i < len(first) else dim for i, dim in enumerate(get("shape"))]
         if shape.count(-1) == 1:
-            known = _product(d for d in shape if d != -1)
-            shape[shape.index(-1)] = _product(first) // known if known else -1
+            known = math.prod(d for d in shape if d != -1)
+            shape[shape.index(-1)] = math.prod(first) // known if known else -1
         return tuple(shape) if all(d >= 0 for d in shape) else None
     if kind == "Permute" and isinstance(get("orders"), list) and sorted(get("orders")) == list(range(len(first))):
         return tuple(first[i] for i in get("orders"))
     if kind == "Flatten":
         axis = int(get("axis", 1))
-        return first[:axis] + (_product(first[axis:]),)
+        return first[:axis] + (math.prod(first[axis:]),)
     if kind == "Upsample" and len(first) == 4:
         if get("height") and get("width"):
             return first[:2] + (int(get("height")), int(get("width")))
@@ -332,13 +333,6 @@ CATEGORIES_SAME_SHAPE = {
     "ReLU", "ReLU6", "PReLU", "Sigmoid", "Tanh", "Softmax", "SoftmaxCaffe", "BatchNormCxx", "InstBatchNormCxx",
     "ShuffleChannel", "Dropout", "Clip", "HardSwish", "HardSigmoid", "Normalize", "LRN", "Scale", "Elu",
 }
-
-
-def _product(dims) -> int:
-    total = 1
-    for dim in dims:
-        total *= dim
-    return total
 
 
 def match(path: Path, header: bytes) -> bool:
