@@ -16,6 +16,7 @@ from litenetron.codecs.protobuf import (
     ProtobufError,
     decode,
     encode_varint,
+    iter_fields,
     matches_signature,
     parse_text,
     peek_fields,
@@ -165,6 +166,17 @@ def test_peek_fields_and_signature():
     assert matches_signature(header, {1: (0,), 13: (2,)}, required=(1,))
     assert not matches_signature(header, {1: (0,)})
     assert not matches_signature(b"\x89PNG\r\n\x1a\n", {1: (0,), 13: (2,)})
+
+
+def test_iter_fields_spans_each_field():
+    data = _sample(i32=1, f64=2.0, fx32=3, text="abc", packed_ints=[300, 1]).SerializeToString()
+    fields = list(iter_fields(data, 0, len(data)))
+    assert [(number, wire) for number, wire, *_ in fields] == [(1, 0), (10, 1), (11, 5), (13, 2), (18, 2)]
+    assert fields[0][2] == 0 and all(a[4] == b[2] for a, b in zip(fields, fields[1:])) and fields[-1][4] == len(data)
+    _, _, _, payload, stop = fields[3]
+    assert bytes(data[payload:stop]) == b"abc"
+    with pytest.raises(ProtobufError, match="past the end"):
+        list(iter_fields(data[:-1], 0, len(data) - 1))
 
 
 def test_text_format_matches_the_reference_parser():

@@ -20,7 +20,7 @@ import mmap
 import re
 import struct
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 MAX_DEPTH = 100
 LAZY_THRESHOLD = 1024  # bytes fields / packed arrays larger than this are referenced, not copied
@@ -240,6 +240,19 @@ def _skip_field(buffer, position: int, end: int, key: int, depth: int) -> int:
     return position
 
 
+def iter_fields(buffer, start: int, end: int) -> Iterator[Tuple[int, int, int, int, int]]:
+    """(number, wire type, field start, payload start, field end) of each field in buffer[start:end], for
+    code that copies or rewrites encoded messages without decoding them."""
+    position = start
+    while position < end:
+        field_start = position
+        key, position = read_varint(buffer, position, end)
+        payload = read_varint(buffer, position, end)[1] if key & 7 == 2 else position
+        stop = _skip_field(buffer, position, end, key, 0)
+        yield key >> 3, key & 7, field_start, payload, stop
+        position = stop
+
+
 def _decode_packed(buffer, start: int, end: int, type_name: str) -> Any:
     if type_name in _FIXED:
         fmt = _FIXED[type_name]
@@ -362,15 +375,7 @@ def peek_fields(header: bytes, limit: int = 16) -> List[Tuple[int, int]]:
             return pairs + [(0, wire)]
         pairs.append((number, wire))
         try:
-            if wire == 0:
-                _, position = read_varint(header, position, end)
-            elif wire == 1:
-                position += 8
-            elif wire == 5:
-                position += 4
-            else:
-                length, position = read_varint(header, position, end)
-                position += length
+            position = _skip_field(header, position, end, key, 0)
         except ProtobufError:
             break
     return pairs

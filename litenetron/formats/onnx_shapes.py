@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Dict, Optional, Tuple
 
-from ..codecs.protobuf import encode_varint, read_varint
+from ..codecs.protobuf import encode_varint, iter_fields
 
 _INVENTED = re.compile(r"unk__\d+")
 SMALL_INITIALIZER = 1024  # bytes of an initializer worth keeping for shape inference
@@ -20,34 +20,11 @@ _GRAPH_INITIALIZER = 5
 _TENSOR_DATA_FIELDS = (4, 5, 6, 7, 9, 10, 11)  # float/int32/string/int64/raw/double/uint64 data
 
 
-def _fields(buffer, start: int, end: int):
-    """(number, wire, field start, payload start, field end) of each field in buffer[start:end]."""
-    position = start
-    while position < end:
-        field_start = position
-        key, position = read_varint(buffer, position, end)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            payload, (_, position) = position, read_varint(buffer, position, end)
-        elif wire == 1:
-            payload, position = position, position + 8
-        elif wire == 5:
-            payload, position = position, position + 4
-        elif wire == 2:
-            length, payload = read_varint(buffer, position, end)
-            position = payload + length
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-        if position > end:
-            raise ValueError("field runs past the end of its message")
-        yield number, wire, field_start, payload, position
-
-
 def _strip_tensor(buffer, start: int, end: int) -> bytes:
     if end - start <= SMALL_INITIALIZER:
         return bytes(buffer[start:end])
     return b"".join(bytes(buffer[field_start:stop]) for number, _, field_start, _, stop
-                    in _fields(buffer, start, end) if number not in _TENSOR_DATA_FIELDS)
+                    in iter_fields(buffer, start, end) if number not in _TENSOR_DATA_FIELDS)
 
 
 def _length_delimited(number: int, payload: bytes) -> bytes:
@@ -56,7 +33,7 @@ def _length_delimited(number: int, payload: bytes) -> bytes:
 
 def _strip_graph(buffer, start: int, end: int) -> bytes:
     parts = []
-    for number, wire, field_start, payload, stop in _fields(buffer, start, end):
+    for number, wire, field_start, payload, stop in iter_fields(buffer, start, end):
         if number == _GRAPH_INITIALIZER and wire == 2:
             parts.append(_length_delimited(number, _strip_tensor(buffer, payload, stop)))
         else:
@@ -67,7 +44,7 @@ def _strip_graph(buffer, start: int, end: int) -> bytes:
 def strip_weights(buffer) -> bytes:
     """The ModelProto bytes with large main-graph initializer payloads removed."""
     parts = []
-    for number, wire, field_start, payload, stop in _fields(buffer, 0, len(buffer)):
+    for number, wire, field_start, payload, stop in iter_fields(buffer, 0, len(buffer)):
         if number == _MODEL_GRAPH and wire == 2:
             parts.append(_length_delimited(number, _strip_graph(buffer, payload, stop)))
         else:
