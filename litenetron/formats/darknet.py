@@ -12,6 +12,7 @@ total must match what the `.cfg` declares exactly.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,15 +91,8 @@ def parse_cfg(text: str) -> List[Section]:
 Shape = Tuple[int, ...]
 
 
-def _elements(shape: Shape) -> int:
-    total = 1
-    for dim in shape:
-        total *= dim
-    return total
-
-
 def _chw(shape: Shape) -> Tuple[int, int, int]:
-    return (shape[0], shape[1], shape[2]) if len(shape) == 3 else (_elements(shape), 1, 1)
+    return (shape[0], shape[1], shape[2]) if len(shape) == 3 else (math.prod(shape), 1, 1)
 
 
 def _check(shape: Shape, section: Section) -> Shape:
@@ -177,7 +171,7 @@ def _layer(section: Section, index: int, shapes: List[Shape],
                 for gate in ("uf.", "ui.", "ug.", "uo."):
                     arrays += _conv_weights(gate, c, n, size, groups, batch_norm)
     elif kind in ("connected", "rnn", "gru", "lstm"):
-        n, count = opt.int("output", 1), _elements(shape_in)
+        n, count = opt.int("output", 1), math.prod(shape_in)
         out = (n,)
         if kind == "connected":
             arrays = _connected_weights("", count, n, batch_norm)
@@ -309,7 +303,7 @@ def read(path: Path) -> Model:
         raise ModelError(cfg, str(error)) from None
 
     header_size, version = (0, "")
-    needed = sum(_elements(shape) for _, _, arrays in plans for _, shape in arrays)
+    needed = sum(math.prod(shape) for _, _, arrays in plans for _, shape in arrays)
     if weights is not None:
         header_size, version = _weights_header(weights)
         stored = (weights.stat().st_size - header_size) // 4
@@ -334,7 +328,7 @@ def read(path: Path) -> Model:
             node.inputs.append(Argument("inputs" if section.type == "route" else "from", values[1:]))
         for name, shape in arrays:
             loader = array_loader(weights, offset, "float32", shape) if weights is not None else None
-            offset += _elements(shape) * 4
+            offset += math.prod(shape) * 4
             location = weights.name if weights else ""
             tensor = Tensor(name, "float32", tuple(shape), loader=loader, location=location)
             node.inputs.append(Argument(name, [Value(f"{index}.{name}", tensor.type, tensor)]))

@@ -9,6 +9,7 @@ after the FlatBuffer (offset/size). Signature defs and metadata entries become m
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import List, Optional
 
@@ -163,18 +164,11 @@ class _Buffers:
                          "float8_e5m2", "bfloat16"):
                 return np.frombuffer(data, dtype=np.uint8)
             array = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"))
-            if shape is not None and all(isinstance(d, int) for d in shape) and array.size == _count(shape):
+            if shape is not None and all(isinstance(d, int) for d in shape) and array.size == math.prod(shape):
                 array = array.reshape(shape)
             return array
 
         return load
-
-
-def _count(shape) -> int:
-    total = 1
-    for dim in shape:
-        total *= dim
-    return total
 
 
 def _options(options: Optional[Table]) -> List[Attribute]:
@@ -322,7 +316,7 @@ def read(path: Path) -> Model:
             nested.append((node, operator.builtin_options))
             graph.nodes.append(node)
         # Every tensor whose buffer holds data counts, even where an operator does not use it.
-        graph.stored_parameters = sum(_count(v.initializer.shape or ()) for v in values if v.initializer)
+        graph.stored_parameters = sum(math.prod(v.initializer.shape or ()) for v in values if v.initializer)
         graphs.append(graph)
     for node, options in nested:  # If/While/CallOnce bodies refer to subgraphs by index
         for key, item in (options or {}).items():
