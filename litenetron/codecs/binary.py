@@ -8,6 +8,7 @@ offset range of a file only when it is called (numpy is imported there, not at m
 
 from __future__ import annotations
 
+import math
 import struct
 from pathlib import Path
 from typing import Callable, Tuple, Union
@@ -120,9 +121,7 @@ def array_loader(path: Union[str, Path], offset: int, dtype: str, shape: Tuple[i
         import numpy as np
 
         kind = np.dtype(NUMPY_DTYPES.get(dtype, dtype))
-        count = 1
-        for dim in shape:
-            count *= dim
+        count = math.prod(shape)
         with path.open("rb") as stream:
             stream.seek(offset)
             data = stream.read(count * kind.itemsize)

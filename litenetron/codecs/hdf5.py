@@ -14,6 +14,7 @@ the standard library; numpy is imported by `Dataset.read()`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
@@ -323,9 +324,7 @@ def _parse_attribute(context: FileContext, cursor: Cursor) -> Tuple[str, Any]:
     start = cursor.position
     shape = parse_dataspace(Cursor(cursor.context, start, min(start + space_size, cursor.end)))
     cursor.position = start + padded(space_size)
-    count = 1
-    for dim in shape or ():
-        count *= dim
+    count = math.prod(shape or ())
     raw = cursor.read(count * element_size(context, kind)) if shape is not None else b""
     return name, decode_values(context, kind, raw, shape)
 
@@ -508,10 +507,7 @@ class Dataset(Object):
 
     @property
     def size(self) -> int:
-        count = 1
-        for dim in self.shape or (0,):
-            count *= dim
-        return count
+        return math.prod(self.shape or (0,))
 
     @property
     def chunks(self) -> Optional[Tuple[int, ...]]:

@@ -8,6 +8,7 @@ Decompression is capped at the chunk's expected size so a hostile stream cannot 
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Tuple
@@ -386,10 +387,7 @@ def read_raw(context: FileContext, layout: Layout, filters: List[Filter], shape:
     """The dataset's bytes as a flat numpy uint8 array of prod(shape) * itemsize bytes."""
     import numpy as np
 
-    count = 1
-    for dim in shape:
-        count *= dim
-    nbytes = count * itemsize
+    nbytes = math.prod(shape) * itemsize
     # Deflate expands at most ~1032:1, so a dataset declaring more than that over the whole file is
     # hostile (unwritten chunks may add fill values; a generous margin covers them).
     if nbytes > MAX_EXPANSION * context.size + (1 << 26):
@@ -406,9 +404,7 @@ def read_raw(context: FileContext, layout: Layout, filters: List[Filter], shape:
         raise Hdf5Error("virtual datasets are not supported")
     if len(layout.chunk) != len(shape) or not all(layout.chunk):
         raise Hdf5Error(f"chunk shape {layout.chunk} does not match the dataset shape {shape}")
-    chunk_bytes = itemsize
-    for dim in layout.chunk:
-        chunk_bytes *= dim
+    chunk_bytes = itemsize * math.prod(layout.chunk)
     output = _filled(nbytes, itemsize, fill).reshape(*shape, itemsize) if shape else None
     if output is None:
         raise Hdf5Error("a chunked dataset must have at least one dimension")

@@ -8,6 +8,7 @@ imports or calls anything a stream names.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Tuple
 
@@ -96,9 +97,7 @@ class NumpyArray:
         raw = self.data.encode("latin-1") if isinstance(self.data, str) else self.data
         if not isinstance(raw, (bytes, bytearray)):
             raise PickleError("numpy array holds Python objects, not raw values")
-        count = 1
-        for dim in self.shape:
-            count *= dim
+        count = math.prod(self.shape)
         if count * dtype.itemsize > len(raw):
             raise PickleError("numpy array data is shorter than its shape")
         array = numpy.frombuffer(raw, dtype=dtype, count=count)

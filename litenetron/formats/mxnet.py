@@ -13,6 +13,7 @@ array data is recorded as offset ranges and read on demand.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,9 +117,7 @@ def _skip_array(reader: BinaryReader, path: Path) -> Tuple[str, Tuple[int, ...],
     dtype = DTYPES.get(flag)
     if dtype is None:
         raise ValueError(f"unknown array dtype flag {flag}")
-    count = 1
-    for dim in shape:
-        count *= dim
+    count = math.prod(shape)
     itemsize = 1 if dtype in ("uint8", "int8", "bool") else {"float16": 2, "bfloat16": 2, "int16": 2,
                                                              "uint16": 2, "float64": 8, "int64": 8,
                                                              "uint64": 8}.get(dtype, 4)

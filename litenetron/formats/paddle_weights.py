@@ -8,6 +8,7 @@ program's declarations.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Tuple
 
@@ -84,13 +85,7 @@ class SavedTensors:
         return Tensor(name, dtype, dims, loader=array_loader(path, offset, dtype, dims), location=path.name)
 
     def parameters(self) -> int:
-        total = 0
-        for _, _, _, dims in self.tensors.values():
-            count = 1
-            for dim in dims:
-                count *= dim
-            total += count
-        return total
+        return sum(math.prod(dims) for _, _, _, dims in self.tensors.values())
 
 
 
@@ -110,10 +105,7 @@ def _tensor_header(path: Path, reader: BinaryReader) -> Header:
         dims = tuple(desc.dims)
         if any(d < 0 for d in dims):
             raise ModelError(path, f"tensor at offset {start} has a negative dimension {list(dims)}")
-        count = 1
-        for dim in dims:
-            count *= dim
-        offset = reader.skip(count * int(DTYPE_ITEMSIZE[dtype]), f"tensor data {list(dims)}")
+        offset = reader.skip(math.prod(dims) * int(DTYPE_ITEMSIZE[dtype]), f"tensor data {list(dims)}")
     except BinaryError as error:
         raise ModelError(path, str(error)) from None
     return path, offset, dtype, dims
