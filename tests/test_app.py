@@ -429,15 +429,20 @@ def test_model_properties(window, monkeypatch):
     assert tree_value(window, "model.parameters") == f"{window.model.graphs[0].parameters():,}"
 
 
+def export_sample_by_key(window, monkeypatch, target: Path, sequence: str) -> None:
+    """Open the sample, press an export key and answer its Save dialog with `target`."""
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    monkeypatch.setattr("litenetron.app.window.filedialog.asksaveasfilename", lambda **_: str(target))
+    key(window, sequence)
+    settle(window)
+
+
 def test_export_png(window, monkeypatch, tmp_path):
     pytest.importorskip("litenetron.render.export")
     from PIL import Image
 
-    open_via_dialog(window, monkeypatch, SAMPLE)
     target = tmp_path / "graph.png"
-    monkeypatch.setattr("litenetron.app.window.filedialog.asksaveasfilename", lambda **_: str(target))
-    key(window, "<Control-Shift-E>")
-    settle(window)
+    export_sample_by_key(window, monkeypatch, target, "<Control-Shift-E>")
     with Image.open(target) as image:
         assert image.format == "PNG"
         assert image.width > 100 and image.height > image.width  # a tall chain of boxes
@@ -528,11 +533,8 @@ def test_cancel_keeps_the_open_model(window, monkeypatch, chain_model):
 
 def test_export_svg_with_its_key(window, monkeypatch, tmp_path):
     pytest.importorskip("litenetron.render.export")
-    open_via_dialog(window, monkeypatch, SAMPLE)
     target = tmp_path / "graph.svg"
-    monkeypatch.setattr("litenetron.app.window.filedialog.asksaveasfilename", lambda **_: str(target))
-    key(window, "<Control-Alt-e>")
-    settle(window)
+    export_sample_by_key(window, monkeypatch, target, "<Control-Alt-e>")
     text = target.read_text(encoding="utf-8")
     assert text.lstrip().startswith(("<?xml", "<svg")) and "BatchNormalization" in text
 
