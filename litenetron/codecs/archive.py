@@ -14,7 +14,7 @@ import struct
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import IO, Dict, List, Optional, Tuple, Union
+from typing import IO, Dict, Optional, Tuple, Union
 
 MAX_MEMBERS = 200_000
 MAX_RATIO = 1000  # inflated / compressed size beyond which a member is treated as a zip bomb
@@ -112,22 +112,6 @@ def read_range(path: Union[str, Path], offset: int, size: int) -> bytes:
     if len(data) != size:
         raise ArchiveError(f"{size} bytes at offset {offset} run past the end of the file")
     return data
-
-
-def common_root(names: List[str]) -> str:
-    """The single top folder every name lives in ('' when they do not share one)."""
-    roots = {name.split("/", 1)[0] for name in names if "/" in name}
-    if len(roots) == 1 and all("/" in name for name in names):
-        return roots.pop()
-    return ""
-
-
-def open_tar(path: Union[str, Path]) -> tarfile.TarFile:
-    """Open an uncompressed or compressed tar for reading; a damaged header is an ArchiveError."""
-    try:
-        return tarfile.open(str(path), mode="r:*")
-    except (tarfile.TarError, EOFError) as error:
-        raise ArchiveError(f"damaged tar archive ({error})") from None
 
 
 def tar_members(archive: tarfile.TarFile) -> Dict[str, tarfile.TarInfo]:

@@ -257,12 +257,6 @@ class Object:
             self._messages = read_messages(self.file.context, self.address)
         return self._messages
 
-    def _message(self, kind: int) -> Optional[Message]:
-        for message in self.messages:
-            if message.type == kind:
-                return message
-        return None
-
     @property
     def attrs(self) -> Dict[str, Any]:
         """Attribute name → decoded value (str, int, float, bool, nested lists)."""

@@ -350,13 +350,6 @@ def decode(buffer, schema: Schema, message_name: str, start: int = 0, end: Optio
     return _decode(buffer, compiled, start, end, 0)
 
 
-def decode_ref(ref: Union[bytes, BytesRef], schema: Schema, message_name: str) -> Message:
-    """Decode a nested encoded message kept as bytes or a BytesRef."""
-    if isinstance(ref, BytesRef):
-        return decode(ref.source, schema, message_name, ref.offset, ref.offset + ref.length)
-    return decode(ref, schema, message_name)
-
-
 def peek_fields(header: bytes, limit: int = 16) -> List[Tuple[int, int]]:
     """The (field number, wire type) pairs of the first top-level fields in `header`, for cheap detection.
 
@@ -424,11 +417,6 @@ class _Tokens:
         if self.position >= self.length:
             return ""
         return self.text[self.position]
-
-    def expect(self, char: str) -> None:
-        if self.peek() != char:
-            raise ProtobufError(f"expected {char!r} at offset {self.position}")
-        self.position += 1
 
     def word(self) -> str:
         """An identifier, number or dotted/bracketed name."""

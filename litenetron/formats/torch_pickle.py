@@ -22,7 +22,7 @@ import struct
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from ..codecs import archive
 from ..codecs.pickle_objects import Global, NumpyArray, Object, PickleError
@@ -528,29 +528,3 @@ def is_legacy(header: bytes) -> bool:
     """A pickle whose first object is the legacy torch magic number (LONG1 of 10 bytes)."""
     return header[:2] == b"\x80\x02" and header[2:4] == b"\x8a\x0a" and \
         int.from_bytes(header[4:14], "little") == LEGACY_MAGIC
-
-
-def tensors_in(value: Any, limit: int = 64) -> List[TorchTensor]:
-    """Every distinct TorchTensor reachable from `value` (depth-bounded), in pickle order."""
-    found: List[TorchTensor] = []
-    seen: set = set()
-
-    def walk(item: Any, depth: int) -> None:
-        if depth > limit or id(item) in seen:
-            return
-        seen.add(id(item))
-        if isinstance(item, TorchTensor):
-            found.append(item)
-        elif isinstance(item, dict):
-            for child in item.values():
-                walk(child, depth + 1)
-        elif isinstance(item, (list, tuple)):
-            for child in item:
-                walk(child, depth + 1)
-        elif isinstance(item, Object):
-            walk(item.state, depth + 1)
-            walk(item.args, depth + 1)
-            walk(item.items, depth + 1)
-            walk(item.entries, depth + 1)
-    walk(value, 0)
-    return found
