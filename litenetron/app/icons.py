@@ -7,8 +7,6 @@ from typing import List, Optional
 
 import litenetron
 
-ICON_SIZES = (16, 32, 48, 64, 128, 256)
-
 
 def icons_dir() -> Optional[Path]:
     package = Path(litenetron.__file__).resolve().parent

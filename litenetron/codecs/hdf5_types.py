@@ -17,7 +17,6 @@ from .hdf5_io import MAX_DEPTH, Cursor, FileContext, Hdf5Error
 FIXED, FLOAT, TIME, STRING, BITFIELD, OPAQUE, COMPOUND, REFERENCE, ENUM, VLEN, ARRAY = range(11)
 
 _FLOAT_CODES = {2: "e", 4: "f", 8: "d"}
-_INT_CODES = {1: "b", 2: "h", 4: "i", 8: "q"}
 MAX_ELEMENTS = 1 << 31
 
 
