@@ -3,8 +3,9 @@
 Seeds are the files of ../shared/corpus, the test fixtures and the bundled sample. Each mutant (truncation,
 bit flips, 0x00/0xFF overwrites, duplicated/deleted chunks, huge varints/lengths/numbers, swapped companion
 files, zip entries with absurd sizes, deep nesting) is written with its seed's companion files into a temp
-folder and opened as `python -m litenetron M --info --json` would open it (and, for a share of mutants, the
-`--export` path), in a forked child with an address-space limit and a timeout.
+folder and opened as `python -m litenetron M --info --json` would open it (for a share of mutants the
+`--export` path, or every tensor's values read as the sidebar reads them), in a forked child with an
+address-space limit and a timeout.
 
 Outcomes: ok, clean (exit 1 with one `litenetron: error:` line), crash (traceback or signal), hang, oom.
 
@@ -188,6 +189,35 @@ def _is_text(data: bytes) -> bool:
 
 # --- running one mutant ---------------------------------------------------------------------------------
 
+WEIGHTS_ACTION = "@weights"
+WEIGHT_READ_LIMIT = 64 << 20  # bytes of tensor values one mutant may ask for
+
+
+def read_weights(path: str) -> int:
+    """What the sidebar does on selection: open the model and read every tensor's values.
+
+    Returns the CLI's statuses: 0 when all went well, 1 (with the CLI's one-line message) on a ModelError.
+    """
+    from litenetron.formats import open_model
+    from litenetron.model import ModelError
+    try:
+        model = open_model(path)
+        budget = WEIGHT_READ_LIMIT
+        for graph in model.graphs:
+            for tensor in graph.tensors():
+                if budget <= 0:
+                    return 0
+                try:
+                    values = tensor.data()
+                except ModelError:
+                    continue  # one unreadable tensor is reported in the sidebar, not fatal
+                budget -= getattr(values, "nbytes", 0)
+    except ModelError as error:
+        print(f"litenetron: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _child(argv: List[str], memory_limit: int, out_fd: int) -> None:
     """In the forked child: limit memory, run the CLI, report (status, stderr) through the pipe."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
@@ -196,7 +226,7 @@ def _child(argv: List[str], memory_limit: int, out_fd: int) -> None:
     try:
         from litenetron.__main__ import main
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
-            status = main(argv)
+            status = read_weights(argv[1]) if argv[0] == WEIGHTS_ACTION else main(argv)
     except MemoryError:
         stderr.write("MemoryError\n")
         status = 3
@@ -274,7 +304,8 @@ def make_mutant(seed: Path, rng: random.Random, folder: Path,
     return target, name
 
 
-def campaign(count: int, seed: int, timeout: float, memory_mb: int, export_share: float, verbose: bool) -> dict:
+def campaign(count: int, seed: int, timeout: float, memory_mb: int, export_share: float, weights_share: float,
+             verbose: bool) -> dict:
     rng = random.Random(seed)
     seeds = collect_seeds()
     by_suffix: Dict[str, List[Path]] = defaultdict(list)
@@ -290,8 +321,11 @@ def campaign(count: int, seed: int, timeout: float, memory_mb: int, export_share
             folder.mkdir()
             model, mutation = make_mutant(seed_path, rng, folder, by_suffix)
             argv = [str(model), "--info", "--json"]
-            if rng.random() < export_share:
+            action = rng.random()
+            if action < export_share:
                 argv = [str(model), "--export", str(folder / "out.png")]
+            elif action < export_share + weights_share:
+                argv = [WEIGHTS_ACTION, str(model)]
             outcome, detail = run_mutant(argv, timeout, memory_mb << 20)
             family = family_of(seed_path)
             table[family][outcome] += 1
@@ -329,6 +363,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds before a mutant counts as a hang")
     parser.add_argument("--memory-mb", type=int, default=1024, help="address-space limit of each mutant")
     parser.add_argument("--export-share", type=float, default=0.03, help="share of mutants run through --export")
+    parser.add_argument("--weights-share", type=float, default=0.25,
+                        help="share of mutants whose tensor values are all read (the sidebar's path)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--verbose", action="store_true", help="print each failure as it happens")
     args = parser.parse_args()
@@ -337,7 +373,8 @@ def main() -> int:
     import litenetron.__main__  # noqa: F401
     from litenetron.formats import family_modules
     list(family_modules())
-    result = campaign(args.count, args.seed, args.timeout, args.memory_mb, args.export_share, args.verbose)
+    result = campaign(args.count, args.seed, args.timeout, args.memory_mb, args.export_share, args.weights_share,
+                      args.verbose)
     if args.json:
         print(json.dumps(result, indent=1))
     else:
