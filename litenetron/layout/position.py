@@ -14,6 +14,8 @@ from typing import List, Sequence, Set
 
 # alignments wider than this times the narrowest one are left out of the balancing
 WIDTH_TOLERANCE = 1.25
+# layered graphs up to this many vertices try both alignment rules (each costs four alignments)
+BOTH_RULES_SIZE = 60_000
 
 
 def type1_conflicts(layers: Sequence[Sequence[int]], up, count: int, pos) -> Set[int]:
@@ -140,6 +142,7 @@ def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, 
 
     Two alignment rules are balanced (real nodes following real neighbours first, or any neighbour that
     continues the flow); the one with the shorter horizontal edge extent wins: each suits other graphs.
+    Huge layered graphs use the first rule only.
     """
     size = len(left)
     pos = [0] * size
@@ -152,7 +155,7 @@ def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, 
     room_right = [right[v] + (gap_real if v < count else gap_dummy) / 2 for v in range(size)]
     best: List[float] = []
     best_spread = -1.0
-    for real_first in (True, False):
+    for real_first in (True, False) if size <= BOTH_RULES_SIZE else (True,):
         xs = _balanced(layers, up, down, count, left, right, room_left, room_right, marked, real_first)
         spread = 0.0
         for v in range(size):
