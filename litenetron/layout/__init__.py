@@ -119,10 +119,11 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
     corners = [chain_corners(chain, xs) for chain in graph.chains]
     half_w_all = half_w + [0.0] * (graph.size - count)
     half_h_all = half_h + [0.0] * (graph.size - count)
+    half_span = [rank_heights[graph.rank[v]] / 2 for v in range(graph.size)]
     for j, i in enumerate(normal):
         chain = graph.edge_chain[j]
         points = route(graph.chains[chain], corners[chain], graph.edge_depth[j], dag[j][1], xs, ys,
-                       half_w_all, half_h_all)
+                       half_w_all, half_h_all, half_span)
         if flipped[j]:
             points.reverse()
         routes[i] = points

@@ -35,19 +35,36 @@ def chain_corners(chain: Sequence[int], xs: Sequence[float]) -> List[int]:
 
 
 def route(chain: Sequence[int], corners: Sequence[int], depth: int, target: int, xs: Sequence[float],
-          ys: Sequence[float], half_w: Sequence[float], half_h: Sequence[float]) -> List[Point]:
+          ys: Sequence[float], half_w: Sequence[float], half_h: Sequence[float],
+          half_span: Sequence[float]) -> List[Point]:
     """Polyline of an edge that leaves `chain[0]` and runs through `depth` chain dummies to `target`:
-    source border, the bends of the chain, target border (upper end first)."""
+    source border, the bends of the chain, target border (upper end first).
+
+    A dummy stands for the whole height of its layer (`half_span`, per vertex, above and below its centre):
+    the route crosses that layer vertically and bends only in the gaps between layers, so it never cuts
+    through the corner of a box beside it."""
     source = chain[0]
     if depth:
-        kept = corners[:bisect_left(corners, depth)]
-        inner = [(xs[chain[j]], ys[chain[j]]) for j in kept]
-        d = chain[depth]
-        inner.append((xs[d], ys[d]))
+        kept = [*corners[:bisect_left(corners, depth)], depth]
+        inner = []
+        for j in kept:
+            d = chain[j]
+            x, y, span = xs[d], ys[d], half_span[d]
+            if span > 0:
+                inner += [(x, y - span), (x, y + span)]
+            else:
+                inner.append((x, y))
         first, last = inner[0], inner[-1]
     else:
         inner = []
         first, last = (xs[target], ys[target]), (xs[source], ys[source])
+    # A box lower than its layer leaves and enters it vertically, so the route clears its neighbours.
+    if half_span[source] > half_h[source] + 0.5:
+        first = (xs[source], ys[source] + half_span[source])
+        inner.insert(0, first)
+    if half_span[target] > half_h[target] + 0.5:
+        last = (xs[target], ys[target] - half_span[target])
+        inner.append(last)
     start = border_point(xs[source], ys[source], half_w[source], half_h[source], first)
     end = border_point(xs[target], ys[target], half_w[target], half_h[target], last)
     return [start, *inner, end]
