@@ -323,7 +323,10 @@ def campaign(count: int, seed: int, timeout: float, memory_mb: int, export_share
             argv = [str(model), "--info", "--json"]
             action = rng.random()
             if action < export_share:
-                argv = [str(model), "--export", str(folder / "out.png")]
+                # Robustness, not drawing speed, is judged here: a small PNG scale, or SVG, keeps big
+                # pictures from counting as hangs.
+                picture = "out.svg" if index % 2 else "out.png"
+                argv = [str(model), "--export", str(folder / picture), "--scale", "0.5"]
             elif action < export_share + weights_share:
                 argv = [WEIGHTS_ACTION, str(model)]
             outcome, detail = run_mutant(argv, timeout, memory_mb << 20)
