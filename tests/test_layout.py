@@ -290,3 +290,38 @@ def test_bench_graph_routes_do_not_cut_through_boxes():
     sizes = [(node["width"], node["height"]) for node in graph["nodes"]]
     edges = [(ids[edge["v"]], ids[edge["w"]]) for edge in graph["edges"]]
     assert _route_points_inside_boxes(layout(sizes, edges), sizes, edges) == 0
+
+
+def readers_graph(blocks: int = 8, readers: int = 2, step: int = 5):
+    """A column of blocks; constants (the last `readers` nodes, all at rank 0) are read by every block, the
+    first constant at the block's first node, the second at its second node..."""
+    column = blocks * step
+    count = column + readers
+    edges = [(i, i + 1) for i in range(column - 1)]
+    for r in range(readers):
+        edges += [(column + r, k * step + 1 + r) for k in range(blocks)]
+    ranks = [i + 1 for i in range(column)] + [0] * readers
+    return count, ranks, edges
+
+
+def test_many_depth_tensor_splits_into_early_and_late_chains():
+    count, ranks, edges = readers_graph()
+    keys = [v for v, _ in edges]
+    single = build_layered(count, ranks, edges, keys)
+    assert len(single.chains) == len(set(keys))
+    split = build_layered(count, ranks, edges, keys, split_budget=1000)
+    assert len(split.chains) == len(single.chains) + 2
+    a = count - 2    # the first constant
+    pieces = [chain for chain in split.chains if chain[0] == a]
+    assert len(pieces) == 2
+    early, late = sorted(pieces, key=len)
+    depths = sorted({ranks[w] - ranks[v] - 1 for v, w in edges if v == a})
+    # the early chain runs down to the median consumer depth, the late one to the deepest
+    assert len(early) - 1 == depths[(len(depths) - 1) // 2]
+    assert len(late) - 1 == depths[-1]
+    for j, (v, w) in enumerate(edges):
+        assert split.path(j, w)[0] == v and split.rank[split.path(j, w)[-2]] == ranks[w] - 1
+    # the extra dummies stay within the budget; a budget below one split's cost splits nothing
+    assert split.size - single.size <= 1000
+    assert len(build_layered(count, ranks, edges, keys, split_budget=5).chains) == len(single.chains)
+

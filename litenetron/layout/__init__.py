@@ -23,6 +23,9 @@ Point = Tuple[float, float]
 
 __all__ = ["Layout", "layout"]
 
+# extra dummies allowed for splitting many-consumer tensor chains in two, per real node
+SPLIT_BUDGET = 1.5
+
 
 @dataclass
 class Layout:
@@ -84,7 +87,7 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
     ranks = rank_nodes(count, [(a, b, s) for (a, b), s in zip(dag, spans)], group_ids)
 
     # phase 3: dummy chains, phase 4: order
-    graph = build_layered(count, ranks, dag, group_ids)
+    graph = build_layered(count, ranks, dag, group_ids, int(SPLIT_BUDGET * count))
     layers = order_layers(layers_of(graph), graph.up, graph.up_w, graph.down, graph.down_w, graph.chains,
                           graph.rank)
 
