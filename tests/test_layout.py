@@ -293,14 +293,14 @@ def test_bench_graph_routes_do_not_cut_through_boxes():
 
 
 def readers_graph(blocks: int = 8, readers: int = 2, step: int = 5):
-    """A column of blocks; constants (the last `readers` nodes, all at rank 0) are read by every block, the
-    first constant at the block's first node, the second at its second node..."""
+    """A column of blocks; constants (the last `readers` nodes, one per rank above the column) are read by
+    every block, the first constant at the block's first node, the second at its second node..."""
     column = blocks * step
     count = column + readers
     edges = [(i, i + 1) for i in range(column - 1)]
     for r in range(readers):
         edges += [(column + r, k * step + 1 + r) for k in range(blocks)]
-    ranks = [i + 1 for i in range(column)] + [0] * readers
+    ranks = [readers + i for i in range(column)] + list(range(readers))
     return count, ranks, edges
 
 
@@ -325,3 +325,20 @@ def test_many_depth_tensor_splits_into_early_and_late_chains():
     assert split.size - single.size <= 1000
     assert len(build_layered(count, ranks, edges, keys, split_budget=5).chains) == len(single.chains)
 
+
+
+def test_split_chains_cross_less():
+    # three constants read by every block: two of their chains share a side of the column
+    count, ranks, edges = readers_graph(blocks=10, readers=3)
+    keys = [v for v, _ in edges]
+    found = []
+    for budget in (0, 1000):
+        graph = build_layered(count, ranks, edges, keys, split_budget=budget)
+        ordered = order_layers(layers_of(graph), graph.up, graph.up_w, graph.down, graph.down_w, graph.chains,
+                               graph.rank)
+        pos = [0] * graph.size
+        for layer in ordered:
+            for i, v in enumerate(layer):
+                pos[v] = i
+        found.append(count_crossings(ordered, graph.down, graph.down_w, pos))
+    assert found[1] < found[0]
