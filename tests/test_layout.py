@@ -326,7 +326,6 @@ def test_many_depth_tensor_splits_into_early_and_late_chains():
     assert len(build_layered(count, ranks, edges, keys, split_budget=5).chains) == len(single.chains)
 
 
-
 def test_split_chains_cross_less():
     # three constants read by every block: two of their chains share a side of the column
     count, ranks, edges = readers_graph(blocks=10, readers=3)
