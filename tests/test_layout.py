@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, require_bench
 from litenetron.layout import layout
 from litenetron.layout.dummies import build_layered, layers_of
-from litenetron.layout.order import count_crossings, order_layers
+from litenetron.layout.order import count_crossings, order_layers, tuck_feeders
 
 EPS = 1e-6
 
@@ -341,3 +341,25 @@ def test_split_chains_cross_less():
                 pos[v] = i
         found.append(count_crossings(ordered, graph.down, graph.down_w, pos))
     assert found[1] < found[0]
+
+
+def test_constant_fans_sit_on_the_outer_side():
+    # two columns (a shortcut and a main branch) meet at a sum; each column's second node has four constant
+    # feeders: the left column's constants go to its left, the right column's to its right, so the two
+    # columns stay close together
+    sizes = [(60.0, 30.0)] * 6 + [(100.0, 30.0)] * 8
+    edges = [(0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 5)]
+    edges += [(6 + k, 3) for k in range(4)] + [(10 + k, 4) for k in range(4)]
+    result = layout(sizes, edges)
+    assert_no_overlap(result.centers, sizes)
+    xs = [x for x, _ in result.centers]
+    left, right = sorted((3, 4), key=xs.__getitem__)
+    left_fan, right_fan = (range(6, 10), range(10, 14)) if left == 3 else (range(10, 14), range(6, 10))
+    assert all(xs[c] < xs[left] for c in left_fan)
+    assert all(xs[c] > xs[right] for c in right_fan)
+    # nothing between the two columns but their separation
+    assert xs[right] - xs[left] < 60.0 + 2 * 20.0
+    # a layer whose new order would add crossings keeps its order: feeder 1 of node 3 would move left of
+    # node 0, whose edge to node 2 it would then cross
+    layers = [[0, 1], [2, 3]]
+    assert tuck_feeders(layers, [[], [], [0], [0, 1]], [[2, 3], [3], [], []], [[1, 1], [1], [], []], 4) == layers

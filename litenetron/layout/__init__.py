@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .acyclic import back_edges
 from .dummies import build_layered, layers_of
 from .labels import LABEL_OFFSET, place_labels, reserve_label_room
-from .order import order_layers
+from .order import order_layers, tuck_feeders
 from .position import horizontal_positions, vertical_positions
 from .rank import rank_nodes
 from .route import chain_corners, route, self_loop
@@ -90,6 +90,7 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
     graph = build_layered(count, ranks, dag, group_ids, int(SPLIT_BUDGET * count))
     layers = order_layers(layers_of(graph), graph.up, graph.up_w, graph.down, graph.down_w, graph.chains,
                           graph.rank)
+    layers = tuck_feeders(layers, graph.up, graph.down, graph.down_w, count)
 
     # room on the right of a box for the labels of its outgoing edges and for its self-loops
     loop_reach = node_separation * 0.75

@@ -316,3 +316,50 @@ def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequen
         if not best or rounds <= 0:
             break
     return best_layers
+
+
+def tuck_feeders(layers: List[List[int]], up, down, down_w, count: int) -> List[List[int]]:
+    """Move the feeders of a node (real sources with that node as their only neighbour: constants) next to
+    its other inputs, on the side facing the nearer end of the layer, so that a fan of constants does not
+    push two columns apart. A layer keeps its new order only if that adds no crossings below it."""
+    pos = [0] * len(up)
+    for layer in layers:
+        for i, v in enumerate(layer):
+            pos[v] = i
+    result = []
+    for r, layer in enumerate(layers):
+        if r + 1 == len(layers):
+            result.append(layer)
+            continue
+        feeders = {}
+        for v in layer:
+            if v < count and not up[v] and len(down[v]) == 1 and down[v][0] < count:
+                feeders.setdefault(down[v][0], []).append(v)
+        moving = set()
+        for v in layer:
+            for w in down[v]:
+                group = feeders.get(w)
+                if group and v not in group:
+                    moving.update(group)
+        if not moving:
+            result.append(layer)
+            continue
+        placed = [v for v in layer if v not in moving]
+        for consumer, group in feeders.items():
+            if group[0] not in moving:
+                continue
+            anchors = [i for i, v in enumerate(placed) if consumer in down[v]]
+            low, high = anchors[0], anchors[-1]
+            at = low if low <= len(placed) - 1 - high else high + 1
+            placed[at:at] = group
+        width = len(layers[r + 1])
+        before = count_between(layer, down, down_w, pos, width)
+        for i, v in enumerate(placed):
+            pos[v] = i
+        if count_between(placed, down, down_w, pos, width) <= before:
+            result.append(placed)
+        else:
+            for i, v in enumerate(layer):
+                pos[v] = i
+            result.append(layer)
+    return result
