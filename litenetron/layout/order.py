@@ -3,7 +3,8 @@
 A layered edge carries a weight: the number of input edges routed along it (a tensor chain shared by many
 consumers weighs as much as all of them), so a crossing costs what it costs in the drawing. The order with
 the fewest weighted crossings seen is kept; sweeps stop after a few rounds without improvement or when
-the work budget (rounds times edges) is spent, so huge graphs stay fast.
+the work budget (rounds times edges) is spent, so huge graphs stay fast. A last pass (`tuck_feeders`) moves
+fans of constants to the outer side of the node they feed, where they cost no crossings and no room.
 """
 
 from __future__ import annotations
