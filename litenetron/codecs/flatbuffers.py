@@ -72,6 +72,11 @@ class VectorRef:
 
         return np.frombuffer(self.tobytes(), dtype=_NUMPY[self.type])
 
+    def tolist(self) -> list:
+        """The values as Python numbers, with the standard library alone (structure reading needs no numpy)."""
+        packer = _STRUCTS[self.type]
+        return [value for (value,) in packer.iter_unpack(self.tobytes())]
+
 
 def _split_type(type_name: str) -> Tuple[str, bool]:
     """(base type without enum name, is vector)."""

@@ -143,9 +143,9 @@ def tensor_from_proto(proto: Message, model_path: Path, name: str = "") -> Tenso
         return Tensor(tensor_name, None, shape, location=f"unknown data type {data_type}")
     if proto.data_location == EXTERNAL:
         target, offset, length = _external_location(proto, model_path.parent, model_path)
-        expected = math.ceil(count * _item_bits(dtype) / 8)
 
         def load():
+            expected = math.ceil(count * _item_bits(dtype) / 8)
             return _decode_raw(_read_external(target, offset, length, expected, tensor_name), dtype, shape, count)
         return Tensor(tensor_name, dtype, shape, load, layout="external", location=target.name)
     raw = proto.get("raw_data")

@@ -95,13 +95,13 @@ def _shape(tensor: Table) -> Optional[tuple]:
 
 
 def _ints(vector) -> List[int]:
-    return [int(v) for v in vector.array()] if isinstance(vector, VectorRef) else list(vector)
+    return [int(v) for v in vector.tolist()] if isinstance(vector, VectorRef) else list(vector)
 
 
 def _floats(vector) -> List[float]:
     if vector is None:
         return []
-    return [float(v) for v in vector.array()] if isinstance(vector, VectorRef) else list(vector)
+    return [float(v) for v in vector.tolist()] if isinstance(vector, VectorRef) else list(vector)
 
 
 def quantization_text(scale: List[float], zero_point: List[int], axis: int) -> str:
@@ -179,7 +179,7 @@ def _options(options: Optional[Table]) -> List[Attribute]:
         if name.endswith("_type") and name[:-5] in options:
             continue
         if isinstance(value, VectorRef):
-            value = value.array()
+            value = value.tolist()
         enum = _ENUM_FIELDS.get((options.type_name, name))
         if enum and isinstance(value, int):
             value = ENUMS.get(enum, {}).get(value, value)
