@@ -271,3 +271,26 @@ def test_corrupted_bytes_never_crash(tmp_path):
                     item.read()
         except (ValueError, KeyError, IndexError, OverflowError, MemoryError, UnicodeDecodeError):
             pass
+
+
+@pytest.mark.parametrize("chunks", [None, (1 << 16,)], ids=["contiguous", "chunked"])
+def test_declared_size_beyond_what_the_file_can_hold_is_refused(tmp_path, chunks):
+    # Regression from fuzzing: a mutated dataspace made a tiny file declare half a gigabyte, and reading it
+    # filled that much memory with fill values (136 s). It must be refused before anything is allocated.
+    path = tmp_path / "declared.h5"
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("unwritten", shape=(1 << 27,), dtype="f4", chunks=chunks)
+    (dataset,) = [item for _, item in File(path).walk() if isinstance(item, Dataset)]
+    assert dataset.shape == (1 << 27,)
+    with pytest.raises(Hdf5Error, match="more than a .*-byte file can hold"):
+        dataset.read()
+
+
+def test_compressed_data_may_exceed_the_file_size(tmp_path):
+    # ...while honestly compressed data larger than the file (zeros deflate ~1000:1) still reads.
+    path = tmp_path / "zeros.h5"
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("zeros", data=np.zeros(1 << 22, "f4"), compression="gzip", chunks=(1 << 18,))
+    (dataset,) = [item for _, item in File(path).walk() if isinstance(item, Dataset)]
+    assert path.stat().st_size < (1 << 22) * 4 // 100
+    assert not dataset.read().any()
