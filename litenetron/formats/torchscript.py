@@ -28,9 +28,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..codecs import archive
 from ..codecs.pickle_objects import Object, PickleError
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
-from . import torch_pickle
+from . import torch_pickle, torchscript_shapes
 from .pytorch import chain_in_order
-from .schemas.torchscript import ARGUMENT_NAMES, CATEGORY_OF
+from .schemas.torchscript import CATEGORY_OF
 from .torch_pickle import TorchTensor
 
 MAX_SOURCE = 16 << 20
@@ -128,6 +128,8 @@ class Code:
 
     def __init__(self, sources: Dict[str, bytes]) -> None:
         self.classes: Dict[str, ast.ClassDef] = {}
+        # parameter names of module-level functions (`__torch__.torch.nn.functional.log_softmax`)
+        self.functions: Dict[str, List[str]] = {}
         for name, source in sources.items():
             module = name[:-3].replace("/", ".")
             try:
@@ -137,6 +139,8 @@ class Code:
             for statement in tree.body:
                 if isinstance(statement, ast.ClassDef):
                     self.classes[f"{module}.{statement.name}"] = statement
+                elif isinstance(statement, ast.FunctionDef):
+                    self.functions[f"{module}.{statement.name}"] = [a.arg for a in statement.args.args]
 
     def class_of(self, module: Object) -> Optional[ast.ClassDef]:
         return self.classes.get(module.type_name)
@@ -261,6 +265,7 @@ class Interpreter:
         self.counter = 0
         self.steps = 0
         self.active: set = set()
+        self.scalars: Dict[int, int] = {}  # id of a Value → its integer value, when known (`size(x, 0)`)
 
     def run(self, root: Object, examples: List[TorchTensor]) -> None:
         method = self.code.method(root, "forward")
@@ -463,20 +468,37 @@ class Interpreter:
         if len(self.graph.nodes) >= MAX_NODES:
             raise PickleError(f"forward graph has more than {MAX_NODES} operators")
         name = qualified.rsplit(".", 1)[-1]
-        node = Node(prefix, OpType(name, CATEGORY_OF.get(name.lstrip("_"), "")))
-        names = ARGUMENT_NAMES.get(name, ())
+        node = Node(prefix, OpType(name, CATEGORY_OF.get(name) or CATEGORY_OF.get(name.strip("_"), "")))
+        names = self.code.functions.get(qualified) or torchscript_shapes.argument_names(name)
         for index, value in enumerate(args):
             self._argument(node, names[index] if index < len(names) else f"arg{index}", value)
         for key, value in kwargs.items():
             self._argument(node, key, value)
+        known = [self._known(a) for a in args]
+        shaped = name if _shaped(qualified, self.code) else ""
+        types = torchscript_shapes.infer(shaped, names, known, {k: self._known(v) for k, v in kwargs.items()},
+                                         outputs)
         results = []
-        for index in range(max(1, outputs)):
+        for index, kind in enumerate(types):
             self.counter += 1
-            value = Value(f"{prefix or name}:{self.counter}")
+            value = Value(f"{prefix or name}:{self.counter}", kind)
             node.outputs.append(Argument("output" if index == 0 else f"output{index}", [value]))
             results.append(value)
+        number = torchscript_shapes.scalar(name, known)
+        if number is not None:
+            self.scalars[id(results[0])] = number
         self.graph.nodes.append(node)
         return results[0] if outputs <= 1 else results
+
+    def _known(self, item: Any) -> Any:
+        """An argument as shape inference sees it: tensors as their types, known scalars as ints."""
+        if isinstance(item, Value):
+            return self.scalars.get(id(item), item.type or TensorType())
+        if isinstance(item, _Param):
+            return TensorType(item.tensor.dtype, tuple(item.tensor.shape))
+        if isinstance(item, list):
+            return [self._known(i) for i in item]
+        return TensorType() if isinstance(item, (_Module, _Function)) else item
 
     def _argument(self, node: Node, name: str, value: Any) -> None:
         items = value if isinstance(value, list) else [value]
@@ -512,6 +534,14 @@ class Interpreter:
                 kept.append(node)
                 used.update(v.name for a in node.inputs for v in a.values)
         self.graph.nodes = kept[::-1]
+
+
+def _shaped(qualified: str, code: Code) -> bool:
+    """Whether a call's result follows the aten rules: aten operators, and `torch.nn.functional` functions
+    read with their own parameter names (a user's function named `flatten` may do anything)."""
+    if qualified.startswith(("torch.", "ops.aten.", "ops.prim.")):
+        return True
+    return qualified.startswith("__torch__.torch.nn.functional.") and qualified in code.functions
 
 
 def _fold(name: str, args: List[Any]) -> Any:

@@ -1,4 +1,5 @@
-"""TorchScript operator facts: colour categories and the argument names of common aten operators.
+"""TorchScript operator facts: colour categories, the argument names of common aten operators and the
+ScalarType numbers of `dtype=` arguments.
 
 Written from the public aten operator signatures (names only); an operator not listed here gets positional
 argument names (`arg0`, `arg1`, ...) and no category.
@@ -70,3 +71,45 @@ ARGUMENT_NAMES = {
     "sum": ("input", "dim", "keepdim", "dtype"),
     "mean": ("input", "dim", "keepdim", "dtype"),
 }
+
+# Operators whose result has the shape of their `input` (activations, normalizations, dropout, copies).
+SHAPE_KEEPING = ("batch_norm", "layer_norm", "group_norm", "instance_norm", "dropout", "feature_dropout",
+                 "alpha_dropout", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "hardtanh", "silu", "softmax",
+                 "log_softmax", "relu6", "elu", "selu", "hardswish", "hardsigmoid", "softplus", "mish",
+                 "threshold", "contiguous", "clone", "detach", "neg", "exp", "log", "sqrt", "rsqrt", "abs",
+                 "clamp", "clamp_min", "clamp_max", "masked_fill", "prelu", "normalize", "local_response_norm",
+                 "zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "full_like")
+
+_CONV_TRANSPOSE = ("input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation")
+_MAX_POOL = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode")
+_BINARY = ("input", "other")
+_RECURRENT = ARGUMENT_NAMES["gru"]
+ARGUMENT_NAMES.update({
+    "conv_transpose1d": _CONV_TRANSPOSE, "conv_transpose2d": _CONV_TRANSPOSE, "conv_transpose3d": _CONV_TRANSPOSE,
+    "instance_norm": ("input", "weight", "bias", "running_mean", "running_var", "use_input_stats", "momentum",
+                      "eps", "cudnn_enabled"),
+    "max_pool1d": _MAX_POOL, "max_pool3d": _MAX_POOL, "max_pool2d_with_indices": _MAX_POOL,
+    "avg_pool1d": ("input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+    "avg_pool3d": ARGUMENT_NAMES["avg_pool2d"],
+    **{f"adaptive_{kind}_pool{n}d": ("input", "output_size") for kind in ("avg", "max") for n in (1, 2, 3)},
+    "leaky_relu": ("input", "negative_slope"), "hardtanh": ("input", "min_val", "max_val"),
+    "gelu": ("input", "approximate"), "threshold": ("input", "threshold", "value"),
+    "clamp": ("input", "min", "max"), "masked_fill": ("input", "mask", "value"), "prelu": ("input", "weight"),
+    "feature_dropout": ARGUMENT_NAMES["dropout"], "alpha_dropout": ARGUMENT_NAMES["dropout"],
+    "mm": ("input", "mat2"), "bmm": ("input", "mat2"),
+    **{name: _BINARY for name in ("rsub", "pow", "maximum", "minimum", "eq", "ne", "lt", "gt", "le", "ge",
+                                  "floordiv", "expand_as", "view_as", "reshape_as", "type_as")},
+    "unsqueeze": ("input", "dim"), "squeeze": ("input", "dim"), "t": ("input",),
+    "expand": ("input", "size", "implicit"), "rnn_tanh": _RECURRENT, "rnn_relu": _RECURRENT,
+    "NumToTensor": ("input",), "zeros": ("size",), "ones": ("size",), "empty": ("size",), "rand": ("size",),
+    "randn": ("size",), "full": ("size", "fill_value"),
+    "to": ("input", "arg1", "arg2", "arg3", "arg4"),
+    "constant_pad_nd": ("input", "pad", "value"), "pad": ("input", "pad", "mode", "value"),
+})
+for _name in SHAPE_KEEPING:
+    ARGUMENT_NAMES.setdefault(_name, ("input",))
+
+# torch ScalarType numbers (the `dtype=6` of serialized code) → dtype names.
+SCALAR_TYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16", 6: "float32",
+                7: "float64", 9: "complex64", 10: "complex128", 11: "bool", 12: "qint8", 13: "quint8",
+                14: "qint32", 15: "bfloat16"}
