@@ -22,8 +22,8 @@ import pytest
 
 from conftest import PickledCall, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.codecs import archive
-from litenetron.formats import open_model, pytorch, torchscript
-from litenetron.model import ModelError
+from litenetron.formats import open_model, pytorch, torchscript, torchscript_shapes
+from litenetron.model import ModelError, TensorType
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pytorch"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
@@ -324,3 +324,207 @@ def test_corpus_info_json_matches_manifest(row):
     summary = cli_info(corpus / row["path"])["graphs"][0]
     assert_manifest_counts(summary, row)
     assert summary["nodes"] > 0
+
+
+# --- shapes on TorchScript edges (torchscript_shapes) --------------------------------------------------------
+
+def _edge_shapes(graph):
+    """(node name, op) → the output shapes of that node, in graph order."""
+    return [(node.name, node.type.name, [v.type.shape if v.type else None for a in node.outputs for v in a.values])
+            for node in graph.nodes]
+
+
+def test_traced_resnet_edges_carry_shapes_worked_out_from_the_traced_input():
+    # TinyResNet on 1×3×32×32: stem conv stride 2 pad 1 → 16×16, max pool 2 → 8×8, block convs pad 1 keep 8×8,
+    # adaptive pool → 1×1, flatten(1) → 1×8, fc → 1×10.
+    graph = open_model(FIXTURES / "resnet_traced.pt").graphs[0]
+    block = (1, 8, 8, 8)
+    assert [shapes for _, _, shapes in _edge_shapes(graph)] == [
+        [(1, 8, 16, 16)], [(1, 8, 16, 16)], [(1, 8, 16, 16)], [block], [block], [block], [block], [block],
+        [block], [block], [block], [(1, 8, 1, 1)], [(1, 8)], [(1, 10)]]
+    assert {v.type.dtype for node in graph.nodes for a in node.outputs for v in a.values} == {"float32"}
+    assert graph.outputs[0].values[0].type.shape == (1, 10)
+    assert graph.nodes[0].type.category == "Layer"  # `_convolution` is a layer like conv2d
+
+
+def test_scripted_resnet_without_example_input_shows_only_what_is_certain():
+    graph = open_model(FIXTURES / "resnet_scripted.pt").graphs[0]
+    shapes = {op: found for _, op, found in _edge_shapes(graph)}
+    # the input rank is unknown (conv2d takes 3-D or 4-D): no shape rather than a guess
+    assert shapes["conv2d"] == [None] and shapes["_max_pool2d"] == [None] and shapes["add"] == [None]
+    assert shapes["flatten"] == [(None, None)]  # flatten(x, 1) is 2-D whatever x is
+    linear = next(node for node in graph.nodes if node.type.name == "linear")
+    assert linear.outputs[0].values[0].type == TensorType("float32", (None, 10))  # dtype of the weight
+
+
+def test_traced_constant_broadcasts_a_vector_against_the_linear_output():
+    graph = open_model(FIXTURES / "traced_constant.pt").graphs[0]
+    assert _edge_shapes(graph) == [("lin", "linear", [(1, 2)]), ("", "to", [(2,)]), ("", "detach", [(2,)]),
+                                   ("", "mul", [(1, 2)])]
+
+
+def _infer(op, *args, outputs=1, **kwargs):
+    return torchscript_shapes.infer(op, torchscript_shapes.argument_names(op), list(args), kwargs, outputs)
+
+
+def _shape_of(op, *args, **kwargs):
+    kind = _infer(op, *args, **kwargs)[0]
+    return kind.shape if kind else None
+
+
+def _t(*shape, dtype="float32"):
+    return TensorType(dtype, shape)
+
+
+def test_convolution_shapes_follow_the_aten_formula():
+    x = _t(20, 16, 50, 100)
+    # nn.Conv2d(16, 33, (3, 5), stride=(2, 1), padding=(4, 2), dilation=(3, 1)) → 20×33×26×100
+    assert _shape_of("conv2d", x, _t(33, 16, 3, 5), None, [2, 1], [4, 2], [3, 1]) == (20, 33, 26, 100)
+    assert _shape_of("conv2d", x, _t(33, 16, 3, 3), None, 2) == (20, 33, 24, 49)
+    assert _shape_of("conv2d", _t(1, 4, 10, 10), _t(8, 2, 3, 3), None, 1, 0, 1, 2) == (1, 8, 8, 8)  # groups
+    assert _shape_of("conv2d", _t(4, 10, 10), _t(8, 4, 3, 3), None, 1, "same") == (8, 10, 10)  # unbatched
+    assert _shape_of("conv1d", _t(2, 3, 17), _t(6, 3, 4), None, [3]) == (2, 6, 5)
+    assert _shape_of("conv3d", _t(1, 2, 8, 9, 10), _t(4, 2, 3, 3, 3), None, 1, 1) == (1, 4, 8, 9, 10)
+    # ConvTranspose2d(16, 33, 3, stride=2, padding=1, output_padding=1): (50-1)·2 - 2 + 2 + 1 + 1 = 100
+    assert _shape_of("conv_transpose2d", x, _t(16, 33, 3, 3), None, 2, 1, 1) == (20, 33, 100, 200)
+    assert _shape_of("_convolution", x, _t(16, 11, 3, 3), None, [1, 1], [0, 0], [1, 1], True, [0, 0], 3) == \
+        (20, 33, 52, 102)
+    # never guessed: channels that do not fit the weight, an unknown rank, a stride that is not a constant
+    assert _infer("conv2d", _t(1, 5, 8, 8), _t(8, 4, 3, 3)) == [None]
+    assert _infer("conv2d", TensorType("float32", None), _t(8, 4, 3, 3)) == [None]
+    assert _infer("conv2d", _t(1, 4, 8, 8), _t(8, 4, 3, 3), None, TensorType()) == [None]
+    assert _shape_of("conv2d", _t(1, 4, None, "w"), _t(8, 4, 3, 3)) == (1, 8, None, None)
+
+
+def test_pooling_shapes_including_ceil_mode_and_adaptive_sizes():
+    x = _t(1, 3, 6, 6)
+    assert _shape_of("max_pool2d", x, [3, 3], [2, 2]) == (1, 3, 2, 2)
+    assert _shape_of("max_pool2d", x, [3, 3], [2, 2], [0, 0], [1, 1], True) == (1, 3, 3, 3)
+    # ceil mode drops a last window that would start in the right padding: 5 → 3, not 4
+    assert _shape_of("max_pool2d", _t(1, 1, 5, 5), [2, 2], [2, 2], [1, 1], [1, 1], True) == (1, 1, 3, 3)
+    assert _shape_of("max_pool2d", x, [2, 2], []) == (1, 3, 3, 3)  # empty stride = kernel
+    assert _shape_of("avg_pool2d", _t(2, 4, 7, 9), [3, 3], [2, 2], [1, 1], True) == (2, 4, 4, 5)
+    assert _shape_of("max_pool1d", _t(2, 4, 9), [3], [3], [0], [2]) == (2, 4, 2)  # dilation 2: span 5
+    assert _shape_of("adaptive_avg_pool2d", _t(1, 64, 8, 9), [5, 7]) == (1, 64, 5, 7)
+    values, indices = _infer("adaptive_max_pool2d", _t(1, 64, 8, 9), 1, outputs=2)
+    assert values == _t(1, 64, 1, 1) and indices == _t(1, 64, 1, 1, dtype="int64")
+    assert _infer("adaptive_avg_pool2d", _t(1, 64, 8, 9), [5, TensorType()])[0].shape == (1, 64, 5, None)
+
+
+def test_shape_keeping_flatten_view_and_reshape():
+    x = _t(2, 3, 4, 5, dtype="float16")
+    for op in ("batch_norm", "layer_norm", "dropout", "relu_", "gelu", "hardtanh", "silu", "sigmoid"):
+        assert _infer(op, x) == [x], op
+    assert _infer("softmax", x, 1, 7) == [_t(2, 3, 4, 5, dtype="float64")]  # dtype=torch.float64
+    assert _shape_of("flatten", x, 1) == (2, 60)
+    assert _shape_of("flatten", x, 1, 2) == (2, 12, 5)
+    assert _shape_of("flatten", x, -2) == (2, 3, 20)
+    assert _shape_of("flatten", _t()) == (1,)
+    assert _shape_of("flatten", _t(2, None, 4), 1) == (2, None)
+    assert _shape_of("view", x, [-1, 20]) == (6, 20)
+    assert _shape_of("reshape", x, [2, -1, 5]) == (2, 12, 5)
+    assert _shape_of("reshape", _t(None, 3), [-1, 3]) == (None, 3)
+    assert _shape_of("view", x, [7, -1]) == (7, None)  # 120 is not a multiple of 7: unknown, not wrong
+    assert _infer("view", x, [-1, -1]) == [None]
+
+
+def test_matrix_products_and_broadcasting():
+    assert _shape_of("linear", _t(4, 7, 16), _t(32, 16), _t(32)) == (4, 7, 32)
+    assert _infer("linear", _t(4, 15), _t(32, 16)) == [None]
+    assert _shape_of("matmul", _t(3), _t(3)) == ()
+    assert _shape_of("matmul", _t(2, 3), _t(3)) == (2,)
+    assert _shape_of("matmul", _t(3), _t(3, 4)) == (4,)
+    assert _shape_of("matmul", _t(10, 1, 2, 3), _t(5, 3, 4)) == (10, 5, 2, 4)
+    assert _shape_of("mm", _t(2, 3), _t(3, 4)) == (2, 4)
+    assert _shape_of("addmm", _t(4), _t(2, 3), _t(3, 4)) == (2, 4)
+    assert _shape_of("add", _t(5, 1, 4), _t(3, 1)) == (5, 3, 4)
+    assert _shape_of("mul", _t(None, 3), _t(2, 1)) == (2, 3)
+    assert _infer("sub", _t(2, 3), _t(4, 3))[0].shape is None  # 2 and 4 do not broadcast
+    assert _infer("add", _t(2, 3), 1) == [_t(2, 3)]
+    assert _infer("add", _t(2, 3, dtype="int64"), 0.5)[0].dtype is None  # promoted to the default float
+    assert _infer("div", _t(2, dtype="int32"), _t(2, dtype="int32"))[0] == TensorType(None, (2,))
+    assert _infer("gt", _t(2, 3), 0.0) == [_t(2, 3, dtype="bool")]
+
+
+def test_joining_and_rearranging_dims():
+    assert _shape_of("cat", [_t(2, 3), _t(2, 5)], 1) == (2, 8)
+    assert _shape_of("cat", [_t(None, 1), _t(None, 1)], -1) == (None, 2)
+    assert _shape_of("stack", [_t(2, 3)] * 4, 1) == (2, 4, 3)
+    assert _infer("cat", [_t(2, 3), _t(3, 3)], 1) == [None]  # sizes differ off the joined dim
+    assert _shape_of("transpose", _t(2, 3, 4), 0, -1) == (4, 3, 2)
+    assert _shape_of("t", _t(2, 3)) == (3, 2)
+    assert _shape_of("permute", _t(2, 3, 4), [2, 0, 1]) == (4, 2, 3)
+    assert _shape_of("unsqueeze", _t(2, 3), -1) == (2, 3, 1)
+    assert _shape_of("squeeze", _t(1, 3, 1)) == (3,)
+    assert _shape_of("squeeze", _t(1, 3, 1), 0) == (3, 1)
+    assert _infer("squeeze", _t(None, 3)) == [None]  # is the unknown dim 1? the rank depends on it
+    assert _shape_of("select", _t(2, 3, 4), 1, -1) == (2, 4)
+    assert _shape_of("slice", _t(2, 10), 1, 2, 9223372036854775807, 3) == (2, 3)
+    assert _shape_of("slice", _t(2, 10)) == (2, 10)
+    assert _shape_of("slice", _t(2, 10), 1, None, 4) == (2, None)  # an explicit None may be unknown
+    assert _shape_of("embedding", _t(20, 6), _t(4, 9, dtype="int64")) == (4, 9, 6)
+    assert _shape_of("sum", _t(2, 10, 256), [1]) == (2, 256)
+    assert _shape_of("mean", _t(2, 10, 256), [-1], True) == (2, 10, 1)
+    assert _infer("sum", _t(3, dtype="bool"))[0] == TensorType("int64", ())
+    assert _shape_of("constant_pad_nd", _t(1, 2, 5, 5), [1, 2, 0, 3]) == (1, 2, 8, 8)
+
+
+def test_recurrent_layers_take_sizes_from_weights_and_settings():
+    def params(gates, hidden, inputs, layers, directions):
+        tensors = []
+        for layer in range(layers):
+            width = inputs if layer == 0 else hidden * directions
+            tensors += [_t(gates * hidden, width), _t(gates * hidden, hidden), _t(gates * hidden),
+                        _t(gates * hidden)] * directions
+        return tensors
+
+    # nn.LSTM(10, 20, 2, bidirectional=True) on 5×3×10 (sequence first)
+    output, hidden, cell = _infer("lstm", _t(5, 3, 10), [TensorType(), TensorType()], params(4, 20, 10, 2, 2),
+                                  True, 2, 0.0, False, True, False, outputs=3)
+    assert (output.shape, hidden.shape, cell.shape) == ((5, 3, 40), (4, 3, 20), (4, 3, 20))
+    output, hidden = _infer("gru", _t(2, 7, 6), TensorType(), params(3, 5, 6, 1, 1), True, 1, 0.0, False, False,
+                            True, outputs=2)
+    assert (output.shape, hidden.shape) == ((2, 7, 5), (1, 2, 5))
+    # the packed-sequence overload (data, batch_sizes, hx, params, ...) is left unknown
+    assert _infer("gru", _t(9, 6), _t(3, dtype="int64"), TensorType(), params(3, 5, 6, 1, 1), True, 1, 0.0,
+                  False, False, outputs=2) == [None, None]
+
+
+def test_sizes_become_known_scalars_that_shape_factories():
+    size = torchscript_shapes.scalar("size", [_t(2, 10, 10), 0])
+    assert size == 2 and _infer("size", _t(2, 10, 10), 0) == [TensorType("int64", ())]
+    assert torchscript_shapes.scalar("mul", [size, 3]) == 6
+    assert _infer("zeros", [4, size, 128], dtype=6) == [_t(4, 2, 128)]
+    assert _infer("zeros", [4, TensorType("int64", ()), 128]) == [TensorType(None, (4, None, 128))]
+    assert _infer("size", _t(2, 3)) == [None]  # the whole size is a list, not a tensor
+
+
+def test_functional_calls_bind_their_own_parameters_not_the_aten_ones():
+    # F.log_softmax(input, dim, _stacklevel, dtype): the third argument is not a dtype
+    assert torchscript_shapes.infer("log_softmax", ["input", "dim", "_stacklevel", "dtype"], [_t(4, 2), 0, 3, None],
+                                    {}, 1) == [_t(4, 2)]
+    graph = open_model(FIXTURES / "rnn_mobile.ptl").graphs[0]
+    embed = next(node for node in graph.nodes if node.type.name == "embedding")
+    assert [a.name for a in embed.inputs] == ["input", "weight"]  # F.embedding(input, weight, ...)
+
+
+def test_corpus_traced_gru_edges():
+    corpus = require_corpus()
+    graph = open_model(corpus / "pytorch/keithyin__tch-deploy/traced_model.pt").graphs[0]
+    shapes = {op: found for _, op, found in _edge_shapes(graph)}
+    # bidirectional 2-layer GRU, hidden 128, batch first, on 2×10×10; sum over time; Linear(256, 5)
+    assert shapes["zeros"] == [(4, 2, 128)]  # [4, size(x, 0), 128] with the size known
+    assert shapes["gru"] == [(2, 10, 256), (4, 2, 128)]
+    assert shapes["sum"] == [(2, 256)] and shapes["linear"] == [(2, 5)] and shapes["softmax"] == [(2, 5)]
+
+
+def test_corpus_scripted_models_get_shapes_after_a_reshape():
+    corpus = require_corpus()
+    digits = open_model(corpus / "pytorch/BSusheelKumar__HandWritten-Digit-Prediciton/model_scripted.pt")
+    found = [(op, shapes) for _, op, shapes in _edge_shapes(digits.graphs[0])]
+    assert found[12:] == [("view", [(None, 1152)]), ("linear", [(None, 512)]), ("relu", [(None, 512)]),
+                          ("dropout", [(None, 512)]), ("linear", [(None, 256)]), ("relu", [(None, 256)]),
+                          ("dropout", [(None, 256)]), ("linear", [(None, 10)])]
+    assert all(shapes == [None] for _, shapes in found[:12])  # convolutions of an input of unknown rank
+    adder = open_model(corpus / "pytorch/tarekbzahid__nn_adder/model_scripted.pt").graphs[0]
+    assert [shapes for _, _, shapes in _edge_shapes(adder)][:3] == [[(None, 1)], [(None, 1)], [(None, 2)]]

@@ -337,6 +337,9 @@ def _concatenate(stack: bool) -> Callable[[Dict[str, Any]], Any]:
             return None
         merged = list(shapes[0])
         for shape in shapes[1:]:
+            if any(_is_int(m) and _is_int(d) and m != d for i, (m, d) in enumerate(zip(merged, shape))
+                   if stack or i != axis):
+                return None  # the call does not fit together: say nothing
             merged = [_merge(m, d) for m, d in zip(merged, shape)]
         if stack:
             return TensorType(dtype, tuple(merged[:axis]) + (len(items),) + tuple(merged[axis:]))
