@@ -462,6 +462,10 @@ def test_joining_and_rearranging_dims():
     assert _shape_of("slice", _t(2, 10), 1, 2, 9223372036854775807, 3) == (2, 3)
     assert _shape_of("slice", _t(2, 10)) == (2, 10)
     assert _shape_of("slice", _t(2, 10), 1, None, 4) == (2, None)  # an explicit None may be unknown
+    assert _shape_of("slice", _t(2, 10), 1, -3) == (2, 3)
+    assert _shape_of("slice", _t(2, "n"), 1, 0, 9223372036854775807) == (2, "n")
+    assert _infer("add", _t(3, dtype="bool"), 1) == [_t(3, dtype="int64")]
+    assert _infer("conv2d", _t(1, 4, 2, 2), _t(8, 4, 3, 3)) == [_t(1, 8, None, None)]  # too small to convolve
     assert _shape_of("embedding", _t(20, 6), _t(4, 9, dtype="int64")) == (4, 9, 6)
     assert _shape_of("sum", _t(2, 10, 256), [1]) == (2, 256)
     assert _shape_of("mean", _t(2, 10, 256), [-1], True) == (2, 10, 1)

@@ -484,9 +484,10 @@ class Interpreter:
             value = Value(f"{prefix or name}:{self.counter}", kind)
             node.outputs.append(Argument("output" if index == 0 else f"output{index}", [value]))
             results.append(value)
-        number = torchscript_shapes.scalar(name, known)
+        number = torchscript_shapes.scalar(shaped, known)
         if number is not None:
             self.scalars[id(results[0])] = number
+            results[0].type = results[0].type or TensorType("int64", ())
         self.graph.nodes.append(node)
         return results[0] if outputs <= 1 else results
 

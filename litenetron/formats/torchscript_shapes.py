@@ -37,7 +37,7 @@ def infer(op: str, names: Sequence[str], args: List[Any], kwargs: Dict[str, Any]
         bound.update(kwargs)
         try:
             result = rule(bound)
-        except (ArithmeticError, TypeError, ValueError, IndexError):
+        except (ArithmeticError, TypeError, ValueError, IndexError, AttributeError):
             result = None  # an argument of an unexpected kind: unknown, not an error
     results = list(result) if isinstance(result, (list, tuple)) else [result]
     results = [r if r is not None and (r.dtype or r.shape is not None) else None for r in results]
@@ -155,10 +155,12 @@ def _convolution(bound: Dict[str, Any], transposed: Optional[bool] = None) -> Op
         pads = _ints(padding, n)
         if pads is None or not _is_int(size):
             spatial.append(None)
-        elif transposed:
-            spatial.append((size - 1) * s - 2 * pads[index] + d * (kernel - 1) + output_padding[index] + 1)
         else:
-            spatial.append((size + 2 * pads[index] - d * (kernel - 1) - 1) // s + 1)
+            if transposed:
+                out = (size - 1) * s - 2 * pads[index] + d * (kernel - 1) + output_padding[index] + 1
+            else:
+                out = (size + 2 * pads[index] - d * (kernel - 1) - 1) // s + 1
+            spatial.append(out if out > 0 else None)
     out_channels = w.shape[0] if not transposed else w.shape[1] * groups
     return TensorType(x.dtype or w.dtype, x.shape[:-n - 1] + (out_channels,) + tuple(spatial))
 
@@ -280,8 +282,10 @@ def _elementwise(result_dtype: Optional[str] = "") -> Callable[[Dict[str, Any]],
         dtypes = {t.dtype for t in tensors}
         dtype = dtypes.pop() if len(dtypes) == 1 else None
         number = next((v for v in (a, b) if not _is_tensor(v)), None)
-        if isinstance(number, float) and dtype not in _FLOATING or isinstance(number, bool) and dtype == "bool":
-            dtype = None  # a Python float promotes an integer tensor to the default float type
+        if _is_int(number) and dtype == "bool":
+            dtype = "int64"
+        elif isinstance(number, float) and dtype not in _FLOATING:
+            dtype = None  # a Python float makes an integer tensor the default float type
         return TensorType(dtype, shape)
     return rule
 
@@ -410,14 +414,16 @@ def _slice(bound: Dict[str, Any]) -> Optional[TensorType]:
     start, end, step = bound.get("start", _ABSENT), bound.get("end", _ABSENT), bound.get("step", 1)
     if axis is None or not _is_int(step) or step < 1:
         return None
-    bounds = [None if v is _ABSENT else v for v in (start, end)]
     size = x.shape[axis]
-    if bounds == [None, None] and step == 1 and start is _ABSENT and end is _ABSENT:
-        length = size
-    elif _is_int(size) and all(_is_int(v) for v in bounds):
-        length = len(range(*slice(bounds[0], bounds[1], step).indices(size)))
+    # An explicit None may stand for a value the reader could not work out: only a left-out bound is open.
+    known = all(v is _ABSENT or _is_int(v) for v in (start, end))
+    if known and start in (_ABSENT, 0) and (end is _ABSENT or end >= 1 << 62) and step == 1:
+        length = size  # the whole dim (traced code writes `end` as the largest int64)
+    elif known and _is_int(size):
+        first, last = (None if v is _ABSENT else v for v in (start, end))
+        length = len(range(*slice(first, last, step).indices(size)))
     else:
-        length = None  # an explicit None may stand for a value the reader could not work out
+        length = None
     return TensorType(x.dtype, x.shape[:axis] + (length,) + x.shape[axis + 1:])
 
 
