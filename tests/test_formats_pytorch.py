@@ -348,13 +348,28 @@ def test_traced_resnet_edges_carry_shapes_worked_out_from_the_traced_input():
 
 
 def test_scripted_resnet_without_example_input_shows_only_what_is_certain():
+    # No example input: sizes are unknown, but BatchNorm2d's `if dim(input) != 4: raise` fixes the rank of the
+    # stem conv's result, hence of its input, and the weights fix the channels.
     graph = open_model(FIXTURES / "resnet_scripted.pt").graphs[0]
-    shapes = {op: found for _, op, found in _edge_shapes(graph)}
-    # the input rank is unknown (conv2d takes 3-D or 4-D): no shape rather than a guess
-    assert shapes["conv2d"] == [None] and shapes["_max_pool2d"] == [None] and shapes["add"] == [None]
-    assert shapes["flatten"] == [(None, None)]  # flatten(x, 1) is 2-D whatever x is
+    assert graph.inputs[0].values[0].type == TensorType(None, (None,) * 4)
+    feature = (None, 8, None, None)
+    assert [shapes for _, _, shapes in _edge_shapes(graph)] == [[feature]] * 11 + [
+        [(None, 8, 1, 1)], [(None, 8)], [(None, 10)]]
     linear = next(node for node in graph.nodes if node.type.name == "linear")
     assert linear.outputs[0].values[0].type == TensorType("float32", (None, 10))  # dtype of the weight
+
+
+def test_rank_checks_in_code_that_may_not_run_prove_nothing(tmp_path):
+    # the same check, but under a condition the reader cannot decide: the rank stays unknown
+    path = _rewrite_scripted(tmp_path, lambda code: code.replace(
+        b"    x0 = (pool).forward((stem).forward(x, ), )",
+        b"    if torch.eq(torch.dim(x), 3):\n      x0 = (pool).forward((stem).forward(x, ), )\n"
+        b"    else:\n      x0 = (pool).forward((stem).forward(x, ), )"))
+    graph = open_model(path).graphs[0]
+    assert graph.inputs[0].values[0].type is None
+    assert [shapes for _, op, shapes in _edge_shapes(graph) if op == "conv2d"][0] == [None]
+    # layer1's checks are certain: the branch's result and what follows get the rank, not what came before it
+    assert [shapes for _, _, shapes in _edge_shapes(graph)][-3:] == [[(None, 8, 1, 1)], [(None, 8)], [(None, 10)]]
 
 
 def test_traced_constant_broadcasts_a_vector_against_the_linear_output():
@@ -529,6 +544,7 @@ def test_corpus_scripted_models_get_shapes_after_a_reshape():
     assert found[12:] == [("view", [(None, 1152)]), ("linear", [(None, 512)]), ("relu", [(None, 512)]),
                           ("dropout", [(None, 512)]), ("linear", [(None, 256)]), ("relu", [(None, 256)]),
                           ("dropout", [(None, 256)]), ("linear", [(None, 10)])]
-    assert all(shapes == [None] for _, shapes in found[:12])  # convolutions of an input of unknown rank
+    channels = [32] * 4 + [64] * 4 + [128] * 4  # a 4-D input (BatchNorm2d checks it), sizes unknown
+    assert found[:12] == [(op, [(None, c, None, None)]) for (op, _), c in zip(found, channels)]
     adder = open_model(corpus / "pytorch/tarekbzahid__nn_adder/model_scripted.pt").graphs[0]
     assert [shapes for _, _, shapes in _edge_shapes(adder)][:3] == [[(None, 1)], [(None, 1)], [(None, 2)]]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..codecs import archive
 from ..codecs.pickle_objects import Object, PickleError
@@ -266,6 +266,9 @@ class Interpreter:
         self.steps = 0
         self.active: set = set()
         self.scalars: Dict[int, int] = {}  # id of a Value → its integer value, when known (`size(x, 0)`)
+        # id of a Value → the call of a rank-keeping operator that made it, to redo once its input's rank is known
+        self.producers: Dict[int, Tuple[str, Sequence[str], List[Any], Dict[str, Any], int]] = {}
+        self.speculative = 0  # > 0 inside a branch or loop body that may not run
 
     def run(self, root: Object, examples: List[TorchTensor]) -> None:
         method = self.code.method(root, "forward")
@@ -342,18 +345,56 @@ class Interpreter:
             if isinstance(condition, bool):
                 self.block(node.body if condition else node.orelse, env, module, depth)
             else:
+                if _raises(node.body):
+                    self._rank_check(node.test, env)
                 for branch in (node.body, node.orelse):
                     if not _raises(branch):
                         self._branch(branch, env, module, depth)
         elif isinstance(node, (ast.For, ast.While, ast.With)):
             self._branch(node.body, env, module, depth)
 
+    def _rank_check(self, test: ast.expr, env: Dict[str, Any]) -> None:
+        """`if torch.ne(torch.dim(x), 4): raise ...` (BatchNorm2d's input check): past it, x has rank 4, so a
+        tensor of unknown rank gets 4 unknown dims."""
+        if self.speculative or not isinstance(test, ast.Call) or _dotted(test.func) != "torch.ne" or \
+                len(test.args) != 2:
+            return  # a check in code that may not run proves nothing
+        call, rank = test.args
+        if isinstance(call, ast.Constant):
+            call, rank = rank, call
+        if not isinstance(call, ast.Call) or _dotted(call.func) != "torch.dim" or len(call.args) != 1 or \
+                not isinstance(call.args[0], ast.Name) or not isinstance(rank, ast.Constant) or \
+                type(rank.value) is not int or not 0 <= rank.value <= 16:
+            return
+        self._assume_rank(env.get(call.args[0].id), rank.value)
+
+    def _assume_rank(self, value: Any, rank: int) -> None:
+        """Give a tensor of unknown rank `rank` unknown dims, and the same rank to the inputs of the rank-keeping
+        operators that made it (conv2d, relu, ...), whose results are then worked out again."""
+        chain: List[Value] = []
+        while isinstance(value, Value) and (value.type is None or value.type.shape is None) and \
+                len(chain) < MAX_INLINE_DEPTH:
+            chain.append(value)
+            producer = self.producers.get(id(value))
+            value = producer[2][0] if producer else None
+        for item in reversed(chain):
+            item.type = TensorType(item.type.dtype if item.type else None, (None,) * rank)
+            producer = self.producers.get(id(item))
+            if producer is not None:
+                op, names, args, kwargs, index = producer
+                kind = self._infer(op, names, args, kwargs, index + 1)[index]
+                if kind is not None and kind.shape is not None and len(kind.shape) == rank:
+                    item.type = kind
+
     def _branch(self, statements: List[ast.stmt], env: Dict[str, Any], module: _Module, depth: int) -> None:
         # A return inside a branch whose condition is unknown does not end the walk.
+        self.speculative += 1
         try:
             self.block(statements, env, module, depth)
         except _Return as returned:
             env["$return"] = returned.value
+        finally:
+            self.speculative -= 1
 
     def _bind(self, target: ast.expr, value: Any, env: Dict[str, Any]) -> None:
         if isinstance(target, ast.Name):
@@ -474,22 +515,28 @@ class Interpreter:
             self._argument(node, names[index] if index < len(names) else f"arg{index}", value)
         for key, value in kwargs.items():
             self._argument(node, key, value)
-        known = [self._known(a) for a in args]
         shaped = name if _shaped(qualified, self.code) else ""
-        types = torchscript_shapes.infer(shaped, names, known, {k: self._known(v) for k, v in kwargs.items()},
-                                         outputs)
+        types = self._infer(shaped, names, args, kwargs, outputs)
         results = []
         for index, kind in enumerate(types):
             self.counter += 1
             value = Value(f"{prefix or name}:{self.counter}", kind)
             node.outputs.append(Argument("output" if index == 0 else f"output{index}", [value]))
             results.append(value)
-        number = torchscript_shapes.scalar(shaped, known)
+            # a result of code that may not run must not tell anything about the values before it
+            if torchscript_shapes.keeps_rank(shaped) and args and isinstance(args[0], Value) and not self.speculative:
+                self.producers[id(value)] = (shaped, names, args, kwargs, index)
+        number = torchscript_shapes.scalar(shaped, [self._known(a) for a in args])
         if number is not None:
             self.scalars[id(results[0])] = number
             results[0].type = results[0].type or TensorType("int64", ())
         self.graph.nodes.append(node)
         return results[0] if outputs <= 1 else results
+
+    def _infer(self, op: str, names: Sequence[str], args: List[Any], kwargs: Dict[str, Any],
+               outputs: int) -> List[Optional[TensorType]]:
+        known = {key: self._known(value) for key, value in kwargs.items()}
+        return torchscript_shapes.infer(op, names, [self._known(a) for a in args], known, outputs)
 
     def _known(self, item: Any) -> Any:
         """An argument as shape inference sees it: tensors as their types, known scalars as ints."""

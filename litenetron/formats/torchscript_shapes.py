@@ -44,6 +44,12 @@ def infer(op: str, names: Sequence[str], args: List[Any], kwargs: Dict[str, Any]
     return (results + [None] * outputs)[:max(1, outputs)]
 
 
+def keeps_rank(op: str) -> bool:
+    """Whether `op`'s result always has the rank of its first argument (so one tells the other)."""
+    rule = _RULES.get(op) or _RULES.get(op.strip("_"))
+    return rule is not None and (rule is _same or op.strip("_") in _RANK_KEEPING)
+
+
 def scalar(op: str, args: List[Any]) -> Optional[int]:
     """The value of an integer scalar operator whose operands are known (`size(x, 0)`, `NumToTensor`, `mul`)."""
     if op == "size" and len(args) == 2 and _is_tensor(args[0]) and _is_int(args[1]):
@@ -536,6 +542,11 @@ def _pad(bound: Dict[str, Any]) -> Optional[TensorType]:
         dims[axis] = dims[axis] + low + high if _is_int(dims[axis]) and _is_int(low) and _is_int(high) else None
     return TensorType(x.dtype, tuple(dims))
 
+
+_RANK_KEEPING = {"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                 "convolution", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+                 "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+                 "adaptive_max_pool2d", "adaptive_max_pool3d", "linear"}
 
 _RULES: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     **{name: _same for name in SHAPE_KEEPING},
