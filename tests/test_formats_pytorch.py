@@ -430,6 +430,7 @@ def test_shape_keeping_flatten_view_and_reshape():
     x = _t(2, 3, 4, 5, dtype="float16")
     for op in ("batch_norm", "layer_norm", "dropout", "relu_", "gelu", "hardtanh", "silu", "sigmoid"):
         assert _infer(op, x) == [x], op
+    assert _infer("clamp", x, 0.0, 6.0) == [x] and _infer("clamp", x, _t(9, 1, 1, 1, 1)) == [None]
     assert _infer("softmax", x, 1, 7) == [_t(2, 3, 4, 5, dtype="float64")]  # dtype=torch.float64
     assert _shape_of("flatten", x, 1) == (2, 60)
     assert _shape_of("flatten", x, 1, 2) == (2, 12, 5)

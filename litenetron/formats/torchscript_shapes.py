@@ -130,6 +130,13 @@ def _same(bound: Dict[str, Any]) -> Optional[TensorType]:
     return TensorType(_dtype(bound.get("dtype", _ABSENT), x.dtype), x.shape) if x else None
 
 
+def _bounded(bound: Dict[str, Any]) -> Optional[TensorType]:
+    """clamp / masked_fill: the input's shape, unless a bound or the mask is a tensor (which broadcasts)."""
+    if any(_is_tensor(bound.get(key)) for key in ("min", "max", "mask")):
+        return None
+    return _same(bound)
+
+
 def _convolution(bound: Dict[str, Any], transposed: Optional[bool] = None) -> Optional[TensorType]:
     x, w = _tensor(bound), _tensor(bound, "weight")
     if transposed is None:
@@ -550,6 +557,7 @@ _RANK_KEEPING = {"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpo
 
 _RULES: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     **{name: _same for name in SHAPE_KEEPING},
+    "clamp": _bounded, "clamp_min": _bounded, "clamp_max": _bounded,
     "conv1d": lambda b: _convolution(b, False), "conv2d": lambda b: _convolution(b, False),
     "conv3d": lambda b: _convolution(b, False), "conv_transpose1d": lambda b: _convolution(b, True),
     "conv_transpose2d": lambda b: _convolution(b, True), "conv_transpose3d": lambda b: _convolution(b, True),

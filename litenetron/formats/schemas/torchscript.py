@@ -77,7 +77,7 @@ SHAPE_KEEPING = ("batch_norm", "layer_norm", "group_norm", "instance_norm", "dro
                  "alpha_dropout", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "hardtanh", "silu", "softmax",
                  "log_softmax", "relu6", "elu", "selu", "hardswish", "hardsigmoid", "softplus", "mish",
                  "threshold", "contiguous", "clone", "detach", "neg", "exp", "log", "sqrt", "rsqrt", "abs",
-                 "clamp", "clamp_min", "clamp_max", "masked_fill", "prelu", "normalize", "local_response_norm",
+                 "prelu", "normalize", "local_response_norm",
                  "zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "full_like")
 
 _CONV_TRANSPOSE = ("input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation")
@@ -94,7 +94,8 @@ ARGUMENT_NAMES.update({
     **{f"adaptive_{kind}_pool{n}d": ("input", "output_size") for kind in ("avg", "max") for n in (1, 2, 3)},
     "leaky_relu": ("input", "negative_slope"), "hardtanh": ("input", "min_val", "max_val"),
     "gelu": ("input", "approximate"), "threshold": ("input", "threshold", "value"),
-    "clamp": ("input", "min", "max"), "masked_fill": ("input", "mask", "value"), "prelu": ("input", "weight"),
+    "clamp": ("input", "min", "max"), "clamp_min": ("input", "min"), "clamp_max": ("input", "max"),
+    "masked_fill": ("input", "mask", "value"), "prelu": ("input", "weight"),
     "feature_dropout": ARGUMENT_NAMES["dropout"], "alpha_dropout": ARGUMENT_NAMES["dropout"],
     "mm": ("input", "mat2"), "bmm": ("input", "mat2"),
     **{name: _BINARY for name in ("rsub", "pow", "maximum", "minimum", "eq", "ne", "lt", "gt", "le", "ge",
