@@ -514,6 +514,7 @@ def test_sizes_become_known_scalars_that_shape_factories():
     size = torchscript_shapes.scalar("size", [_t(2, 10, 10), 0])
     assert size == 2 and _infer("size", _t(2, 10, 10), 0) == [TensorType("int64", ())]
     assert torchscript_shapes.scalar("mul", [size, 3]) == 6
+    assert torchscript_shapes.scalar("mul", [1 << 70, 3]) is None
     assert _infer("zeros", [4, size, 128], dtype=6) == [_t(4, 2, 128)]
     assert _infer("zeros", [4, TensorType("int64", ()), 128]) == [TensorType(None, (4, None, 128))]
     assert _infer("size", _t(2, 3)) == [None]  # the whole size is a list, not a tensor

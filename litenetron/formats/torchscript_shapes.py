@@ -1,8 +1,8 @@
 """Output shapes of TorchScript operators, worked out from their inputs' shapes as the forward graph is read.
 
-`infer(op, args, kwargs, outputs)` gets the call's arguments with every tensor replaced by its `TensorType`
-(rank unknown: `TensorType()`), known scalars (`size(x, 0)` of a traced input) as ints and constants as they
-are; it returns one `TensorType` or None per output. The rules follow the aten operator definitions; whatever
+`infer(op, names, args, kwargs, outputs)` gets the call's arguments with every tensor replaced by its
+`TensorType` (rank unknown: `TensorType()`), known scalars (`size(x, 0)` of a traced input) as ints and constants
+as they are; it returns one `TensorType` or None per output. The rules follow the aten operator definitions; whatever
 they cannot settle (an unknown rank, a non-constant stride, an inconsistent call) stays None and is drawn `?`
 — a shape is never guessed. Standard library only.
 """
@@ -54,11 +54,12 @@ def scalar(op: str, args: List[Any]) -> Optional[int]:
     """The value of an integer scalar operator whose operands are known (`size(x, 0)`, `NumToTensor`, `mul`)."""
     if op == "size" and len(args) == 2 and _is_tensor(args[0]) and _is_int(args[1]):
         shape = args[0].shape
-        dim = _wrap(args[1], len(shape)) if shape is not None else None
+        dim = _wrap(args[1], len(shape)) if shape else None
         return shape[dim] if dim is not None and _is_int(shape[dim]) else None
     if op in ("NumToTensor", "Int") and len(args) == 1 and _is_int(args[0]):
         return args[0]
-    if op in _INT_ARITHMETIC and len(args) == 2 and all(_is_int(a) for a in args):
+    if op in _INT_ARITHMETIC and len(args) == 2 and all(_is_int(a) and abs(a) < 1 << 62 for a in args):
+        # bounded operands: `a = mul(a, a)` repeated must not grow a huge integer
         return _INT_ARITHMETIC[op](args[0], args[1]) if op != "floordiv" or args[1] else None
     return None
 
@@ -553,7 +554,7 @@ def _pad(bound: Dict[str, Any]) -> Optional[TensorType]:
 _RANK_KEEPING = {"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
                  "convolution", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
                  "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-                 "adaptive_max_pool2d", "adaptive_max_pool3d", "linear"}
+                 "adaptive_max_pool2d", "adaptive_max_pool3d"}
 
 _RULES: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     **{name: _same for name in SHAPE_KEEPING},
