@@ -361,15 +361,24 @@ def test_scripted_resnet_without_example_input_shows_only_what_is_certain():
 
 def test_rank_checks_in_code_that_may_not_run_prove_nothing(tmp_path):
     # the same check, but under a condition the reader cannot decide: the rank stays unknown
-    path = _rewrite_scripted(tmp_path, lambda code: code.replace(
-        b"    x0 = (pool).forward((stem).forward(x, ), )",
-        b"    if torch.eq(torch.dim(x), 3):\n      x0 = (pool).forward((stem).forward(x, ), )\n"
-        b"    else:\n      x0 = (pool).forward((stem).forward(x, ), )"))
+    def branched(code):
+        return code.replace(b"    x0 = (pool).forward((stem).forward(x, ), )",
+                            b"    if torch.eq(torch.dim(x), 3):\n      x0 = (pool).forward((stem).forward(x, ), )\n"
+                            b"    else:\n      x0 = (pool).forward((stem).forward(x, ), )")
+
+    path = _rewrite_scripted(tmp_path, branched)
     graph = open_model(path).graphs[0]
     assert graph.inputs[0].values[0].type is None
     assert [shapes for _, op, shapes in _edge_shapes(graph) if op == "conv2d"][0] == [None]
     # layer1's checks are certain: the branch's result and what follows get the rank, not what came before it
     assert [shapes for _, _, shapes in _edge_shapes(graph)][-3:] == [[(None, 8, 1, 1)], [(None, 8)], [(None, 10)]]
+    # a return that may happen before layer1's checks makes them uncertain too
+    path = _rewrite_scripted(tmp_path, lambda code: branched(code).replace(
+        b"    layer1 = self.layer1\n",
+        b"    layer1 = self.layer1\n    if torch.eq(torch.dim(x), 3):\n      return x0\n"))
+    graph = open_model(path).graphs[0]
+    assert graph.inputs[0].values[0].type is None
+    assert [shapes for _, _, shapes in _edge_shapes(graph)][-3:] == [[None], [(None, None)], [(None, 10)]]
 
 
 def test_traced_constant_broadcasts_a_vector_against_the_linear_output():

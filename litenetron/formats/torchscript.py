@@ -306,12 +306,14 @@ class Interpreter:
             elif index >= first_default:
                 env[parameter.arg] = self._constant(defaults[index - first_default])
         self.active.add(frame)
+        level = self.speculative
         try:
             self.block(method.body, env, module, depth)
         except _Return as returned:
             return returned.value
         finally:
             self.active.discard(frame)
+            self.speculative = level
         return env.get("$return")
 
     def _opaque_module(self, module: _Module, args: List[Any]) -> Any:
@@ -393,6 +395,7 @@ class Interpreter:
             self.block(statements, env, module, depth)
         except _Return as returned:
             env["$return"] = returned.value
+            self.speculative += 1  # the rest of the method may not run either (until `call` returns)
         finally:
             self.speculative -= 1
 
