@@ -235,7 +235,9 @@ def _child(argv: List[str], memory_limit: int, out_fd: int) -> None:
         stderr.write(traceback.format_exc())
         status = 2
     with os.fdopen(out_fd, "w") as pipe:
-        pipe.write(json.dumps([status, stderr.getvalue()[-2000:]]))
+        text = stderr.getvalue()
+        # the first line decides the outcome; a traceback's last lines say where it came from
+        pipe.write(json.dumps([status, text if len(text) <= 4000 else text[:2000] + "\n" + text[-2000:]]))
     os._exit(0)
 
 

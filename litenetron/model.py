@@ -39,11 +39,17 @@ DECODE_ERRORS = (
 )
 
 
+MAX_REASON = 300  # characters of an error's reason: a quoted piece of a hostile file can be megabytes long
+
+
 class ModelError(Exception):
-    """A model file that cannot be read: names the file and says what is wrong with it."""
+    """A model file that cannot be read: names the file and says what is wrong with it (in one short line)."""
 
     def __init__(self, path: Any, reason: str):
         self.path = str(path)
+        reason = " ".join(str(reason).split())
+        if len(reason) > MAX_REASON:
+            reason = f"{reason[:MAX_REASON - 60]} … {reason[-50:]}"
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 

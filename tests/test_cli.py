@@ -70,3 +70,18 @@ def test_info_never_imports_tkinter():
     code = ("import sys; from litenetron.__main__ import main; main(['--sample', '--info']); "
             "assert 'tkinter' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_error_lines_stay_short_whatever_the_file_holds(tmp_path):
+    # Regression from fuzzing: a TNN proto whose header line was 300 KB of text produced a 300 KB error line,
+    # quoting the header whole.
+    proto = tmp_path / "net.tnnproto"
+    lines = ['"1 3 1 4206624770 ,"', '"input0 1 3 8 8 ,"', '" x y ,"', '"y ,"', '" 1 ,"',
+             '"ReLU relu 1 1 input0 y ,"']
+    proto.write_text("a {" * 100_000 + "\n".join(lines) + "}" * 100_000)
+    (tmp_path / "net.tnnmodel").write_bytes((0xFABC0002).to_bytes(4, "little") + bytes(4))
+    result = run_cli(str(tmp_path / "net.tnnmodel"), "--info", "--json")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"litenetron: error: {proto}: ") and "TNN" in line
+    assert len(line) < 400 + len(str(proto))

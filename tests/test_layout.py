@@ -363,3 +363,28 @@ def test_constant_fans_sit_on_the_outer_side():
     # node 0, whose edge to node 2 it would then cross
     layers = [[0, 1], [2, 3]]
     assert tuck_feeders(layers, [[], [], [0], [0, 1]], [[2, 3], [3], [], []], [[1, 1], [1], [], []], 4) == layers
+
+
+def test_chain_placement_work_is_bounded_on_wide_graphs(monkeypatch):
+    # Regression from fuzzing: a TensorFlow training graph (2,000 boxes in wide layers) spent 11 s placing
+    # chains, because the work budget counted chain lengths but not the widths of the layers recounted.
+    from litenetron.layout import order
+
+    visited = []
+    counted = order._chain_crossings
+
+    def counting(layers, chain, first, down, down_w, pos):
+        visited.append(sum(len(layers[first + k]) + sum(len(down[u]) for u in layers[first + k])
+                           for k in range(len(chain))))
+        return counted(layers, chain, first, down, down_w, pos)
+
+    monkeypatch.setattr(order, "_chain_crossings", counting)
+    rng = random.Random(3)
+    width, depth = 150, 30
+    count = width * depth
+    edges = [(r * width + i, (r + 1) * width + rng.randrange(width)) for r in range(depth - 1) for i in range(width)]
+    edges += [(rng.randrange(width), (depth - 1) * width + rng.randrange(width)) for _ in range(60)]  # long chains
+    result = layout([(40.0, 20.0)] * count, edges)
+    assert len(result.centers) == count
+    assert visited, "chain placement did not run"
+    assert sum(visited) <= order.CHAIN_WORK * order.PLACEMENTS

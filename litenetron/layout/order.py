@@ -20,8 +20,9 @@ TRANSPOSE_PASSES = 4
 TRANSPOSE_EVERY = 2
 # whole-chain placement tries this many slots from each end of the layers
 CHAIN_SLOTS = 2
-# layer-pair recounts allowed for one chain placement pass
-CHAIN_WORK = 30_000
+# vertices and edges the crossing counts of one chain placement pass may visit (about a second of work;
+# wide graphs, such as TensorFlow training graphs, would otherwise spend minutes here)
+CHAIN_WORK = 1_000_000
 # rounds of chain placement followed by sweeps, while they keep improving
 PLACEMENTS = 2
 
@@ -213,16 +214,18 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
     moved = False
     long_chains = [chain for chain in chains if len(chain) > 3]
     long_chains.sort(key=lambda chain: (-down_w[chain[0]][down[chain[0]].index(chain[1])], -len(chain)))
+    # what one crossing count of a chain costs: the vertices and edges of every layer it spans
+    load = [len(layer) + sum(len(down[u]) for u in layer) for layer in layers]
     work = 0
     for chain in long_chains:
-        # every try recounts the layer pairs the chain spans; a chain too long for what is left of the
-        # budget is skipped, shorter ones may still fit
-        cost = len(chain) * (2 * CHAIN_SLOTS + 1)
+        first = rank[chain[0]]
+        # every try recounts the layer pairs the chain spans; a chain too costly for what is left of the
+        # budget is skipped, cheaper ones may still fit
+        cost = (2 * CHAIN_SLOTS + 1) * sum(load[first:first + len(chain)])
         if work + cost > CHAIN_WORK:
             continue
         work += cost
         dummies = chain[1:]
-        first = rank[chain[0]]
         best = _chain_crossings(layers, chain, first, down, down_w, pos)
         if not best:
             continue
