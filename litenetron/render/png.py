@@ -114,7 +114,14 @@ def _draw_edge(draw: Any, strip: _Strip, edge: Edge) -> None:
     line, head = arrow(smooth_path(edge.points))
     pixels = [strip.xy(x, y) for x, y in line]
     width = max(1, round(style.EDGE_WIDTH * strip.scale))
-    pieces = _dashes(pixels, style.DASH[0] * strip.scale, style.DASH[1] * strip.scale) if edge.dashed else [pixels]
+    if edge.dashed:
+        # A long dashed edge crosses many strips: draw only the dashes that touch this one.
+        rows = draw.im.size[1]
+        pieces = [piece for piece in _dashes(pixels, style.DASH[0] * strip.scale, style.DASH[1] * strip.scale)
+                  if piece[-1][1] >= -width and piece[0][1] <= rows + width
+                  or piece[0][1] >= -width and piece[-1][1] <= rows + width]
+    else:
+        pieces = [pixels]
     for piece in pieces:
         draw.line(piece, fill=color, width=width, joint="curve")
     if head:
