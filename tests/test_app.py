@@ -438,7 +438,6 @@ def export_sample_by_key(window, monkeypatch, target: Path, sequence: str) -> No
 
 
 def test_export_png(window, monkeypatch, tmp_path):
-    pytest.importorskip("litenetron.render.export")
     from PIL import Image
 
     target = tmp_path / "graph.png"
@@ -532,7 +531,6 @@ def test_cancel_keeps_the_open_model(window, monkeypatch, chain_model):
 
 
 def test_export_svg_with_its_key(window, monkeypatch, tmp_path):
-    pytest.importorskip("litenetron.render.export")
     target = tmp_path / "graph.svg"
     export_sample_by_key(window, monkeypatch, target, "<Control-Alt-e>")
     text = target.read_text(encoding="utf-8")

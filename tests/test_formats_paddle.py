@@ -86,7 +86,7 @@ def test_reference_network_facts(tmp_path, shapes):
 
 
 def test_reference_network_scene(tmp_path):
-    scene_module = pytest.importorskip("litenetron.scene")
+    import litenetron.scene as scene_module
     path, _ = _write(tmp_path)
     graph = open_model(path).graphs[0]
     scene = scene_module.build_scene(graph, scene_module.ViewOptions(), lambda text, style: (7.0 * len(text), 14.0))
@@ -255,7 +255,7 @@ def test_corpus_twin_structure():
     assert shapes[6:14] == ["?×32×56×56"] * 8
     values = graph.nodes[0].inputs[0].values[0].initializer.data()
     assert values.shape == (16, 3, 3, 3) and values.dtype == np.float32 and np.isfinite(values).all()
-    scene_module = pytest.importorskip("litenetron.scene")
+    import litenetron.scene as scene_module
     scene = scene_module.build_scene(graph, scene_module.ViewOptions(), lambda text, style: (7.0 * len(text), 14.0))
     labels = {edge.label for edge in scene.edges if edge.label}
     assert {"?×3×224×224", "?×16×112×112", "?×32×112×112", "?×32×56×56"} <= labels
