@@ -52,19 +52,15 @@ def family_of(path: Path) -> str:
 
 
 def companions(path: Path) -> List[Path]:
-    """Files beside `path` that a reader may pair with it (same stem, MXNet epochs, ONNX external data)."""
+    """Files beside `path` that a reader may pair with it (same stem, MXNet epochs, ONNX external data,
+    Paddle per-variable weights)."""
+    siblings = [s for s in sorted(path.parent.iterdir()) if s.is_file() and s != path]
+    if path.suffix == ".pdmodel" or path.name == "__model__":
+        return siblings  # a Paddle program may keep one weight file per variable in its folder
     stem = path.name.split(".")[0]
     base = stem[:-len("-symbol")] if stem.endswith("-symbol") else stem
-    found = []
-    for sibling in sorted(path.parent.iterdir()):
-        if sibling == path or not sibling.is_file():
-            continue
-        name = sibling.name
-        if name.split(".")[0] == stem or name.startswith(base + "-") or name.startswith(path.name + "."):
-            found.append(sibling)
-    if path.parent.name in ("resblock_224",) or path.suffix in (".pdmodel",) or path.name == "__model__":
-        found = [s for s in sorted(path.parent.iterdir()) if s.is_file() and s != path]
-    return found
+    return [s for s in siblings
+            if s.name.split(".")[0] == stem or s.name.startswith(base + "-") or s.name.startswith(path.name + ".")]
 
 
 def collect_seeds() -> List[Path]:

@@ -145,10 +145,6 @@ class Value:
     initializer: Optional[Tensor] = None
     description: str = ""
 
-    @property
-    def is_constant(self) -> bool:
-        return self.initializer is not None
-
 
 @dataclass
 class Argument:

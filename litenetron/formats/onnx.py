@@ -24,9 +24,10 @@ def match(path: Path, header: bytes) -> bool:
     if suffix not in _EXTENSIONS or not header:
         return False
     if _looks_like_text(header):
+        if suffix == ".onnxtxt":
+            return True
         text = header.decode("utf-8", errors="replace")
-        return sum(marker in text for marker in _TEXT_MARKERS) >= 2 and "node {" in text or (
-            suffix == ".onnxtxt")
+        return sum(marker in text for marker in _TEXT_MARKERS) >= 2 and "node {" in text
     if suffix == ".onnx":
         return matches_signature(header, _MODEL_FIELDS)
     # Other extensions are shared with TensorFlow and others: demand ir_version first and a graph.
