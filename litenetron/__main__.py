@@ -17,10 +17,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="litenetron", description="View neural-network models: a window, a summary or a picture.")
     parser.add_argument("model", nargs="?", help="model file or folder to open")
+    parser.add_argument("other", nargs="?", help="with --diff: the model to compare MODEL with")
     parser.add_argument("--sample", action="store_true", help="open the bundled sample model")
     parser.add_argument("--version", action="version", version=f"litenetron {__version__}")
     parser.add_argument("--info", action="store_true", help="print a summary of the model and exit")
-    parser.add_argument("--json", action="store_true", help="with --info: print the summary as JSON")
+    parser.add_argument("--json", action="store_true", help="with --info or --diff: print JSON")
+    parser.add_argument("--diff", action="store_true", help="compare MODEL with OTHER: matched, added, removed "
+                        "and changed nodes, weight changes")
+    parser.add_argument("--set", metavar="SYMBOL=SIZE", action="append", default=[],
+                        help="bind a symbolic dimension for the cost figures (e.g. --set seq=128)")
     parser.add_argument("--export", metavar="OUT", help="draw the graph to OUT.png or OUT.svg and exit")
     parser.add_argument("--graph", metavar="NAME_OR_INDEX", help="which graph to draw (default: the first)")
     parser.add_argument("--horizontal", action="store_true", help="lay the graph out left to right")
@@ -36,8 +41,46 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _symbols(bindings: List[str]) -> dict:
+    symbols = {}
+    for binding in bindings:
+        name, _, size = binding.partition("=")
+        if not name.strip() or not size.strip().isdigit():
+            raise ValueError(f"--set wants SYMBOL=SIZE, not {binding!r}")
+        symbols[name.strip()] = int(size)
+    return symbols
+
+
+def _diff(args, symbols: dict) -> int:
+    from .analysis.diff import diff_graphs, diff_summary, diff_text
+    from .formats import open_model
+    try:
+        a, b = open_model(args.model), open_model(args.other)
+    except ModelError as error:
+        return _fail(str(error).replace("\n", " "))
+    diff = diff_graphs(a.graphs[0], b.graphs[0]) if a.graphs and b.graphs else None
+    if diff is None:
+        return _fail("a model holds no graph to compare")
+    if args.json:
+        import json
+        print(json.dumps({"a": a.path, "b": b.path, **diff_summary(diff)}, indent=2))
+    else:
+        print(f"A: {a.path} ({a.format})\nB: {b.path} ({b.format})\n{diff_text(diff)}")
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        symbols = _symbols(args.set)
+    except ValueError as error:
+        return _fail(str(error))
+    if args.diff:
+        if not (args.model and args.other):
+            return _fail("--diff compares two models: give MODEL and OTHER")
+        return _diff(args, symbols)
+    if args.other:
+        return _fail(f"unexpected second model {args.other!r} (did you mean --diff?)")
     path = str(SAMPLE_MODEL) if args.sample else args.model
     if path is None:
         if args.info or args.export:
@@ -52,7 +95,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         model = open_model(path)
         if args.info:
             from .info import info_json, info_text
-            print(info_json(model) if args.json else info_text(model))
+            print(info_json(model, symbols) if args.json else info_text(model, symbols))
         if args.export:
             from .render.export import export_model
             export_model(model, args.export, args)
