@@ -266,7 +266,7 @@ def change_lines(change: NodeChange) -> List[str]:
     lines = []
     if change.type_change:
         lines.append(f"operator {change.type_change[0]} → {change.type_change[1]}")
-    if change.a.name != change.b.name:
+    if change.a.name and change.a.name != change.b.name:
         lines.append(f"name {change.a.name!r} → {change.b.name!r}")
     lines += [f"attribute {item.name}: {item.a} → {item.b}" for item in change.attributes]
     lines += [weight_change_text(item) for item in change.weights

@@ -19,6 +19,8 @@ class Command:
     check: str = ""                # a view option toggled by this command (a check menu item)
     separator_before: bool = False
     text_key: bool = False         # also an editing key: ignored while a text entry has the focus
+    submenu: str = ""              # placed in this cascade of `menu` (created where its first command is)
+    radio: str = ""                # a radio item: the value its submenu's choice takes
 
 
 COMMANDS: Tuple[Command, ...] = (
@@ -27,12 +29,19 @@ COMMANDS: Tuple[Command, ...] = (
     Command("export_png", "File", "Export as PNG…", "Ctrl+Shift+E", ("<Control-Shift-E>", "<Control-E>"),
             separator_before=True),
     Command("export_svg", "File", "Export as SVG…", "Ctrl+Alt+E", ("<Control-Alt-e>", "<Control-Alt-E>")),
+    Command("compare", "File", "Compare With…", separator_before=True),
     Command("quit", "File", "Quit", "Ctrl+Q", ("<Control-q>", "<Control-Q>"), separator_before=True),
     Command("find", "Edit", "Find…", "Ctrl+F", ("<Control-f>", "<Control-F>")),
     Command("toggle_attributes", "View", "Show Attributes", "Ctrl+D", ("<Control-d>",), check="show_attributes"),
     Command("toggle_weights", "View", "Show Weights", "Ctrl+I", ("<Control-i>",), check="show_weights"),
     Command("toggle_names", "View", "Show Names", "Ctrl+U", ("<Control-u>",), check="show_names"),
     Command("toggle_horizontal", "View", "Horizontal", "Ctrl+K", ("<Control-k>",), check="horizontal"),
+    Command("colour_category", "View", "Operator Category", submenu="Colour By", radio="category",
+            separator_before=True),
+    Command("colour_macs", "View", "MACs", submenu="Colour By", radio="macs"),
+    Command("colour_parameters", "View", "Parameters", submenu="Colour By", radio="parameters"),
+    Command("colour_bytes", "View", "Output Bytes", submenu="Colour By", radio="bytes"),
+    Command("partner", "View", "Show Partner in Compared Model", "Ctrl+J", ("<Control-j>", "<Control-J>")),
     Command("zoom_in", "View", "Zoom In", "Shift+Up",
             ("<Shift-Up>", "<Control-plus>", "<Control-equal>", "<Control-KP_Add>"), separator_before=True),
     Command("zoom_out", "View", "Zoom Out", "Shift+Down", ("<Shift-Down>", "<Control-minus>", "<Control-KP_Subtract>")),

@@ -22,6 +22,8 @@ class Menus:
         self.menubar = tkinter.Menu(root, tearoff=False)
         self.menus: Dict[str, tkinter.Menu] = {}
         self.checks: Dict[str, tkinter.BooleanVar] = {}
+        self.radios: Dict[str, tkinter.StringVar] = {}   # submenu title → the chosen radio value
+        self.submenus: Dict[str, tkinter.Menu] = {}
         for title in MENUS:
             menu = tkinter.Menu(self.menubar, tearoff=False)
             self.menubar.add_cascade(label=title, menu=menu, underline=0)
@@ -31,7 +33,13 @@ class Menus:
             menu = self.menus[command.menu]
             if command.separator_before:
                 menu.add_separator()
-            if command.check:
+            if command.submenu:
+                menu = self._submenu(menu, command)
+            if command.radio:
+                menu.add_radiobutton(label=command.label, accelerator=command.accelerator, value=command.radio,
+                                     variable=self.radios[command.submenu],
+                                     command=lambda name=command.name: self.dispatch(name))
+            elif command.check:
                 variable = tkinter.BooleanVar(master=root, value=False)
                 self.checks[command.check] = variable
                 # the menu toggles the variable itself; the handler reads it
@@ -47,6 +55,14 @@ class Menus:
         for number in range(1, 10):
             root.bind(RECENT_SEQUENCE.format(number), lambda event, n=number: self._recent_key(n))
         root.configure(menu=self.menubar)
+
+    def _submenu(self, parent: tkinter.Menu, command) -> tkinter.Menu:
+        if command.submenu not in self.submenus:
+            menu = tkinter.Menu(parent, tearoff=False)
+            parent.add_cascade(label=command.submenu, menu=menu)
+            self.submenus[command.submenu] = menu
+            self.radios[command.submenu] = tkinter.StringVar(master=self.root, value=command.radio)
+        return self.submenus[command.submenu]
 
     def _key(self, event, name: str, text_key: bool):
         if text_key and event.widget.winfo_class() in TEXT_WIDGETS:
@@ -69,7 +85,7 @@ class Menus:
     def enable(self, has_model: bool) -> None:
         """Grey out the commands that need an open model."""
         needs_model = {"close", "export_png", "export_svg", "find", "zoom_in", "zoom_out", "actual_size", "fit",
-                       "back", "properties"}
+                       "back", "properties", "compare", "partner"}
         for command in COMMANDS:
-            if command.name in needs_model:
+            if command.name in needs_model and not command.submenu:
                 self.menus[command.menu].entryconfigure(command.label, state="normal" if has_model else "disabled")

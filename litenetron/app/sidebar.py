@@ -53,6 +53,7 @@ class Sidebar(ttk.Frame):
         super().__init__(parent)
         self.run_in_background = run_in_background
         self.enter_graph = enter_graph   # a double-click on a node's "graph" row opens that body
+        self.activate_row: Optional[Callable[[str], None]] = None   # a double-click on any other row
         self.node: Optional[Node] = None
         # id(tensor) → (tensor, statistics); holding the tensor keeps its id from being reused by another
         self.stats: Dict[int, Tuple[Tensor, TensorStats]] = {}
@@ -297,6 +298,8 @@ class Sidebar(ttk.Frame):
             self.show_documentation()
         elif row.startswith("subgraph:") and self.node is not None:
             self.enter_graph(self.node, int(row.split(":")[1]))
+        elif row and self.activate_row is not None:
+            self.activate_row(row)
 
     def _show_tensor(self, tensor: Optional[Tensor]) -> None:
         self.current = tensor

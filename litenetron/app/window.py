@@ -16,6 +16,7 @@ from ..model import Argument, Graph, Model, ModelError, Node
 from . import config
 from .find import FindPanel, Match
 from .icons import set_window_icon
+from .insight import Insight
 from .keys import COMMANDS_BY_NAME
 from .loader import Task, TaskRunner
 from .menus import Menus
@@ -112,6 +113,7 @@ class MainWindow:
         self.message.pack(side="left", fill="x", expand=True)
         self.cancel_button = ttk.Button(self.status, text="Cancel", command=self.runner.cancel)
         self.progress = ttk.Progressbar(self.status, mode="indeterminate", length=160)
+        self.insight = Insight(self)
         self.root.protocol("WM_DELETE_WINDOW", self.command_quit)
         self._show_welcome()
 
@@ -134,6 +136,7 @@ class MainWindow:
         self.model, self.stack, self.scene, self.path = None, [], None, ""
         self.scenes.clear()
         self.canvas.set_scene(None)
+        self.insight.closed()
         self._show_welcome()
 
     def command_quit(self) -> None:
@@ -174,6 +177,32 @@ class MainWindow:
     def command_properties(self) -> None:
         if self.model is not None:
             self.sidebar.show_model(self.model)
+            self.insight.model_shown(self.model)
+
+    def legend_text(self) -> str:
+        """The status bar legend as one line (what Colour By or a comparison shows)."""
+        legend = self.insight.legend
+        if not legend.winfo_ismapped() and not legend.winfo_manager():
+            return ""
+        return " ".join(str(child.cget("text")) for child in legend.winfo_children())
+
+    def command_compare(self) -> None:
+        self.insight.compare()
+
+    def command_partner(self) -> None:
+        self.insight.show_partner()
+
+    def command_colour_category(self) -> None:
+        self.insight.set_mode("category")
+
+    def command_colour_macs(self) -> None:
+        self.insight.set_mode("macs")
+
+    def command_colour_parameters(self) -> None:
+        self.insight.set_mode("parameters")
+
+    def command_colour_bytes(self) -> None:
+        self.insight.set_mode("bytes")
 
     def command_about(self) -> None:
         messagebox.showinfo("About litenetron", f"litenetron {__version__}\nA lightweight viewer for neural "
@@ -212,10 +241,12 @@ class MainWindow:
             task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes…"
             return model, prepare_scene(model.graphs[0], options, measure)
 
-        self.runner.run(f"Opening {Path(path).name}…", work, lambda result: self._opened(path, *result),
+        self.runner.run(f"Opening {Path(path).name}…", work, lambda result: self.show_opened(path, *result),
                         lambda error: self._failed(f"Cannot open {Path(path).name}", error))
 
-    def _opened(self, path: str, model: Model, prepared) -> None:
+    def show_opened(self, path: str, model: Model, prepared) -> None:
+        self.insight.model_replaced(model)
+        self.insight.model_opened()
         self.model, self.path = model, path
         self.scenes.clear()
         self.sidebar.forget_stats()
@@ -305,6 +336,7 @@ class MainWindow:
             self.sidebar.show_graph(graph)
         nodes = len(graph.nodes)
         self.message.configure(text=f"{Path(self.path).name} — {self.model.format} — {nodes:,} nodes")
+        self.insight.scene_shown()
 
     def _update_breadcrumb(self) -> None:
         for child in self.breadcrumb.winfo_children():
@@ -322,6 +354,7 @@ class MainWindow:
     def _canvas_selected(self, box, edge) -> None:
         if box is not None and box.node is not None:
             self.sidebar.show_node(box.node, self.graph)
+            self.insight.node_shown(box.node)
         elif box is not None and box.argument is not None:
             self._show_argument(box.argument)
         elif edge is not None:
