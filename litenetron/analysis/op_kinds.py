@@ -21,7 +21,7 @@ _ELEMENTWISE = {
     2: "leakyrelu prelu clip clamp hardtanh relu6 thresholdedrelu shrink softsign celu quantizelinear "
        "dequantizelinear quantize dequantize multiply subtract average elemwiseadd elemwisesub elemwisemul "
        "elemwisediv broadcastadd broadcastsub broadcastmul broadcastdiv broadcastmaximum broadcastminimum "
-       "shortcut power rescaling",
+       "shortcut power rescaling scalechannels sam",
     3: "elu selu softplus hardsigmoid",
     4: "sigmoid logistic hardswish hardsilu",
     5: "silu swish",
@@ -43,13 +43,17 @@ _MOVEMENT = (
     "splittosequence concatfromsequence identityn stopgradient preventgradient enter exit merge switch "
     "nextiteration loopcond readvariableop varhandleop assignvariableop "
     "permutev2 interleave repeat repeatinterleave expandas newzeros newones newempty inputlayer zeropadding1d "
-    "zeropadding2d zeropadding3d concatenate route reorg priorbox permutelayer"
+    "zeropadding2d zeropadding3d concatenate route reorg priorbox permutelayer assign assignvalue fillconstant "
+    "flattencontiguousrange numtotensor swapaxis variable variablev2 restorev2 savev2 isvariableinitialized "
+    "varisinitializedop shardedfilename stringjoin mergev2checkpoints scalarsummary histogramsummary "
+    "mergesummary placeholderwithdefault shapen broadcastgradientargs concatoffset dynamicstitch refswitch "
+    "queueclosev2 queuesizev2 queuedequeuemanyv2 queueenqueuemanyv2 randomshufflequeuev2 rnnparamconcat"
 ).split()
 
 _CONV = ("conv conv1d conv2d conv3d convolution convolution1d convolution2d convolution3d convolutional "
          "depthwiseconv2d depthwiseconv2dnative convolutiondepthwise convdepthwise depthwiseconvolution "
          "convinteger qlinearconv convolutionbackwardinput1d mkldnnconvolution cudnnconvolution conv2dfusion "
-         "separableconv2dconv fusedconv nhwcconv conv2dnchwc").split()
+         "separableconv2dconv fusedconv nhwcconv conv2dnchwc deformableconv").split()
 _TRANSPOSED = ("convtranspose convtranspose1d convtranspose2d convtranspose3d conv2dtranspose conv3dtranspose "
                "conv2dbackpropinput conv3dbackpropinputv2 transposeconv deconvolution deconvolution2d deconv "
                "deconvolutiondepthwise conv2dtransposefusion").split()
@@ -64,20 +68,23 @@ _GLOBAL_POOL = ("globalaveragepool globalmaxpool globallppool adaptiveavgpool1d 
                 "globalaveragepooling2d globalmaxpooling1d globalmaxpooling2d globalavgpool globalavgpool2d "
                 "globalmaxpool2d").split()
 _AFFINE_NORM = ("batchnormalization batchnorm fusedbatchnorm fusedbatchnormv2 fusedbatchnormv3 nativebatchnorm "
-                "batchnorm1d batchnorm2d batchnorm3d bn batchnormalizationv2 scale affine").split()
+                "batchnorm1d batchnorm2d batchnorm3d bn batchnormalizationv2 scale affine cudnnbatchnorm "
+                "batchnormcxx").split()
 _STATS_NORM = ("layernormalization layernorm instancenormalization instancenorm groupnormalization groupnorm "
                "rmsnorm rmsnormalization simplifiedlayernormalization skiplayernormalization "
                "skipsimplifiedlayernormalization nativelayernorm nativegroupnorm l2normalization lpnormalization "
                "l2norm normalize mvn meanvariancenormalization normalization").split()
-_SOFTMAX = "softmax logsoftmax softmaxv2 logsoftmaxv2 softmaxoutput softmaxwithloss".split()
-_RECURRENT = "lstm gru rnn simplernn cudnnrnn lstmv2 grucell lstmcell rnncell".split()
+_SOFTMAX = ("softmax logsoftmax softmaxv2 logsoftmaxv2 softmaxoutput softmaxwithloss softmaxactivation "
+            "softmaxcaffe").split()
+_RECURRENT = ("lstm gru rnn simplernn cudnnrnn lstmv2 grucell lstmcell rnncell unidirectionalsequencelstm "
+              "bidirectionalsequencelstm unidirectionalsequencernn svdf").split()
 _REDUCE = ("reducesum reducemean reducemax reducemin reduceprod reducel1 reducel2 reducesumsquare "
            "reducelogsum reducelogsumexp argmax argmin reduction reduce cumsum cumprod sum mean prod "
            "logsumexp amax amin any all norm frobeniusnorm").split()
 _RESIZE = ("resize upsample resizebilinear resizenearestneighbor resizebicubic interp upsamplebilinear2d "
            "upsamplenearest2d upsamplenearest1d upsamplenearest3d upsamplebicubic2d upsamplelinear1d interpolate "
            "upsampling1d upsampling2d upsampling3d resizenearest bilinearinterp nearestinterp nearestinterpv2 "
-           "bilinearinterpv2").split()
+           "bilinearinterpv2 upsampling").split()
 _ATTENTION = ("attention multiheadattentionddotproductattention sdpa groupqueryattention "
               "scaleddotproductflashattentionddotproductefficientattention "
               "scaleddotproductflashattentionforcpu").split()
@@ -102,7 +109,7 @@ KINDS = _table()
 
 # `Sum`/`Mean`/`Max`/`Min` are elementwise over several inputs in ONNX but reductions in TensorFlow; the
 # cost rules tell them apart by the number of data inputs.
-VARIADIC_ELEMENTWISE = {"sum", "mean", "max", "min"}
+VARIADIC_ELEMENTWISE = {"sum", "mean", "max", "min", "addn", "elementwisesum"}
 
 _NAMESPACE = re.compile(r"^(?:torch\.ops\.)?(?:aten|prim|quantized|onnx|ai\.onnx|com\.microsoft)(?:::|\.)")
 
@@ -117,5 +124,10 @@ def canonical(name: str) -> str:
 
 
 def kind_of(name: str):
-    """(kind, per-element operation count) for an operator name, or None when we have no rule for it."""
-    return KINDS.get(canonical(name))
+    """(kind, per-element operation count) for an operator name, or None when we have no rule for it.
+    Quantized twins (`QuantizedConvolution`, `QLinearConv`) cost what their float operator costs."""
+    name = canonical(name)
+    kind = KINDS.get(name)
+    if kind is None and name.startswith("quantized"):
+        kind = KINDS.get(name[len("quantized"):])
+    return kind
