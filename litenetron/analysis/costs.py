@@ -121,16 +121,16 @@ def evaluate_dimension(text: str, symbols: Symbols) -> Optional[int]:
             left, right = walk(node.left), walk(node.right)
             if left is None or right is None or (isinstance(node.op, ast.Pow) and abs(right) > 64):
                 return None
-            try:
-                return _OPERATORS[type(node.op)](left, right)
-            except ZeroDivisionError:
-                return None
+            return _OPERATORS[type(node.op)](left, right)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS:
             arguments = [walk(argument) for argument in node.args]
             return None if None in arguments or not arguments else _FUNCTIONS[node.func.id](*arguments)
         return None
 
-    result = walk(tree)
+    try:
+        result = walk(tree)
+    except (ArithmeticError, ValueError):   # division by zero, floor(inf), a float too big
+        return None
     return int(result) if isinstance(result, (int, float)) and math.isfinite(result) and result >= 0 else None
 
 
@@ -532,7 +532,8 @@ def value_bytes(value: Value, dims: _Dims) -> Optional[int]:
     itemsize = DTYPE_ITEMSIZE.get(kind.dtype)
     if itemsize is None:
         return None
-    return math.ceil(itemsize * dims.numel(kind.shape))
+    bits = round(itemsize * 8)   # sub-byte types: integers all the way, so no size overflows a float
+    return -(-dims.numel(kind.shape) * bits // 8)
 
 
 def graph_costs(graph: Graph, symbols: Optional[Symbols] = None, nhwc: bool = False) -> GraphCosts:
