@@ -22,11 +22,11 @@ tensor of the state dict, buffers included, as `sum(t.numel() for t in state_dic
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..codecs import archive
 from ..codecs.pickle_objects import Global, NumpyArray, NumpyDType, Object, OrderedDictValue, PickleError
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, Value
 from . import torch_pickle
 from .torch_pickle import TorchTensor
 
@@ -153,28 +153,39 @@ def _split(key: str) -> Tuple[str, str]:
 
 
 def _state_dict_nodes(graph: Graph, pairs: List[Tuple[str, Any]]) -> None:
-    groups: Dict[str, List[Tuple[str, str, Any]]] = {}
-    for key, tensor in pairs:
-        prefix, name = _split(key)
-        groups.setdefault(prefix, []).append((name, key, tensor))
-    if len(groups) > MAX_NODES:
+    if len({_split(key)[0] for key, _ in pairs}) > MAX_NODES:
         raise PickleError(f"state dict has more than {MAX_NODES} modules")
+    weight_nodes(graph, [_weight(key, tensor) for key, tensor in pairs])
+
+
+def weight_nodes(graph: Graph, tensors: List[Tensor],
+                 guess: Optional[Callable[[Dict[str, Tensor], str], Tuple[str, str]]] = None) -> None:
+    """One node per module prefix of the tensors' dotted names (`encoder.0.weight` → node `encoder.0` with the
+    row `weight`), in first-seen order; the node keeps the full dotted module path as its name. `guess` maps
+    (row name → tensor, prefix) to (type name, category); by default the PyTorch module guess."""
+    groups: Dict[str, List[Tuple[str, Tensor]]] = {}
+    for tensor in tensors:
+        prefix, name = _split(tensor.name)
+        groups.setdefault(prefix, []).append((name, tensor))
     for prefix, members in groups.items():
-        type_name = guess_module_type({name: tensor for name, _, tensor in members}, prefix)
-        node = Node(prefix or "(root)", OpType(type_name, CATEGORIES.get(type_name, "")))
+        params = dict(members)
+        if guess is None:
+            type_name = guess_module_type(params, prefix)
+            category = CATEGORIES.get(type_name, "")
+        else:
+            type_name, category = guess(params, prefix)
+        node = Node(prefix or "(root)", OpType(type_name, category))
         node.inputs.append(Argument("input"))
-        for name, key, tensor in members:
-            node.inputs.append(Argument(name, [_weight(key, tensor)]))
+        for name, tensor in members:
+            node.inputs.append(Argument(name, [Value(tensor.name, tensor.type, initializer=tensor)]))
         graph.nodes.append(node)
 
 
-def _weight(key: str, value: Any) -> Value:
+def _weight(key: str, value: Any) -> Tensor:
     if isinstance(value, TorchTensor):
-        tensor = value.to_tensor(key)
-    else:
-        dtype = value.dtype.name if isinstance(value.dtype, NumpyDType) else None
-        tensor = Tensor(key, dtype, tuple(value.shape), loader=value.to_numpy, location="pickle")
-    return Value(key, TensorType(tensor.dtype, tensor.shape), initializer=tensor)
+        return value.to_tensor(key)
+    dtype = value.dtype.name if isinstance(value.dtype, NumpyDType) else None
+    return Tensor(key, dtype, tuple(value.shape), loader=value.to_numpy, location="pickle")
 
 
 def _rank(tensor: Any) -> int:
@@ -234,7 +245,8 @@ def _module_nodes(graph: Graph, root: Object) -> None:
             node.inputs.append(Argument("input"))
             for param, tensor in tensors:
                 key = f"{prefix}.{param}" if prefix else param
-                node.inputs.append(Argument(param, [_weight(key, tensor)]))
+                weight = _weight(key, tensor)
+                node.inputs.append(Argument(param, [Value(key, weight.type, initializer=weight)]))
                 total += tensor.numel
             node.attributes.extend(_settings(attributes))
             graph.nodes.append(node)
