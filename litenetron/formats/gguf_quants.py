@@ -2,8 +2,9 @@
 
 A ggml tensor is stored as a sequence of blocks; each type packs `block` elements into `block_bytes` bytes.
 Dequantization works on all blocks at once (an (n_blocks, block_bytes) uint8 view and array arithmetic, no
-Python loop per block) and returns float32 in storage order. Types whose codebooks we do not carry (the IQ*
-family, ternary and fp4 types) have sizes here but no decoder: `dequantize` says so.
+Python loop per block) and returns float32 in storage order: F32/F16/BF16/F64/I*, Q4_0…Q8_0, the k-quants
+Q2_K…Q8_K and IQ4_NL/IQ4_XS. Types whose codebooks we do not carry (the other IQ* types, ternary and fp4
+types, Q8_1) have sizes here but no decoder: `dequantize` says so.
 """
 
 from __future__ import annotations
@@ -167,9 +168,31 @@ def _q8_k(b):
     return b[:, 4:260].copy().view("i1").astype("f4") * d
 
 
+# IQ4_NL / IQ4_XS: a 4-bit index into this non-linear table of int8 levels.
+_IQ4_LEVELS = (-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
+
+
+def _iq4_nl(b):
+    import numpy as np
+    q = _nibbles(b[:, 2:18]).reshape(len(b), 32)
+    return np.array(_IQ4_LEVELS, dtype="f4")[q] * _f16(b, 0)
+
+
+def _iq4_xs(b):
+    import numpy as np
+    n = len(b)
+    high = b[:, 2:4].copy().view("<u2")  # (n, 1): 2 high bits per sub-block scale
+    low = _nibbles(b[:, 4:8]).transpose(0, 2, 1).reshape(n, 8)  # scale j: nibble j % 2 of byte j // 2
+    high = ((high >> (2 * np.arange(8, dtype=np.uint16))) & 3).astype(np.uint8)
+    scales = ((low | (high << 4)).astype(np.int16) - 32).astype("f4")
+    q = _nibbles(b[:, 8:136].reshape(n * 8, 16)).reshape(n, 8, 32)
+    levels = np.array(_IQ4_LEVELS, dtype="f4")[q]
+    return ((_f16(b, 0) * scales)[:, :, None] * levels).reshape(n, QK_K)
+
+
 _DECODERS: Dict[str, Callable] = {
     "Q4_0": _q4_0, "Q4_1": _q4_1, "Q5_0": _q5_0, "Q5_1": _q5_1, "Q8_0": _q8_0, "Q2_K": _q2_k, "Q3_K": _q3_k,
-    "Q4_K": _q4_k, "Q5_K": _q5_k, "Q6_K": _q6_k, "Q8_K": _q8_k,
+    "Q4_K": _q4_k, "Q5_K": _q5_k, "Q6_K": _q6_k, "Q8_K": _q8_k, "IQ4_NL": _iq4_nl, "IQ4_XS": _iq4_xs,
 }
 
 

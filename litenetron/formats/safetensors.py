@@ -51,17 +51,15 @@ _NOT_DECODED = {"F6_E2M3", "F6_E3M2"}
 
 def match(path: Path, header: bytes) -> bool:
     name = path.name.lower()
-    if name.endswith(INDEX_SUFFIX):
+    if name.endswith((INDEX_SUFFIX, ".safetensors")):
         return True
     if name in HF_COMPANIONS and path.is_file():
         return _safetensors_beside(path) != ""
     if len(header) < 10:
         return False
-    length = struct.unpack_from("<Q", header)[0]
     # By structure too (a `.bin` can be a safetensors file): a header that fits the file and opens a JSON object.
-    if header[8:9] != b"{" or not 2 <= length <= MAX_HEADER or length > path.stat().st_size - 8:
-        return False
-    return name.endswith(".safetensors") or header[8:10] in (b'{"', b"{}")
+    length = struct.unpack_from("<Q", header)[0]
+    return header[8:10] in (b'{"', b"{}") and 2 <= length <= min(MAX_HEADER, path.stat().st_size - 8)
 
 
 def _safetensors_beside(path: Path) -> str:
