@@ -285,3 +285,15 @@ def test_random_bytes_after_the_magic_are_model_errors(tmp_path, tail):
 def test_match_only_claims_the_magic(tmp_path):
     assert gguf_format.match(tmp_path / "x.bin", b"GGUF\x03\0\0\0")
     assert not gguf_format.match(tmp_path / "x.gguf", b"\x00" * 16)
+
+
+@pytest.mark.corpus
+def test_tensors_are_drawn_embedding_blocks_output():
+    require_corpus()
+    nodes = open_model(CORPUS / "gguf/generated/llama_tiny_q4_k_m.gguf").graphs[0].nodes
+    names = [node.name for node in nodes]
+    assert names[0] == "token_embd" and names[-2:] == ["output_norm", "output"]
+    assert [n for n in names if n.startswith("blk.0.")] == [
+        "blk.0.attn_norm", "blk.0.attn_q", "blk.0.attn_k", "blk.0.attn_v", "blk.0.attn_output", "blk.0.ffn_norm",
+        "blk.0.ffn_gate", "blk.0.ffn_up", "blk.0.ffn_down"]
+    assert [node.type.category for node in nodes[:3]] == ["Transform", "Normalization", "Layer"]

@@ -245,3 +245,25 @@ def test_match_by_structure_without_the_extension(tmp_path):
     path = _write(tmp_path / "weights.bin", {"w": ("float32", np.ones(2, dtype=np.float32))})
     assert reader.match(path, path.read_bytes()[:4096])
     assert open_model(path).format == "safetensors"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name, first, last", [
+    ("llama_tiny_sharded/model.safetensors.index.json", "model.embed_tokens", "lm_head"),
+    ("gpt2_tiny_bf16.safetensors", "transformer.wpe", "lm_head"),
+    ("mobilenet_v3_small_f16.safetensors", "features.0.0", "classifier.3"),
+])
+def test_alphabetical_files_are_drawn_in_reading_order(name, first, last):
+    """Embeddings first, blocks by number (each block's parts in computing order), heads last."""
+    require_corpus()
+    nodes = open_model(CORPUS / "safetensors/generated" / name).graphs[0].nodes
+    names = [node.name for node in nodes]
+    assert names[0] == first and names[-1] == last
+    if "llama" in name:
+        block = [n.split(".", 3)[-1] for n in names if n.startswith("model.layers.1.")]
+        assert block == ["input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                         "self_attn.o_proj", "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj",
+                         "mlp.down_proj"]
+        assert [n.type.name for n in nodes[:3]] == ["Embedding", "RMSNorm", "Linear"]
+    if "features" in first:
+        assert names.index("features.2.block.0.0") < names.index("features.10.block.0.0")

@@ -7,8 +7,8 @@ as uint32, later versions as uint64.
 
 Only the header is read on open. Long arrays (tokenizer vocabularies of 100k+ strings) are stepped over and
 summarised (`[32000 strings] "<unk>", "<s>", …`), never kept. Tensors are grouped by dotted name into one box
-per prefix (`blk.3.attn_q` with its `weight` row), in file order; their dimensions are shown in numpy order
-(slowest first) and `data()` dequantizes them with numpy (see `gguf_quants`).
+per prefix (`blk.3.attn_q` with its `weight` row): embeddings, blocks by number, output norm, output. Their
+dimensions are shown in numpy order (slowest first) and `data()` dequantizes them with numpy (see `gguf_quants`).
 `parameters` counts the elements of every tensor (quantized ones count elements, not bytes).
 """
 
@@ -23,7 +23,7 @@ from ..codecs import archive
 from ..codecs.binary import BinaryError, BinaryReader, open_buffer
 from ..model import Attribute, Graph, Model, ModelError, Node, OpType, Tensor
 from .gguf_quants import GGML_TYPES, GgmlType, dequantize, is_decoded
-from .pytorch import chain_in_order, weight_nodes
+from .pytorch import chain_in_order, reading_order, weight_nodes
 
 NAME = "GGUF"
 EXTENSIONS = (".gguf",)
@@ -225,7 +225,8 @@ def _model(path: Path, version: int, metadata: List[Tuple[str, Any, str]], tenso
     values = {key: value for key, value, _ in metadata}
     architecture = values.get("general.architecture")
     graph = Graph(name=str(values.get("general.name") or path.stem))
-    weight_nodes(graph, tensors, _guess)
+    by_name = {tensor.name: tensor for tensor in tensors}
+    weight_nodes(graph, [by_name[name] for name in reading_order(list(by_name))], _guess)
     if not tensors:
         graph.nodes.append(_vocabulary_node(metadata))
     chain_in_order(graph)

@@ -189,7 +189,7 @@ def _read_npy(path: Path, header: ArrayHeader) -> Model:
         return _decode(archive.read_range(path, header.data_offset, header.nbytes), header)
     tensor = _tensor(path.stem, header, load, f"@{header.data_offset}")
     node = Node(path.stem, OpType("ndarray", "Data"))
-    node.inputs.append(Argument("array", [Value(tensor.name, tensor.type, initializer=tensor)]))
+    node.inputs.append(Argument(path.stem, [Value(tensor.name, tensor.type, initializer=tensor)]))
     graph = Graph(name=path.name, nodes=[node])
     chain_in_order(graph)
     return Model(format=f"NumPy .npy v{header.version}", graphs=[graph], description="array")

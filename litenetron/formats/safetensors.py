@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import struct
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
@@ -22,7 +21,7 @@ from typing import Any, Dict, List, Tuple
 from ..codecs import archive
 from ..model import Graph, Model, ModelError, Tensor
 from .onnx_tensors import decode_raw
-from .pytorch import chain_in_order, weight_nodes
+from .pytorch import chain_in_order, reading_order, weight_nodes
 
 NAME = "safetensors"
 EXTENSIONS = (".safetensors", ".safetensors.index.json")
@@ -165,11 +164,6 @@ def _tensor(path: Path, key: str, entry: Any, data_start: int, data_size: int) -
     return Tensor(key, dtype, shape, load, location=f"{path.name} @{offset}", count=None if bits else count)
 
 
-def _natural_key(name: str) -> list:
-    """`layers.10` after `layers.2`: digit runs compare as numbers."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
-
-
 def _read_index(path: Path) -> Model:
     if path.stat().st_size > MAX_INDEX:
         raise ModelError(path, f"index is larger than {MAX_INDEX} bytes")
@@ -205,7 +199,8 @@ def _read_index(path: Path) -> Model:
 
 def _model(path: Path, tensors: List[Tensor], description: str) -> Model:
     graph = Graph(name=path.name)
-    tensors.sort(key=lambda tensor: _natural_key(tensor.name))
+    by_name = {tensor.name: tensor for tensor in tensors}
+    tensors = [by_name[name] for name in reading_order(list(by_name))]
     weight_nodes(graph, tensors)
     chain_in_order(graph)
     graph.stored_parameters = sum(tensor.size or 0 for tensor in tensors)
