@@ -215,4 +215,5 @@ def dequantize(raw: bytes, kind: GgmlType, shape: tuple) -> Any:
         raise ModelError(kind.name, f"ggml type {kind.name} is not decoded by this viewer (its shape and size "
                                     "are shown, its values are not)")
     blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, kind.block_bytes)
-    return decoder(blocks).astype(np.float32, copy=False).reshape(shape)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/Inf scales in a file give NaN/Inf values
+        return decoder(blocks).astype(np.float32, copy=False).reshape(shape)
