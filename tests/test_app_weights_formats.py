@@ -7,9 +7,9 @@ import gguf
 import numpy
 import pytest
 import safetensors.numpy
+from test_app import box_of, click_box, config_home, key, open_via_dialog, pump, tree_value, window  # noqa: F401
 
 from conftest import CORPUS, require_corpus
-from test_app import box_of, click_box, config_home, key, open_via_dialog, pump, tree_value, window  # noqa: F401
 
 pytestmark = [pytest.mark.gui, pytest.mark.corpus]
 
