@@ -85,6 +85,7 @@ def test_corpus_metadata_is_summarised_in_the_properties():
     assert keys.index("general.architecture") < keys.index("llama.context_length") < \
         keys.index("tokenizer.ggml.tokens")
     assert "Q6_K" in properties["tensors"] and "Q4_K" in properties["tensors"]
+    assert properties["general.file_type"] == "Q4_K_M (15)" and model.version == "Q4_K_M"
 
 
 @pytest.mark.corpus

@@ -40,6 +40,12 @@ _SCALARS = {0: ("uint8", "B"), 1: ("int8", "b"), 2: ("uint16", "H"), 3: ("int16"
             5: ("int32", "i"), 6: ("float32", "f"), 7: ("bool", "?"), 10: ("uint64", "Q"), 11: ("int64", "q"),
             12: ("float64", "d")}
 STRING, ARRAY = 8, 9
+# general.file_type → the quantization mix llama.cpp names it by (llama_ftype).
+FILE_TYPES = dict(enumerate((
+    "F32", "F16", "Q4_0", "Q4_1", "", "", "", "Q8_0", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L",
+    "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "IQ2_XXS", "IQ2_XS", "Q2_K_S", "IQ3_XS", "IQ3_XXS", "IQ1_S",
+    "IQ4_NL", "IQ3_S", "IQ3_M", "IQ2_S", "IQ2_M", "IQ4_XS", "IQ1_M", "BF16", "", "", "", "TQ1_0", "TQ2_0",
+    "MXFP4_MOE", "NVFP4", "Q1_0")))
 
 
 def match(path: Path, header: bytes) -> bool:
@@ -244,6 +250,11 @@ def _model(path: Path, version: int, metadata: List[Tuple[str, Any, str]], tenso
             return 1
         return 3 if key.startswith("tokenizer.") else 2
     model.metadata = [(key, _text(value)) for key, value, _ in sorted(metadata, key=rank)]
+    file_type = values.get("general.file_type")
+    if isinstance(file_type, int) and FILE_TYPES.get(file_type):
+        model.version = FILE_TYPES[file_type]
+        model.metadata = [(key, f"{FILE_TYPES[file_type]} ({text})" if key == "general.file_type" else text)
+                          for key, text in model.metadata]
     model.metadata.append(("tensors", f"{len(tensors)} ({_type_counts(tensors)})" if tensors else "0"))
     return model
 
