@@ -62,6 +62,16 @@ def test_statistics_and_histogram():
     assert compute_stats(numpy.array(["a", "b"])).minimum is None
 
 
+def test_statistics_of_ml_dtypes_floats():
+    import ml_dtypes
+
+    from litenetron.app.stats import compute_stats
+
+    for dtype in (ml_dtypes.bfloat16, ml_dtypes.float8_e4m3fn):
+        stats = compute_stats(numpy.array([-1.5, 0.0, 2.0, numpy.nan], dtype=dtype))
+        assert (stats.minimum, stats.maximum, stats.nans) == (-1.5, 2.0, 1) and sum(stats.histogram) == 3
+
+
 def test_search_by_name_op_dtype_and_shape():
     from litenetron.app.find import search
     from litenetron.model import Argument, TensorType

@@ -46,3 +46,19 @@ def test_every_corpus_model_opens_without_numpy_onnx_pillow_or_protobuf():
     mismatched = {path: (counts[path], int(row["nodes"])) for path, row in zip(paths, rows)
                   if counts[path] != int(row["nodes"])}
     assert mismatched == {}
+
+
+def test_weights_files_open_with_their_parameter_counts_without_numpy():
+    """Weights-only formats (safetensors, GGUF, NumPy) have no node count to check: their parameter counts are."""
+    corpus = require_corpus()
+    rows = [row for row in manifest_rows() if row["parameters"] and not row["nodes"]
+            and row["format"] in ("safetensors", "gguf", "npy", "npz")]
+    assert rows
+    runner = _BLOCKED_RUNNER.replace("open_model(path).graphs[0].node_count()",
+                                     "open_model(path).graphs[0].parameters()")
+    paths = [str(corpus / row["path"]) for row in rows]
+    result = subprocess.run([sys.executable, "-c", runner, *paths], capture_output=True, text=True, cwd=REPO,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = json.loads(result.stdout)
+    assert {path: counts[path] for path in paths} == {path: int(row["parameters"]) for path, row in zip(paths, rows)}

@@ -50,6 +50,8 @@ def compute_stats(array: Any, bins: int = 64) -> TensorStats:
         return stats
     if flat.dtype.kind == "b":
         flat = flat.astype(numpy.uint8)
+    if flat.dtype.kind == "V" and flat.dtype.type.__module__ == "ml_dtypes":  # bfloat16, float8, int4...
+        flat = flat.astype(numpy.float32)
     if flat.dtype.kind not in "iufc":
         return stats
     if flat.dtype.kind == "c":

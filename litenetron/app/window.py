@@ -39,6 +39,9 @@ FILE_TYPES = (
     ("TNN", ".tnnproto .tnnmodel"),
     ("MXNet", ".json .params"),
     ("Barracuda", ".nn"),
+    ("safetensors", ".safetensors .json"),
+    ("GGUF", ".gguf"),
+    ("NumPy", ".npy .npz"),
 )
 SCENE_CACHE = 8
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first

@@ -16,6 +16,9 @@ from ..model import DECODE_ERRORS, Model, ModelError
 
 # Family modules, most specific first: a module earlier in the list wins a file that several would claim.
 FAMILIES = (
+    "gguf",
+    "safetensors",
+    "npy",
     "onnx",
     "coreml",
     "paddle",

@@ -53,7 +53,9 @@ def _unpack_bits(raw, count: int, bits: int, dtype: str):
     return values.astype(numpy_dtype(dtype)) if dtype in _ML_DTYPES else values
 
 
-def _decode_raw(raw: bytes, dtype: str, shape, count: int):
+def decode_raw(raw: bytes, dtype: str, shape, count: int):
+    """Little-endian bytes of `count` elements of one of our dtype names → numpy array of `shape` (sub-byte
+    types unpacked low bits first; bfloat16/float8/float4 through ml_dtypes)."""
     import numpy as np
     if dtype in _PACKED_BITS:
         return _unpack_bits(raw, count, _PACKED_BITS[dtype], dtype).reshape(shape)
@@ -146,12 +148,12 @@ def tensor_from_proto(proto: Message, model_path: Path, name: str = "") -> Tenso
 
         def load():
             expected = math.ceil(count * _item_bits(dtype) / 8)
-            return _decode_raw(_read_external(target, offset, length, expected, tensor_name), dtype, shape, count)
+            return decode_raw(_read_external(target, offset, length, expected, tensor_name), dtype, shape, count)
         return Tensor(tensor_name, dtype, shape, load, layout="external", location=target.name)
     raw = proto.get("raw_data")
     if raw is not None:
         def load():
-            return _decode_raw(to_bytes(raw), dtype, shape, count)
+            return decode_raw(to_bytes(raw), dtype, shape, count)
         location = "inline" if not isinstance(raw, BytesRef) else f"inline @{raw.offset}"
         return Tensor(tensor_name, dtype, shape, load, location=location)
 

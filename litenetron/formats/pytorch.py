@@ -21,12 +21,13 @@ tensor of the state dict, buffers included, as `sum(t.numel() for t in state_dic
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..codecs import archive
 from ..codecs.pickle_objects import Global, NumpyArray, NumpyDType, Object, OrderedDictValue, PickleError
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, Value
 from . import torch_pickle
 from .torch_pickle import TorchTensor
 
@@ -43,7 +44,8 @@ CATEGORIES = {
     "LSTM": "Layer", "GRU": "Layer", "RNN": "Layer", "LSTMCell": "Layer", "GRUCell": "Layer",
     "MultiheadAttention": "Layer", "Embedding": "Transform", "EmbeddingBag": "Transform",
     "BatchNorm": "Normalization", "BatchNorm1d": "Normalization", "BatchNorm2d": "Normalization",
-    "BatchNorm3d": "Normalization", "LayerNorm": "Normalization", "GroupNorm": "Normalization",
+    "BatchNorm3d": "Normalization", "LayerNorm": "Normalization", "RMSNorm": "Normalization",
+    "GroupNorm": "Normalization",
     "InstanceNorm1d": "Normalization", "InstanceNorm2d": "Normalization", "LocalResponseNorm": "Normalization",
     "ReLU": "Activation", "ReLU6": "Activation", "LeakyReLU": "Activation", "PReLU": "Activation",
     "ELU": "Activation", "SELU": "Activation", "GELU": "Activation", "SiLU": "Activation",
@@ -153,28 +155,39 @@ def _split(key: str) -> Tuple[str, str]:
 
 
 def _state_dict_nodes(graph: Graph, pairs: List[Tuple[str, Any]]) -> None:
-    groups: Dict[str, List[Tuple[str, str, Any]]] = {}
-    for key, tensor in pairs:
-        prefix, name = _split(key)
-        groups.setdefault(prefix, []).append((name, key, tensor))
-    if len(groups) > MAX_NODES:
+    if len({_split(key)[0] for key, _ in pairs}) > MAX_NODES:
         raise PickleError(f"state dict has more than {MAX_NODES} modules")
+    weight_nodes(graph, [_weight(key, tensor) for key, tensor in pairs])
+
+
+def weight_nodes(graph: Graph, tensors: List[Tensor],
+                 guess: Optional[Callable[[Dict[str, Tensor], str], Tuple[str, str]]] = None) -> None:
+    """One node per module prefix of the tensors' dotted names (`encoder.0.weight` → node `encoder.0` with the
+    row `weight`), in first-seen order; the node keeps the full dotted module path as its name. `guess` maps
+    (row name → tensor, prefix) to (type name, category); by default the PyTorch module guess."""
+    groups: Dict[str, List[Tuple[str, Tensor]]] = {}
+    for tensor in tensors:
+        prefix, name = _split(tensor.name)
+        groups.setdefault(prefix, []).append((name, tensor))
     for prefix, members in groups.items():
-        type_name = guess_module_type({name: tensor for name, _, tensor in members}, prefix)
-        node = Node(prefix or "(root)", OpType(type_name, CATEGORIES.get(type_name, "")))
+        params = dict(members)
+        if guess is None:
+            type_name = guess_module_type(params, prefix)
+            category = CATEGORIES.get(type_name, "")
+        else:
+            type_name, category = guess(params, prefix)
+        node = Node(prefix or "(root)", OpType(type_name, category))
         node.inputs.append(Argument("input"))
-        for name, key, tensor in members:
-            node.inputs.append(Argument(name, [_weight(key, tensor)]))
+        for name, tensor in members:
+            node.inputs.append(Argument(name, [Value(tensor.name, tensor.type, initializer=tensor)]))
         graph.nodes.append(node)
 
 
-def _weight(key: str, value: Any) -> Value:
+def _weight(key: str, value: Any) -> Tensor:
     if isinstance(value, TorchTensor):
-        tensor = value.to_tensor(key)
-    else:
-        dtype = value.dtype.name if isinstance(value.dtype, NumpyDType) else None
-        tensor = Tensor(key, dtype, tuple(value.shape), loader=value.to_numpy, location="pickle")
-    return Value(key, TensorType(tensor.dtype, tensor.shape), initializer=tensor)
+        return value.to_tensor(key)
+    dtype = value.dtype.name if isinstance(value.dtype, NumpyDType) else None
+    return Tensor(key, dtype, tuple(value.shape), loader=value.to_numpy, location="pickle")
 
 
 def _rank(tensor: Any) -> int:
@@ -195,7 +208,10 @@ def guess_module_type(params: Dict[str, Any], prefix: str = "") -> str:
     rank = _rank(weight)
     if rank in (3, 4, 5):
         return f"Conv{rank - 2}d"
-    if rank == 2 and "bias" not in params and "embed" in prefix.lower():
+    last = prefix.rsplit(".", 1)[-1].lower()
+    if rank == 1 and ("norm" in last or last.startswith("ln")):  # transformer norms keep no running stats
+        return "LayerNorm" if "bias" in params else "RMSNorm"
+    if rank == 2 and "bias" not in params and ("embed" in prefix.lower() or last in EMBEDDING_NAMES):
         return "Embedding"  # a bias-less 2-D weight is a Linear or an Embedding; only the name tells
     if rank == 2:
         return "Linear"
@@ -234,7 +250,8 @@ def _module_nodes(graph: Graph, root: Object) -> None:
             node.inputs.append(Argument("input"))
             for param, tensor in tensors:
                 key = f"{prefix}.{param}" if prefix else param
-                node.inputs.append(Argument(param, [_weight(key, tensor)]))
+                weight = _weight(key, tensor)
+                node.inputs.append(Argument(param, [Value(key, weight.type, initializer=weight)]))
                 total += tensor.numel
             node.attributes.extend(_settings(attributes))
             graph.nodes.append(node)
@@ -321,6 +338,43 @@ def _object_node(root: Any) -> Node:
     if not entries:
         node.attributes.append(Attribute("value", _describe(root), type(root).__name__))
     return node
+
+
+HEAD_NAMES = {"lm_head", "head", "heads", "classifier", "score", "fc", "output"}
+EMBEDDING_NAMES = ("wte", "wpe", "token_embd", "tok_embeddings")
+# Parts of a transformer block in the order they compute (GGUF, Hugging Face Llama and GPT-2 names).
+BLOCK_ORDER = {name: rank for rank, names in enumerate((
+    ("attn_norm", "input_layernorm", "ln_1", "norm1"),
+    ("self_attn", "attn", "attention", "attn_q", "attn_qkv", "q_proj", "c_attn", "query"),
+    ("attn_k", "k_proj", "key"), ("attn_v", "v_proj", "value"), ("attn_output", "o_proj"),
+    ("ffn_norm", "post_attention_layernorm", "ln_2", "norm2"), ("mlp", "ffn_gate", "gate_proj", "c_fc"),
+    ("ffn_up", "up_proj"), ("ffn_down", "down_proj"),
+)) for name in names}
+
+
+def reading_order(names: List[str]) -> List[str]:
+    """Weight names in the order a reader of the network expects when the file's own order is alphabetical
+    (safetensors, GGUF): embeddings, then the numbered blocks (`layers.2` before `layers.10`, each block's parts
+    in computing order), then final norms and the rest, then the heads (`lm_head`, `classifier`, `output`)."""
+    def part_key(part: str) -> tuple:
+        if part.isdigit():
+            return 0, int(part), ()
+        if part in BLOCK_ORDER:
+            return 1, BLOCK_ORDER[part], ()
+        return 2, 0, tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", part))
+
+    def key(name: str) -> tuple:
+        parts = name.split(".")[:-1] or [name]
+        if any(part.isdigit() for part in parts):
+            rank = 3 if parts[0] in HEAD_NAMES else 1
+        elif any(part in HEAD_NAMES for part in parts):
+            rank = 3
+        elif "emb" in name.lower() or parts[-1] in EMBEDDING_NAMES:
+            rank = 0
+        else:
+            rank = 2
+        return rank, [part_key(part) for part in name.split(".")]
+    return sorted(names, key=key)
 
 
 def chain_in_order(graph: Graph) -> None:
