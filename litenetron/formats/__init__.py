@@ -16,6 +16,7 @@ from ..model import DECODE_ERRORS, Model, ModelError
 
 # Family modules, most specific first: a module earlier in the list wins a file that several would claim.
 FAMILIES = (
+    "ort",
     "openvino",
     "ncnn",
     "onnx",
