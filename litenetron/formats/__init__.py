@@ -24,6 +24,7 @@ FAMILIES = (
     "keras",
     "tnn",
     "tflite",
+    "mnn",
     "barracuda",
     "tensorflow",
     "caffe",
