@@ -18,6 +18,7 @@ from ..model import DECODE_ERRORS, Model, ModelError
 FAMILIES = (
     "onnx",
     "coreml",
+    "tfjs",
     "paddle",
     "darknet",
     "mxnet",
