@@ -5,6 +5,7 @@ and malformed copies that must fail with ModelError and nothing else."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import flatbuffers
 import numpy as np
@@ -120,10 +121,11 @@ WEIGHT32 = np.arange(6, dtype="<f4").reshape(2, 3, 1, 1) / 4
 WEIGHT16 = (np.arange(4, dtype="<f2").reshape(2, 2, 1, 1) - 1.5).astype("<f2")
 HALF_CONST = np.array([0.5, -2.0], dtype="<f2")
 GAMMA, BETA = np.array([1.0, 2.0], dtype="<f4"), np.array([0.25, -0.25], dtype="<f4")
+INT8_WEIGHTS, INT8_SCALES = np.array([-128, 5, 127, -3], dtype=np.int8), np.array([0.5, 2.0], dtype="<f4")
 EXTERNAL_WEIGHT, EXTERNAL_BIAS = np.array([[1, 2], [3, 4]], dtype="<f4"), np.array([7, 8], dtype="<f4")
 
 
-def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT) -> bytes:
+def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, int8_kind: int = 4) -> bytes:
     """data[1,3,4,4] → Convolution(fp32) → Convolution(fp16 quanParameter) → + half Const → LayerNorm →
     Convolution(int8 weight-only) → Convolution(external weights) → out."""
     builder = flatbuffers.Builder(4096)
@@ -165,10 +167,14 @@ def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT) 
             builder.PrependUOffsetTRelativeSlot(slot("Convolution2D", "external"), external_offset, 0)
         return builder.EndObject()
 
-    def quan(data: bytes, kind: int):
+    def quan(data: bytes, kind: int, alpha=None):
         buffer = builder.CreateNumpyVector(np.frombuffer(data, dtype=np.int8))
+        alpha_offset = floats(alpha) if alpha is not None else None
         builder.StartObject(slot_count("IDSTQuan"))
         builder.PrependUOffsetTRelativeSlot(slot("IDSTQuan", "buffer"), buffer, 0)
+        if alpha_offset:
+            builder.PrependUOffsetTRelativeSlot(slot("IDSTQuan", "alpha"), alpha_offset, 0)
+            builder.PrependFloat32Slot(slot("IDSTQuan", "quantScale"), 1.0, 0)
         builder.PrependInt32Slot(slot("IDSTQuan", "type"), kind, 0)
         builder.PrependInt32Slot(slot("IDSTQuan", "aMaxOrBits"), 8, 0)
         return builder.EndObject()
@@ -214,7 +220,6 @@ def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT) 
         builder.PrependInt32Slot(slot("Op", "type"), OP_CODES[op_type], 0)
         return builder.EndObject()
 
-    int8_weights = bytes(range(1, 9))  # an opaque weight-only int8 coding: counted, not decoded
     ops = [
         op("data", "Input", [], [0], "Input", input_table()),
         op("conv32", "Convolution", [0], [1], "Convolution2D", conv(2, 3, WEIGHT32, bias=[0.5, 1.5])),
@@ -223,7 +228,8 @@ def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT) 
         op("half", "Const", [], [3], "Blob", half_blob()),
         op("add", "BinaryOp", [2, 3], [4], "BinaryOp", binary_add()),
         op("norm", "LayerNorm", [4], [5], "LayerNorm", layer_norm()),
-        op("convq", "Convolution", [5], [6], "Convolution2D", conv(2, 2, quan=quan(int8_weights, 4), bias=[1, 1])),
+        op("convq", "Convolution", [5], [6], "Convolution2D",
+           conv(2, 2, quan=quan(INT8_WEIGHTS.tobytes(), int8_kind, INT8_SCALES), bias=[1, 1])),
         op("convx", "Convolution", [6], [7], "Convolution2D",
            conv(2, 2, external_range=[0, EXTERNAL_WEIGHT.nbytes, EXTERNAL_BIAS.nbytes]) if external
            else conv(2, 2, last_weight, bias=EXTERNAL_BIAS)),
@@ -297,12 +303,48 @@ def test_tiny_net_weight_values(net_path):
     np.testing.assert_array_equal(external["bias"].data(), EXTERNAL_BIAS)
 
 
-def test_int8_compressed_weights_are_counted_and_honestly_not_decoded(net_path):
+def test_weight_only_int8_is_dequantized_per_channel(net_path):
     convq = open_model(net_path).graphs[0].nodes[4]
     weight = _weights(convq)["weight"]
-    assert weight.size == 4 and weight.layout == "quantized" and weight.dtype == "int8"
+    assert weight.size == 4 and weight.layout == "quantized" and weight.shape == (2, 2, 1, 1)
+    expected = (INT8_WEIGHTS.astype("f4").reshape(2, 2) * INT8_SCALES[:, None]).reshape(2, 2, 1, 1)
+    np.testing.assert_array_equal(weight.data(), expected)
+
+
+def test_sparse_int8_coding_is_honestly_not_decoded(tmp_path):
+    path = tmp_path / "sparse.mnn"
+    path.write_bytes(build_net(int8_kind=2))
+    weight = _weights(open_model(path).graphs[0].nodes[4])["weight"]
+    assert weight.size == 4
     with pytest.raises(ModelError, match="not decoded"):
         weight.data()
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mnn"
+
+
+@pytest.mark.parametrize("name, bits, symmetric", [("conv_int8_asymmetric", 8, False), ("conv_int8_symmetric", 8, True),
+                                                   ("conv_int4", 4, False)])
+def test_converter_compressed_weights_decode_close_to_the_float_originals(name, bits, symmetric):
+    """Files MNNConvert wrote with --weightQuantBits (fixtures/mnn/make_fixtures.py): every de-quantized
+    weight lies within half a quantization step of the float weight it was made from."""
+    originals = np.load(FIXTURES / "conv_float_weights.npz")
+    references = {"c1": originals["c1"], "c2": originals["c2"],
+                  "y__matmul_converted": originals["fc"].T.reshape(10, 216, 1, 1)}  # MatMul became a 1×1 conv
+    nodes = {node.name: node for node in open_model(FIXTURES / f"{name}.mnn").graphs[0].nodes}
+    for node_name, reference in references.items():
+        weight = _weights(nodes[node_name])["weight"]
+        assert weight.layout == "quantized" and weight.quantization["bits"] == bits
+        values = weight.data()
+        assert values.shape == reference.shape and values.dtype == np.float32
+        rows = reference.reshape(reference.shape[0], -1)
+        if symmetric:  # q·scale with scale = max|w| / (2^(bits-1) − 1)
+            step = np.abs(rows).max(axis=1) / (2 ** (bits - 1) - 1)
+        else:  # min + q·scale over the channel's range
+            step = (rows.max(axis=1) - rows.min(axis=1)) / (2 ** bits - 1)
+        assert weight.quantization["asymmetric"] is not symmetric
+        error = np.abs(values - reference).reshape(reference.shape[0], -1).max(axis=1)
+        assert (error <= step * 0.51 + 1e-6).all(), (node_name, error, step)
 
 
 def test_external_weights_missing_is_a_clear_error(net_path):

@@ -5,7 +5,8 @@ operators are `Op` tables with a known type code and parameter union code. Each 
 `Input` (a graph input) and `Const` (its `Blob` becomes a weight row of the ops that consume it); tensors are
 addressed by index and named by `tensorName`. Weights are the float / int vectors of the parameter tables
 (Convolution2D weight and bias, BatchNorm, Scale, LayerNorm…), fp16 and int8 "compressed" convolution weights
-(`quanParameter`), and data stored in the external `.weight` file (`external` = offset and byte sizes).
+(`quanParameter`, de-quantized by mnn_idst.py), and data stored in the external `.weight` file (`external` =
+offset and byte sizes).
 """
 
 from __future__ import annotations

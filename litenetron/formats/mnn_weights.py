@@ -1,5 +1,5 @@
 """MNN weights: lazy tensors over the vectors of parameter tables, `Blob`s, fp16 / int8-compressed convolution
-weights (`IDSTQuan`) and the external `.weight` file.
+weights (`IDSTQuan`, decoded by mnn_idst.py) and the external `.weight` file.
 
 Nothing is read when a model opens: each Tensor records where its values are (a vector of the FlatBuffer, left
 in place by the codec, or an offset range of the external file) and decodes them with numpy when asked.
@@ -14,6 +14,7 @@ from typing import Callable, List, Optional, Tuple
 from ..codecs.binary import NUMPY_DTYPES
 from ..codecs.flatbuffers import Table, VectorRef
 from ..model import DTYPE_ITEMSIZE, ModelError, Tensor
+from . import mnn_idst
 from .schemas.tensorflow import DTYPES
 
 # Float vectors of parameter tables that hold weights (everything else is an attribute).
@@ -28,9 +29,9 @@ BLOB_FIELDS = {"LSTM": ("weightI", "weightH", "bias", "weightIQ", "weightIA"),
                "Proposal": ("ratios", "scales", "anchors")}
 _BLOB_VECTORS = (("float32s", "float32"), ("int32s", "int32"), ("int64s", "int64"), ("uint8s", "uint8"),
                  ("int8s", "int8"))
-# IDSTQuan.type: 3 stores the weights as IEEE half floats; the others are MNN's bit-packed int8 codings.
+# IDSTQuan.type: 3 stores the weights as IEEE half floats; the others are MNN's int8 codings.
 _IDST_FP16 = 3
-_IDST_KINDS = {1: "int8 (IDST)", 2: "sparse int8 (IDST)", 3: "float16", 4: "int8 weight-only"}
+_IDST_KINDS = {1: "int8 indexed", 2: "int8 sparse", 3: "float16", 4: "int8 weight-only"}
 
 
 class WeightSource:
@@ -91,13 +92,6 @@ def _vector_tensor(name: str, vector, dtype: str, shape: Optional[Tuple[int, ...
     return Tensor(name, dtype, shape, loader=_vector_loader(vector, dtype, shape), location="inline")
 
 
-def _not_decoded(name: str, kind: str) -> Callable:
-    def load():
-        raise ModelError(name, f"{kind}-compressed weights are not decoded by this viewer")
-
-    return load
-
-
 def _external(parameter: Table) -> List[int]:
     vector = parameter.get("external")
     if not vector:
@@ -119,11 +113,8 @@ def _conv_shape(parameter: Table) -> Optional[Tuple[int, ...]]:
 
 
 def _quantized(name: str, quan: Table, shape: Optional[Tuple[int, ...]], fallback: int) -> Tensor:
-    """Convolution / InnerProduct weights in an IDSTQuan: fp16 decoded, int8 codings counted but not decoded."""
+    """Convolution / InnerProduct weights in an IDSTQuan: fp16 as stored, int8 codings de-quantized."""
     buffer = quan.buffer or []
-    alpha = quan.alpha or quan.alphaFp16 or []
-    info = {"type": _IDST_KINDS.get(quan.type, f"IDST type {quan.type}"), "scales": len(alpha),
-            "bits": quan.aMaxOrBits, "text": f"{_IDST_KINDS.get(quan.type, quan.type)} weights"}
     if quan.type == _IDST_FP16:
         count = len(buffer) // 2
         shape = _fit(count, shape)
@@ -131,7 +122,12 @@ def _quantized(name: str, quan: Table, shape: Optional[Tuple[int, ...]], fallbac
                       location="inline")
     count = math.prod(shape) if shape is not None else (quan.weightSize or fallback)
     shape = _fit(count, shape)
-    return Tensor(name, "int8", shape, loader=_not_decoded(name, info["type"]), layout="quantized",
+    kind = _IDST_KINDS.get(quan.type, f"IDST type {quan.type}")
+    scales = len(quan.alpha or quan.alphaFp16 or [])
+    asymmetric = quan.readType != 0
+    info = {"type": kind, "bits": quan.aMaxOrBits, "scales": scales, "asymmetric": asymmetric,
+            "text": f"{kind}, {quan.aMaxOrBits} bits, {'(min, scale)' if asymmetric else 'scale'} per channel"}
+    return Tensor(name, "float32", shape, loader=lambda: mnn_idst.decode(name, quan, shape), layout="quantized",
                   quantization=info, location="inline")
 
 
