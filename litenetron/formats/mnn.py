@@ -294,10 +294,9 @@ def _attributes(table: Table, weights: set, prefix: str = "", depth: int = 0) ->
         enum = _ENUM_FIELDS.get((table.type_name, key))
         if enum and isinstance(value, int):
             value = ENUMS.get(enum, {}).get(value, value)
+        # An enum names what the op does (BinaryOp ADD, Pool MAXPOOL): shown even when it is the default.
         default = _DEFAULTS.get((table.type_name, key))
-        if enum and isinstance(default, int):
-            default = ENUMS.get(enum, {}).get(default, default)
-        hidden = value is None or value == default or (default is None and value in (0, False, 0.0, "", []))
+        hidden = value is None or (not enum and (value == default or (default is None and value in (0, False, ""))))
         attributes.append(Attribute(prefix + key, value, visible=not hidden))
     return attributes
 
