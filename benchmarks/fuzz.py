@@ -57,6 +57,8 @@ def companions(path: Path) -> List[Path]:
     siblings = [s for s in sorted(path.parent.iterdir()) if s.is_file() and s != path]
     if path.suffix == ".pdmodel" or path.name == "__model__":
         return siblings  # a Paddle program may keep one weight file per variable in its folder
+    if path.name == "model.json":  # TensorFlow.js: the weight shards of its manifest
+        return [s for s in siblings if re.match(r"group\d+-shard\d+of\d+", s.name)]
     stem = path.name.split(".")[0]
     base = stem[:-len("-symbol")] if stem.endswith("-symbol") else stem
     return [s for s in siblings
@@ -304,9 +306,9 @@ def make_mutant(seed: Path, rng: random.Random, folder: Path,
 
 
 def campaign(count: int, seed: int, timeout: float, memory_mb: int, export_share: float, weights_share: float,
-             verbose: bool) -> dict:
+             verbose: bool, families: Tuple[str, ...] = ()) -> dict:
     rng = random.Random(seed)
-    seeds = collect_seeds()
+    seeds = [path for path in collect_seeds() if not families or family_of(path) in families]
     by_suffix: Dict[str, List[Path]] = defaultdict(list)
     for path in seeds:
         by_suffix[path.suffix].append(path)
@@ -372,6 +374,7 @@ def main() -> int:
                         help="share of mutants whose tensor values are all read (the sidebar's path)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--verbose", action="store_true", help="print each failure as it happens")
+    parser.add_argument("--family", action="append", default=[], help="only seeds of this corpus folder (repeatable)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     # Import what the readers use once, before forking, so each child starts warm.
@@ -379,7 +382,7 @@ def main() -> int:
     from litenetron.formats import family_modules
     list(family_modules())
     result = campaign(args.count, args.seed, args.timeout, args.memory_mb, args.export_share, args.weights_share,
-                      args.verbose)
+                      args.verbose, tuple(args.family))
     if args.json:
         print(json.dumps(result, indent=1))
     else:

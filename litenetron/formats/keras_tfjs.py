@@ -35,10 +35,13 @@ class ShardWeight:
     def size(self) -> int:
         return math.prod(self.shape)
 
-    def read(self):
-        import numpy as np
+    @property
+    def nbytes(self) -> int:
+        return self.size * _ITEMSIZE[self.stored]
 
-        wanted = self.size * _ITEMSIZE[self.stored]
+    def tobytes(self) -> bytes:
+        """The stored bytes, gathered across the shards (standard library only)."""
+        wanted = self.nbytes
         data = bytearray()
         position = 0
         for shard in self.shards:
@@ -50,7 +53,12 @@ class ShardWeight:
             position += length
         if len(data) < wanted:
             raise ModelError(self.name, "the weight shards end before this weight")
-        values = np.frombuffer(bytes(data), dtype=_NUMPY[self.stored]).reshape(self.shape)
+        return bytes(data)
+
+    def read(self):
+        import numpy as np
+
+        values = np.frombuffer(self.tobytes(), dtype=_NUMPY[self.stored]).reshape(self.shape)
         if self.quantization and self.stored in ("uint8", "uint16"):
             values = values.astype(np.float32) * float(self.quantization.get("scale", 1.0)) + \
                 float(self.quantization.get("min", 0.0))
@@ -59,26 +67,32 @@ class ShardWeight:
         return values
 
 
-def manifest_weights(path: Path, manifest: object, layer_names: List[str]) -> Dict[str, List[Tuple[str, object]]]:
-    """Layer → (weight name, ShardWeight) for a `weightsManifest`; shards must sit in the model's folder."""
+def shard_weights(path: Path, manifest: object) -> List[ShardWeight]:
+    """Every weight of a `weightsManifest`, in order; shards must sit in the model's folder."""
     if not isinstance(manifest, list):
-        return {}
+        return []
     folder = path.resolve().parent
-    weights: Dict[str, List[Tuple[str, object]]] = {}
+    weights: List[ShardWeight] = []
     for group in manifest:
         if not isinstance(group, dict):
             continue
         shards = []
-        for name in group.get("paths") or ():
+        paths, entries = group.get("paths") or [], group.get("weights") or []
+        if not isinstance(paths, list) or not isinstance(entries, list):
+            raise ModelError(path, "a weightsManifest group's paths and weights must be lists")
+        for name in paths:
             shard = (folder / str(name)).resolve()
             if folder not in shard.parents:
                 raise ModelError(path, f"weight shard '{name}' lies outside the model's folder")
             shards.append(shard)
         offset = 0
-        for entry in group.get("weights") or ():
+        for entry in entries:
             if not isinstance(entry, dict):
                 continue
-            shape = tuple(int(d) for d in entry.get("shape") or ())
+            dims = entry.get("shape") or []
+            if not isinstance(dims, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+                raise ModelError(path, f"weight {entry.get('name')} has a shape that is not a list of sizes")
+            shape = tuple(dims)
             if any(d < 0 for d in shape):
                 raise ModelError(path, f"weight {entry.get('name')} has a negative dimension")
             dtype = str(entry.get("dtype", "float32"))
@@ -86,12 +100,20 @@ def manifest_weights(path: Path, manifest: object, layer_names: List[str]) -> Di
             stored = str(quantization.get("dtype", dtype)) if quantization else dtype
             if stored not in _ITEMSIZE:
                 raise ModelError(path, f"weight {entry.get('name')} has an unknown dtype {stored}")
-            name = str(entry.get("name", ""))
-            weight = ShardWeight(name, shape, dtype, shards, offset, stored, quantization)
+            weight = ShardWeight(str(entry.get("name", "")), shape, dtype, shards, offset, stored, quantization)
             offset += weight.size * _ITEMSIZE[stored]
-            layer = _owner(name, layer_names)
-            label = name[len(layer) + 1:] if layer and name.startswith(layer + "/") else name
-            weights.setdefault(layer or name.split("/", 1)[0], []).append((label, weight))
+            weights.append(weight)
+    return weights
+
+
+def manifest_weights(path: Path, manifest: object, layer_names: List[str]) -> Dict[str, List[Tuple[str, object]]]:
+    """Layer → (weight name, ShardWeight) for a `weightsManifest`; shards must sit in the model's folder."""
+    weights: Dict[str, List[Tuple[str, object]]] = {}
+    for weight in shard_weights(path, manifest):
+        name = weight.name
+        layer = _owner(name, layer_names)
+        label = name[len(layer) + 1:] if layer and name.startswith(layer + "/") else name
+        weights.setdefault(layer or name.split("/", 1)[0], []).append((label, weight))
     return weights
 
 

@@ -200,8 +200,7 @@ def read(path: Path) -> Model:
         graph_def = message if meta is None else meta.graph_def
         if graph_def is None:
             graph_def = Message(None)
-        functions = _functions(graph_def)
-        graph = _graph(graph_def.get("node", []), functions)
+        graph, functions = graph_from_graph_def(graph_def)
         if meta is not None:
             _describe_meta(model, graph, meta, index)
         model.graphs.append(graph)
@@ -217,6 +216,12 @@ def read(path: Path) -> Model:
         except (BundleError, OSError) + DECODE_ERRORS as error:  # the graph stays readable without its values
             model.metadata.append(("variables", f"not read ({error})"))
     return model
+
+
+def graph_from_graph_def(graph_def: Message) -> Tuple[Graph, Dict[str, Graph]]:
+    """The graph of a GraphDef message (however it was encoded) and its function library (name → body)."""
+    functions = _functions(graph_def)
+    return _graph(graph_def.get("node", []), functions), functions
 
 
 def _attach_variables(model: Model, bundle: Bundle, count: bool) -> None:

@@ -78,7 +78,7 @@ def _conv(node: Node, attrs: dict, shapes, constants) -> Optional[List[Shape]]:
     for index, axis in enumerate(axes):
         out[axis] = _window(data[axis], kernel[index], strides[axis], attrs.get("padding", ""), dilations[axis])
     channel = 1 if axes[0] == 2 else len(data) - 1
-    if node.type.name == "DepthwiseConv2dNative":
+    if node.type.name.lstrip("_") in ("DepthwiseConv2dNative", "FusedDepthwiseConv2dNative"):
         multiplier = kernel[-1]
         out[channel] = None if data[channel] is None or multiplier is None else data[channel] * multiplier
     else:
@@ -254,6 +254,9 @@ _RULES: Dict[str, Callable] = {
     "Split": _split, "SplitV": _split, "Unpack": _unpack, "Tile": _tile, "Slice": _slice, "Fill": _fill,
     "Gather": _gather, "GatherV2": _gather,
     "Conv2D": _conv, "DepthwiseConv2dNative": _conv, "Conv3D": _conv,
+    # Grappler's fused ops (frozen and TF.js graphs): the convolution or product decides the shape.
+    "_FusedConv2D": _conv, "_FusedDepthwiseConv2dNative": _conv, "FusedDepthwiseConv2dNative": _conv,
+    "_FusedMatMul": _matmul,
     "MaxPool": _pool, "AvgPool": _pool, "MaxPool3D": _pool, "AvgPool3D": _pool,
     "MatMul": _matmul, "BatchMatMul": _matmul, "BatchMatMulV2": _matmul, "BatchMatMulV3": _matmul,
     "Reshape": _reshape, "Squeeze": _squeeze, "ConcatV2": _concat, "Transpose": _transpose, "Pad": _pad,

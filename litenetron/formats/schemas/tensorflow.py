@@ -127,7 +127,7 @@ CATEGORIES = {
     "Layer": (
         "Conv2D", "Conv3D", "Conv1D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "Conv3DBackpropInputV2",
         "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "BiasAdd", "FusedConv2DBiasActivation",
-        "_FusedConv2D", "_FusedMatMul", "_FusedDepthwiseConv2dNative", "EinSum", "Einsum",
+        "_FusedConv2D", "_FusedMatMul", "_FusedDepthwiseConv2dNative", "FusedDepthwiseConv2dNative", "EinSum", "Einsum",
         "BlockLSTM", "BlockLSTMV2", "LSTMBlockCell", "GRUBlockCell", "CudnnRNN", "CudnnRNNV2", "CudnnRNNV3",
         "SeparableConv2D", "Dilation2D",
     ),
@@ -169,6 +169,8 @@ CATEGORIES = {
 # Names of the data inputs of common ops, in order (others are named input, input:1, ...).
 INPUT_NAMES = {
     "Conv2D": ("input", "filter"), "Conv3D": ("input", "filter"), "DepthwiseConv2dNative": ("input", "filter"),
+    "_FusedConv2D": ("input", "filter", "args"), "FusedDepthwiseConv2dNative": ("input", "filter", "args"),
+    "_FusedDepthwiseConv2dNative": ("input", "filter", "args"), "_FusedMatMul": ("a", "b", "args"),
     "Conv2DBackpropInput": ("input_sizes", "filter", "out_backprop"), "MatMul": ("a", "b"),
     "BatchMatMul": ("x", "y"), "BatchMatMulV2": ("x", "y"), "BiasAdd": ("value", "bias"),
     "FusedBatchNorm": ("x", "scale", "offset", "mean", "variance"),
