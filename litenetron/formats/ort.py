@@ -61,8 +61,8 @@ def _raw_bytes(raw) -> bytes:
 
 def _dense_loader(raw, dtype: str, shape: Tuple[int, ...], count: int):
     def load():
-        from .onnx_tensors import _decode_raw  # the ONNX family's raw-bytes decoding (packed types included)
-        return _decode_raw(_raw_bytes(raw), dtype, shape, count)
+        from .onnx_tensors import decode_raw  # the ONNX family's raw-bytes decoding (packed types included)
+        return decode_raw(_raw_bytes(raw), dtype, shape, count)
 
     return load
 
