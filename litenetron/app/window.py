@@ -38,6 +38,9 @@ FILE_TYPES = (
     ("TNN", ".tnnproto .tnnmodel"),
     ("MXNet", ".json .params"),
     ("Barracuda", ".nn"),
+    ("ONNX Runtime", ".ort"),
+    ("OpenVINO IR", ".xml"),
+    ("ncnn", ".param .param.bin"),
 )
 SCENE_CACHE = 8
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
