@@ -196,6 +196,7 @@ def test_session_written_by_the_reference_builder(session_path):
     attributes = {a.name: a.value for a in if_node.attributes}
     assert attributes["alpha"] == 0.25 and attributes["perm"] == [0, 2, 1] and attributes["mode"] == "linear"
     (body,) = if_node.graphs
+    assert attributes["then_branch"] is body and body.name == "If_2.then_branch[0]"
     assert [node.type.name for node in body.nodes] == ["Identity"]
 
 
