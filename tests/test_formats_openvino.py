@@ -180,3 +180,43 @@ def test_random_bytes_after_a_net_root(tmp_path_factory, tail):
     path = tmp_path_factory.mktemp("fuzz") / "x.xml"
     path.write_bytes(b'<?xml version="1.0"?>\n<net name="n" version="11">' + tail)
     open_strictly(path)
+
+
+def _body(tag, op):
+    return (f'<{tag}><layers>'
+            f'<layer id="0" name="{tag}_in" type="Parameter" version="opset1"><data shape="2" element_type="f32"/>'
+            f'<output>{_port(0, (2,))}</output></layer>'
+            f'<layer id="1" name="{tag}_op" type="{op}" version="opset1"><input>{_port(0, (2,))}</input>'
+            f'<output>{_port(1, (2,))}</output></layer>'
+            f'<layer id="2" name="{tag}_out" type="Result" version="opset1"><input>{_port(0, (2,))}</input></layer>'
+            '</layers><edges><edge from-layer="0" from-port="0" to-layer="1" to-port="0"/>'
+            '<edge from-layer="1" from-port="1" to-layer="2" to-port="0"/></edges></' + tag + '>')
+
+
+def test_if_bodies_are_nested_graphs(tmp_path):
+    xml = f"""<?xml version="1.0"?>
+<net name="branching" version="11"><layers>
+<layer id="0" name="cond" type="Parameter" version="opset1"><data shape="" element_type="boolean"/>
+<output>{_port(0, (), "BOOL")}</output></layer>
+<layer id="1" name="x" type="Parameter" version="opset1"><data shape="2" element_type="f32"/>
+<output>{_port(0, (2,))}</output></layer>
+<layer id="2" name="if" type="If" version="opset8"><input>{_port(0, (), "BOOL")}{_port(1, (2,))}</input>
+<output>{_port(2, (2,))}</output>
+<port_map><input external_port_id="1" internal_layer_id="0"/></port_map>
+{_body("then_body", "ReLU")}{_body("else_body", "Sigmoid")}</layer>
+<layer id="3" name="out" type="Result" version="opset1"><input>{_port(0, (2,))}</input></layer>
+</layers><edges>
+<edge from-layer="0" from-port="0" to-layer="2" to-port="0"/>
+<edge from-layer="1" from-port="0" to-layer="2" to-port="1"/>
+<edge from-layer="2" from-port="2" to-layer="3" to-port="0"/>
+</edges></net>"""
+    path = tmp_path / "branch.xml"
+    path.write_text(xml)
+    model = open_model(path)
+    graph = model.graphs[0]
+    assert graph.operators() == {"If": 1} and model.imports == ["opset1", "opset8"]
+    (node,) = graph.nodes
+    assert node.type.category == "Control"
+    assert [(body.name, [n.type.name for n in body.nodes]) for body in node.graphs] == [
+        ("if/then_body", ["ReLU"]), ("if/else_body", ["Sigmoid"])]
+    assert [a.name for a in graph.inputs] == ["cond", "x"] and graph.outputs[0].name == "out"

@@ -196,6 +196,7 @@ def test_session_written_by_the_reference_builder(session_path):
     attributes = {a.name: a.value for a in if_node.attributes}
     assert attributes["alpha"] == 0.25 and attributes["perm"] == [0, 2, 1] and attributes["mode"] == "linear"
     (body,) = if_node.graphs
+    assert attributes["then_branch"] is body and body.name == "If_2.then_branch[0]"
     assert [node.type.name for node in body.nodes] == ["Identity"]
 
 
@@ -252,7 +253,9 @@ def _generic_counts(path):
 def test_corpus_counts_and_initializers(row):
     require_corpus()
     path = CORPUS / row["path"]
-    summary = cli_info(path)["graphs"][0]
+    info = cli_info(path)
+    assert info["format"].startswith("ONNX Runtime ORT v")  # claimed before the ONNX family (which lists .ort)
+    summary = info["graphs"][0]
     assert_manifest_counts(summary, row)
     nodes, parameters, raw = _generic_counts(path)
     assert (summary["nodes"], summary["parameters"]) == (nodes, parameters)
@@ -263,6 +266,21 @@ def test_corpus_counts_and_initializers(row):
             np.testing.assert_array_equal(tensor.data().reshape(-1), np.frombuffer(raw[tensor.name], "<f4"))
             checked += 1
     assert checked > 0
+
+
+def test_opening_reads_no_weight_bytes(session_path, monkeypatch):
+    calls = []
+    real = ort._dense_loader
+
+    def counting(*args):
+        load = real(*args)
+        return lambda: calls.append(1) or load()
+
+    monkeypatch.setattr(ort, "_dense_loader", counting)
+    graph = open_model(session_path).graphs[0]
+    assert calls == []
+    next(graph.nodes[3].weights())[1].initializer.data()
+    assert calls == [1]
 
 
 def test_not_an_ort_file(tmp_path):

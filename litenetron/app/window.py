@@ -42,6 +42,9 @@ FILE_TYPES = (
     ("safetensors", ".safetensors .json"),
     ("GGUF", ".gguf"),
     ("NumPy", ".npy .npz"),
+    ("ONNX Runtime", ".ort"),
+    ("OpenVINO IR", ".xml"),
+    ("ncnn", ".param .param.bin"),
 )
 SCENE_CACHE = 8
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first

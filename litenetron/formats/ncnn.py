@@ -25,7 +25,7 @@ from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType,
 from .schemas.ncnn import CATEGORIES, FUSED_ACTIVATIONS, LAYER_TYPES, PARAM_NAMES
 
 NAME = "ncnn"
-EXTENSIONS = (".param", ".param.bin", ".bin")
+EXTENSIONS = (".param", ".param.bin")
 
 MAGIC = 7767517
 _MAGIC_BYTES = struct.pack("<i", MAGIC)

@@ -72,7 +72,7 @@ _PORT_NAMES = {
     "Squeeze": ("data", "axes"), "Unsqueeze": ("data", "axes"), "Transpose": ("data", "order"),
     "Gather": ("data", "indices", "axis"), "Broadcast": ("data", "target_shape", "axes_mapping"),
     "MVN": ("data", "axes"), "ReduceMean": ("data", "axes"), "ReduceSum": ("data", "axes"),
-    "Softmax": ("data",), "PRelu": ("data", "slope"), "Pad": ("data", "pads_begin", "pads_end", "pad_value"),
+    "SoftMax": ("data",), "PRelu": ("data", "slope"), "Pad": ("data", "pads_begin", "pads_end", "pad_value"),
     "StridedSlice": ("data", "begin", "end", "stride"), "Slice": ("data", "start", "stop", "step", "axes"),
     "VariadicSplit": ("data", "axis", "split_lengths"), "Split": ("data", "axis"),
     "Range": ("start", "stop", "step"), "Tile": ("data", "repeats"), "Concat": (),

@@ -182,10 +182,10 @@ class _GraphReader:
             item = tensors[0] if field == "t" and tensors else tensors
             return Attribute(table.name or "", item, type_text)
         if field in ("g", "graphs"):
-            bodies = [self.graph(g, f"{node.name}/{table.name}", depth + 1)
-                      for g in ([raw] if field == "g" and raw is not None else raw or [])]
+            bodies = [self.graph(g, f"{node.name or node.type.name}.{table.name}[{index}]", depth + 1)
+                      for index, g in enumerate([raw] if field == "g" and raw is not None else raw or [])]
             node.graphs.extend(bodies)
-            return Attribute(table.name or "", f"{len(bodies)} graph(s)", type_text)
+            return Attribute(table.name or "", bodies[0] if field == "g" and bodies else bodies, type_text)
         if isinstance(raw, VectorRef):
             raw = raw.tolist()
         return Attribute(table.name or "", raw, type_text)
