@@ -30,6 +30,7 @@ MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit
 MAX_INDEX = 64 * 1024 * 1024
 MAX_CONFIG = 1024 * 1024
 MAX_SHARDS = 10_000
+MAX_RANK = 64
 INDEX_SUFFIX = ".safetensors.index.json"
 HF_COMPANIONS = ("config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json",
                  "special_tokens_map.json")
@@ -142,7 +143,7 @@ def _tensor(path: Path, key: str, entry: Any, data_start: int, data_size: int) -
     code, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
     if not isinstance(code, str):
         raise ModelError(path, f"tensor {key!r} has no dtype")
-    if not isinstance(shape, list) or not all(_is_size(d) for d in shape):
+    if not isinstance(shape, list) or len(shape) > MAX_RANK or not all(_is_size(d) for d in shape):
         raise ModelError(path, f"tensor {key!r} has a shape that is not a list of sizes")
     if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_size(o) for o in offsets):
         raise ModelError(path, f"tensor {key!r} has data_offsets that are not [begin, end]")
