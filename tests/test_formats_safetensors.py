@@ -267,3 +267,5 @@ def test_alphabetical_files_are_drawn_in_reading_order(name, first, last):
         assert [n.type.name for n in nodes[:3]] == ["Embedding", "RMSNorm", "Linear"]
     if "features" in first:
         assert names.index("features.2.block.0.0") < names.index("features.10.block.0.0")
+        rows = [argument.name for argument in nodes[1].inputs if argument.name != "input"]
+        assert rows == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
