@@ -6,7 +6,9 @@ Only the header is read on open; every byte range is checked against the file, a
 tensor's range when asked. The index names the shard holding each tensor; opening it opens every shard.
 
 A weights file stores no graph: the tensors are grouped by dotted name into one box per module prefix
-(`model.layers.3.self_attn.q_proj` with rows `weight`, `bias`), as PyTorch state dicts are drawn.
+(`model.layers.3.self_attn.q_proj` with rows `weight`, `bias`), as PyTorch state dicts are drawn. A Hugging
+Face model folder opens its `model.safetensors.index.json` (or `model.safetensors`); its `config.json` (the
+architecture and sizes) is shown in the properties.
 `parameters` counts the elements of every tensor of every shard.
 """
 
@@ -53,6 +55,8 @@ def match(path: Path, header: bytes) -> bool:
     name = path.name.lower()
     if name.endswith((INDEX_SUFFIX, ".safetensors")):
         return True
+    if path.is_dir():  # a Hugging Face model folder
+        return _safetensors_beside(path / "config.json") != ""
     if name in HF_COMPANIONS and path.is_file():
         return _safetensors_beside(path) != ""
     if len(header) < 10:
@@ -75,6 +79,8 @@ def _safetensors_beside(path: Path) -> str:
 
 
 def read(path: Path) -> Model:
+    if path.is_dir():
+        path = path / _safetensors_beside(path / "config.json")
     name = path.name.lower()
     if name in HF_COMPANIONS:
         raise ModelError(path, f"is a Hugging Face {path.stem.replace('_', ' ')} file, not the weights; "
