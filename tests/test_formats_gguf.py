@@ -21,7 +21,7 @@ ROWS = manifest_rows("gguf")
 TYPES_BY_NAME = {kind.name: kind for kind in GGML_TYPES.values()}
 # Types the reference package dequantizes and we do too.
 REFERENCE_TYPES = ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL",
-                   "IQ4_XS", "BF16", "F16", "F32")
+                   "IQ4_XS", "TQ1_0", "TQ2_0", "MXFP4", "BF16", "F16", "F32")
 
 
 def _tensors(model):
@@ -112,7 +112,8 @@ def _random_blocks(kind, n_blocks: int, seed: int) -> bytes:
     blocks = rng.integers(0, 256, size=(n_blocks, kind.block_bytes), dtype=np.uint8)
     scale = rng.uniform(-2, 2, size=(n_blocks, 2)).astype(np.float16).view(np.uint8)
     scale_fields = {"Q4_0": [0], "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q8_0": [0], "Q2_K": [80, 82],
-                    "Q3_K": [108], "Q4_K": [0, 2], "Q5_K": [0, 2], "Q6_K": [208], "IQ4_NL": [0], "IQ4_XS": [0]}
+                    "Q3_K": [108], "Q4_K": [0, 2], "Q5_K": [0, 2], "Q6_K": [208], "IQ4_NL": [0], "IQ4_XS": [0],
+                    "TQ1_0": [52], "TQ2_0": [64]}
     for start in scale_fields.get(kind.name, []):
         blocks[:, start:start + 2] = scale[:, :2]
     return blocks.tobytes()
