@@ -299,3 +299,16 @@ def test_tensors_are_drawn_embedding_blocks_output():
         "blk.0.attn_norm", "blk.0.attn_q", "blk.0.attn_k", "blk.0.attn_v", "blk.0.attn_output", "blk.0.ffn_norm",
         "blk.0.ffn_gate", "blk.0.ffn_up", "blk.0.ffn_down"]
     assert [node.type.category for node in nodes[:3]] == ["Transform", "Normalization", "Layer"]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int16", "int32", "int64"])
+def test_plain_element_types_written_by_the_package(tmp_path, dtype):
+    array = (np.arange(-6, 6) * 3).astype(dtype).reshape(3, 4)
+    path = _write(tmp_path / "plain.gguf", [("w.weight", array, None)])
+    [tensor] = _tensors(open_model(path)).values()
+    reference = next(iter(gguf.GGUFReader(path).tensors))
+    assert tensor.dtype == dtype and tensor.layout == "dense" and tensor.shape == (3, 4)
+    values = tensor.data()
+    assert values.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(values, array)
+    np.testing.assert_array_equal(values, np.asarray(reference.data).reshape(3, 4))
