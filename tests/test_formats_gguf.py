@@ -312,3 +312,30 @@ def test_plain_element_types_written_by_the_package(tmp_path, dtype):
     assert values.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(values, array)
     np.testing.assert_array_equal(values, np.asarray(reference.data).reshape(3, 4))
+
+
+def _v3_with_value(value: bytes) -> bytes:
+    """A version 3 file with one metadata entry `x` whose typed value is `value`, and no tensors."""
+    return b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1) + b"x" + value
+
+
+@pytest.mark.parametrize("value, reason", [
+    (struct.pack("<I", 9) + (struct.pack("<IQ", 9, 1)) * 20 + struct.pack("<IQ", 4, 0), "nested too deeply"),
+    (struct.pack("<IIQ", 9, 8, 2 ** 40), "does not fit"),
+    (struct.pack("<IIQ", 9, 4, 2 ** 61), "does not fit"),
+    (struct.pack("<IQ", 8, 2 ** 50), "does not fit"),
+    (struct.pack("<I", 77), "unknown metadata value type"),
+])
+def test_hostile_metadata_is_refused_before_allocating(tmp_path, value, reason):
+    path = tmp_path / "hostile.gguf"
+    path.write_bytes(_v3_with_value(value))
+    with pytest.raises(ModelError, match=reason):
+        open_model(path)
+
+
+def test_alignment_must_be_a_power_of_two(tmp_path):
+    path = tmp_path / "align.gguf"
+    blob = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 17) + b"general.alignment"
+    path.write_bytes(blob + struct.pack("<II", 4, 48))
+    with pytest.raises(ModelError, match="power of two"):
+        open_model(path)
