@@ -9,6 +9,7 @@ other IQ* types) and Q8_1 (never stored in files) have sizes here but no decoder
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Dict
 
@@ -236,7 +237,7 @@ def dequantize(raw: bytes, kind: GgmlType, shape: tuple) -> Any:
     """The values of a ggml tensor stored in `raw`, as a numpy array of numpy-order `shape` (float32 for the
     block-quantized types, the element type otherwise)."""
     import numpy as np
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)
     if len(raw) != kind.nbytes(count):
         raise ModelError(kind.name, f"holds {len(raw)} bytes, {kind.nbytes(count)} expected for {count} values")
     if kind.dtype:
