@@ -21,7 +21,7 @@ ROWS = manifest_rows("gguf")
 TYPES_BY_NAME = {kind.name: kind for kind in GGML_TYPES.values()}
 # Types the reference package dequantizes and we do too.
 REFERENCE_TYPES = ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL",
-                   "IQ4_XS", "BF16", "F16", "F32")
+                   "IQ4_XS", "TQ1_0", "TQ2_0", "MXFP4", "BF16", "F16", "F32")
 
 
 def _tensors(model):
@@ -112,7 +112,8 @@ def _random_blocks(kind, n_blocks: int, seed: int) -> bytes:
     blocks = rng.integers(0, 256, size=(n_blocks, kind.block_bytes), dtype=np.uint8)
     scale = rng.uniform(-2, 2, size=(n_blocks, 2)).astype(np.float16).view(np.uint8)
     scale_fields = {"Q4_0": [0], "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q8_0": [0], "Q2_K": [80, 82],
-                    "Q3_K": [108], "Q4_K": [0, 2], "Q5_K": [0, 2], "Q6_K": [208], "IQ4_NL": [0], "IQ4_XS": [0]}
+                    "Q3_K": [108], "Q4_K": [0, 2], "Q5_K": [0, 2], "Q6_K": [208], "IQ4_NL": [0], "IQ4_XS": [0],
+                    "TQ1_0": [52], "TQ2_0": [64]}
     for start in scale_fields.get(kind.name, []):
         blocks[:, start:start + 2] = scale[:, :2]
     return blocks.tobytes()
@@ -298,3 +299,43 @@ def test_tensors_are_drawn_embedding_blocks_output():
         "blk.0.attn_norm", "blk.0.attn_q", "blk.0.attn_k", "blk.0.attn_v", "blk.0.attn_output", "blk.0.ffn_norm",
         "blk.0.ffn_gate", "blk.0.ffn_up", "blk.0.ffn_down"]
     assert [node.type.category for node in nodes[:3]] == ["Transform", "Normalization", "Layer"]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int16", "int32", "int64"])
+def test_plain_element_types_written_by_the_package(tmp_path, dtype):
+    array = (np.arange(-6, 6) * 3).astype(dtype).reshape(3, 4)
+    path = _write(tmp_path / "plain.gguf", [("w.weight", array, None)])
+    [tensor] = _tensors(open_model(path)).values()
+    reference = next(iter(gguf.GGUFReader(path).tensors))
+    assert tensor.dtype == dtype and tensor.layout == "dense" and tensor.shape == (3, 4)
+    values = tensor.data()
+    assert values.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(values, array)
+    np.testing.assert_array_equal(values, np.asarray(reference.data).reshape(3, 4))
+
+
+def _v3_with_value(value: bytes) -> bytes:
+    """A version 3 file with one metadata entry `x` whose typed value is `value`, and no tensors."""
+    return b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1) + b"x" + value
+
+
+@pytest.mark.parametrize("value, reason", [
+    (struct.pack("<I", 9) + (struct.pack("<IQ", 9, 1)) * 20 + struct.pack("<IQ", 4, 0), "nested too deeply"),
+    (struct.pack("<IIQ", 9, 8, 2 ** 40), "does not fit"),
+    (struct.pack("<IIQ", 9, 4, 2 ** 61), "does not fit"),
+    (struct.pack("<IQ", 8, 2 ** 50), "does not fit"),
+    (struct.pack("<I", 77), "unknown metadata value type"),
+])
+def test_hostile_metadata_is_refused_before_allocating(tmp_path, value, reason):
+    path = tmp_path / "hostile.gguf"
+    path.write_bytes(_v3_with_value(value))
+    with pytest.raises(ModelError, match=reason):
+        open_model(path)
+
+
+def test_alignment_must_be_a_power_of_two(tmp_path):
+    path = tmp_path / "align.gguf"
+    blob = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 17) + b"general.alignment"
+    path.write_bytes(blob + struct.pack("<II", 4, 48))
+    with pytest.raises(ModelError, match="power of two"):
+        open_model(path)

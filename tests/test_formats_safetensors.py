@@ -95,6 +95,7 @@ def test_index_opens_every_shard_and_groups_by_module():
     assert names.index("model.layers.0.self_attn.q_proj") < names.index("model.layers.1.self_attn.q_proj")
     q_proj = next(node for node in model.graphs[0].nodes if node.name == "model.layers.1.self_attn.q_proj")
     assert q_proj.type.name == "Linear" and [a.name for a in q_proj.inputs if a.name != "input"] == ["weight"]
+    assert open_model(folder).graphs[0].parameters() == model.graphs[0].parameters()  # the folder opens it too
     properties = dict(model.metadata)
     assert properties["total_size"] == str(index["metadata"]["total_size"])
     assert properties["config.model_type"] == "llama" and model.producer.startswith("transformers ")
@@ -267,3 +268,5 @@ def test_alphabetical_files_are_drawn_in_reading_order(name, first, last):
         assert [n.type.name for n in nodes[:3]] == ["Embedding", "RMSNorm", "Linear"]
     if "features" in first:
         assert names.index("features.2.block.0.0") < names.index("features.10.block.0.0")
+        rows = [argument.name for argument in nodes[1].inputs if argument.name != "input"]
+        assert rows == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]

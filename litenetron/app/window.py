@@ -39,7 +39,7 @@ FILE_TYPES = (
     ("TNN", ".tnnproto .tnnmodel"),
     ("MXNet", ".json .params"),
     ("Barracuda", ".nn"),
-    ("safetensors", ".safetensors .json"),
+    ("safetensors", ".safetensors .safetensors.index.json"),
     ("GGUF", ".gguf"),
     ("NumPy", ".npy .npz"),
     ("ONNX Runtime", ".ort"),

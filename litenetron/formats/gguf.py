@@ -65,8 +65,18 @@ class _Header:
     def string(self) -> str:
         return self.reader.string(self.count(1, "string length"))
 
-    def skip_string(self) -> None:
-        self.reader.skip(self.count(1, "string length"), "string")
+    def skip_strings(self, count: int) -> None:
+        """Step over `count` strings (a vocabulary of 100k+ tokens): one tight loop, every length checked."""
+        buffer, position, end = self.reader.buffer, self.reader.position, self.reader.end
+        width = 8 if self.wide else 4
+        length_at = struct.Struct("<Q" if self.wide else "<I").unpack_from
+        for _ in range(count):
+            if position + width > end:
+                raise BinaryError(f"string array ends at offset {position}, before its {count} strings")
+            position += width + length_at(buffer, position)[0]
+            if position > end:
+                raise BinaryError(f"a string of the array runs past the end of the file ({end} bytes)")
+        self.reader.position = position
 
     def value(self, kind: int, depth: int = 0) -> Tuple[Any, str]:
         """(value or its summary, type name) of one metadata value; arrays are summarised, not kept."""
@@ -97,12 +107,8 @@ class _Header:
             return _Summary(name, count, items), f"{name}[]"
         if kind == STRING:
             count = self.count(8 if self.wide else 4, "string array length")
-            items = []
-            for index in range(count):
-                if index < PREVIEW_ITEMS:
-                    items.append(self.string())
-                else:
-                    self.skip_string()
+            items = [self.string() for _ in range(min(count, PREVIEW_ITEMS))]
+            self.skip_strings(count - len(items))
             return _Summary("string", count, items), "string[]"
         if kind == ARRAY:
             count = self.count(12, "array of arrays length")

@@ -3,12 +3,13 @@
 A ggml tensor is stored as a sequence of blocks; each type packs `block` elements into `block_bytes` bytes.
 Dequantization works on all blocks at once (an (n_blocks, block_bytes) uint8 view and array arithmetic, no
 Python loop per block) and returns float32 in storage order: F32/F16/BF16/F64/I*, Q4_0…Q8_0, the k-quants
-Q2_K…Q8_K and IQ4_NL/IQ4_XS. Types whose codebooks we do not carry (the other IQ* types, ternary and fp4
-types, Q8_1) have sizes here but no decoder: `dequantize` says so.
+Q2_K…Q8_K, IQ4_NL/IQ4_XS, the ternary TQ1_0/TQ2_0 and MXFP4. Types whose codebooks we do not carry (the
+other IQ* types) and Q8_1 (never stored in files) have sizes here but no decoder: `dequantize` says so.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Dict
 
@@ -190,9 +191,41 @@ def _iq4_xs(b):
     return ((_f16(b, 0) * scales)[:, :, None] * levels).reshape(n, QK_K)
 
 
+def _tq2_0(b):
+    q = _two_bit_planes(b[:, 0:64]).astype("f4") - 1
+    return q * _f16(b, 64)
+
+
+def _tq1_0(b):
+    """Ternary digits packed five per byte (four in the last 4 bytes) as fixed-point fractions of 243."""
+    import numpy as np
+    n = len(b)
+
+    def digits(packed, count: int):
+        powers = np.array([1, 3, 9, 27, 81][:count], dtype=np.uint8)[None, :, None]
+        shifted = packed[:, None, :] * powers  # uint8 wrap-around is the encoding: digit k moves to the top
+        return shifted.reshape(n, -1)
+    q = np.concatenate([digits(b[:, 0:32], 5), digits(b[:, 32:48], 5), digits(b[:, 48:52], 4)], axis=1)
+    q = ((q.astype(np.uint16) * 3) >> 8).astype("f4") - 1
+    return q * _f16(b, 52)
+
+
+_FP4_LEVELS = (0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12)  # e2m1 values, doubled
+
+
+def _mxfp4(b):
+    import numpy as np
+    e = b[:, 0:1].astype(np.uint32)
+    # The E8M0 scale halved (the levels are doubled): 2**(e - 128), subnormal for e < 2.
+    bits = np.where(e < 2, np.uint32(0x00200000) << e, (e - 1) << np.uint32(23)).astype(np.uint32)
+    q = _nibbles(b[:, 1:17]).reshape(len(b), 32)
+    return np.array(_FP4_LEVELS, dtype="f4")[q] * bits.view(np.float32)
+
+
 _DECODERS: Dict[str, Callable] = {
     "Q4_0": _q4_0, "Q4_1": _q4_1, "Q5_0": _q5_0, "Q5_1": _q5_1, "Q8_0": _q8_0, "Q2_K": _q2_k, "Q3_K": _q3_k,
     "Q4_K": _q4_k, "Q5_K": _q5_k, "Q6_K": _q6_k, "Q8_K": _q8_k, "IQ4_NL": _iq4_nl, "IQ4_XS": _iq4_xs,
+    "TQ1_0": _tq1_0, "TQ2_0": _tq2_0, "MXFP4": _mxfp4,
 }
 
 
@@ -204,7 +237,7 @@ def dequantize(raw: bytes, kind: GgmlType, shape: tuple) -> Any:
     """The values of a ggml tensor stored in `raw`, as a numpy array of numpy-order `shape` (float32 for the
     block-quantized types, the element type otherwise)."""
     import numpy as np
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)
     if len(raw) != kind.nbytes(count):
         raise ModelError(kind.name, f"holds {len(raw)} bytes, {kind.nbytes(count)} expected for {count} values")
     if kind.dtype:

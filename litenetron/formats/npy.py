@@ -32,6 +32,7 @@ EXTENSIONS = (".npy", ".npz")
 MAGIC = b"\x93NUMPY"
 MAX_HEADER = 100_000  # numpy itself refuses headers over 10,000 bytes unless told otherwise
 MAX_FIELDS = 10_000
+MAX_RANK = 64  # numpy's own limit on dimensions
 MAX_FIELD_DEPTH = 8
 
 _DESCR = re.compile(r"^([<>|=]?)([a-zA-Z])(\d*)(\[[A-Za-z0-9]+\])?$")
@@ -114,8 +115,8 @@ def read_header(path: Path, read: Callable[[int], bytes], what: str) -> ArrayHea
     if not isinstance(entries, dict) or not {"descr", "fortran_order", "shape"} <= set(entries):
         raise ModelError(path, f"{what}: .npy header lacks descr, fortran_order or shape")
     shape, fortran = entries["shape"], entries["fortran_order"]
-    if not isinstance(shape, tuple) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                               for d in shape):
+    if not isinstance(shape, tuple) or len(shape) > MAX_RANK or \
+            not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
         raise ModelError(path, f"{what}: .npy shape {shape!r} is not a tuple of sizes")
     if not isinstance(fortran, bool):
         raise ModelError(path, f"{what}: .npy fortran_order {fortran!r} is not True or False")

@@ -351,6 +351,10 @@ BLOCK_ORDER = {name: rank for rank, names in enumerate((
     ("ffn_up", "up_proj"), ("ffn_down", "down_proj"),
 )) for name in names}
 
+# A module's own tensors in the order torch.nn lists them.
+LEAF_ORDER = {name: rank for rank, name in enumerate(("weight", "bias", "running_mean", "running_var",
+                                                      "num_batches_tracked"))}
+
 
 def reading_order(names: List[str]) -> List[str]:
     """Weight names in the order a reader of the network expects when the file's own order is alphabetical
@@ -373,7 +377,9 @@ def reading_order(names: List[str]) -> List[str]:
             rank = 0
         else:
             rank = 2
-        return rank, [part_key(part) for part in name.split(".")]
+        parts = name.split(".")
+        leaf = (0, LEAF_ORDER[parts[-1]], ()) if parts[-1] in LEAF_ORDER else part_key(parts[-1])
+        return rank, [part_key(part) for part in parts[:-1]] + [leaf]
     return sorted(names, key=key)
 
 

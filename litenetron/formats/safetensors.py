@@ -6,7 +6,9 @@ Only the header is read on open; every byte range is checked against the file, a
 tensor's range when asked. The index names the shard holding each tensor; opening it opens every shard.
 
 A weights file stores no graph: the tensors are grouped by dotted name into one box per module prefix
-(`model.layers.3.self_attn.q_proj` with rows `weight`, `bias`), as PyTorch state dicts are drawn.
+(`model.layers.3.self_attn.q_proj` with rows `weight`, `bias`), as PyTorch state dicts are drawn. A Hugging
+Face model folder opens its `model.safetensors.index.json` (or `model.safetensors`); its `config.json` (the
+architecture and sizes) is shown in the properties.
 `parameters` counts the elements of every tensor of every shard.
 """
 
@@ -30,6 +32,7 @@ MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit
 MAX_INDEX = 64 * 1024 * 1024
 MAX_CONFIG = 1024 * 1024
 MAX_SHARDS = 10_000
+MAX_RANK = 64
 INDEX_SUFFIX = ".safetensors.index.json"
 HF_COMPANIONS = ("config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json",
                  "special_tokens_map.json")
@@ -52,6 +55,8 @@ def match(path: Path, header: bytes) -> bool:
     name = path.name.lower()
     if name.endswith((INDEX_SUFFIX, ".safetensors")):
         return True
+    if path.is_dir():  # a Hugging Face model folder
+        return _safetensors_beside(path / "config.json") != ""
     if name in HF_COMPANIONS and path.is_file():
         return _safetensors_beside(path) != ""
     if len(header) < 10:
@@ -74,6 +79,8 @@ def _safetensors_beside(path: Path) -> str:
 
 
 def read(path: Path) -> Model:
+    if path.is_dir():
+        path = path / _safetensors_beside(path / "config.json")
     name = path.name.lower()
     if name in HF_COMPANIONS:
         raise ModelError(path, f"is a Hugging Face {path.stem.replace('_', ' ')} file, not the weights; "
@@ -142,7 +149,7 @@ def _tensor(path: Path, key: str, entry: Any, data_start: int, data_size: int) -
     code, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
     if not isinstance(code, str):
         raise ModelError(path, f"tensor {key!r} has no dtype")
-    if not isinstance(shape, list) or not all(_is_size(d) for d in shape):
+    if not isinstance(shape, list) or len(shape) > MAX_RANK or not all(_is_size(d) for d in shape):
         raise ModelError(path, f"tensor {key!r} has a shape that is not a list of sizes")
     if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_size(o) for o in offsets):
         raise ModelError(path, f"tensor {key!r} has data_offsets that are not [begin, end]")
