@@ -125,7 +125,8 @@ INT8_WEIGHTS, INT8_SCALES = np.array([-128, 5, 127, -3], dtype=np.int8), np.arra
 EXTERNAL_WEIGHT, EXTERNAL_BIAS = np.array([[1, 2], [3, 4]], dtype="<f4"), np.array([7, 8], dtype="<f4")
 
 
-def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, int8_kind: int = 4) -> bytes:
+def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, int8_kind: int = 4,
+              loop: bool = False) -> bytes:
     """data[1,3,4,4] → Convolution(fp32) → Convolution(fp16 quanParameter) → + half Const → LayerNorm →
     Convolution(int8 weight-only) → Convolution(external weights) → out."""
     builder = flatbuffers.Builder(4096)
@@ -234,9 +235,31 @@ def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, 
            conv(2, 2, external_range=[0, EXTERNAL_WEIGHT.nbytes, EXTERNAL_BIAS.nbytes]) if external
            else conv(2, 2, last_weight, bias=EXTERNAL_BIAS)),
     ]
+    tensor_names = ["data", "conv32", "conv16", "half", "add", "norm", "convq", "out"]
+    subgraphs = None
+    if loop:  # out → While(cond, body) → looped; the bodies are SubGraphProtos named by WhileParam
+        cond_name, body_name = builder.CreateString("cond"), builder.CreateString("body")
+        builder.StartObject(slot_count("WhileParam"))
+        builder.PrependUOffsetTRelativeSlot(slot("WhileParam", "cond_graph"), cond_name, 0)
+        builder.PrependUOffsetTRelativeSlot(slot("WhileParam", "body_graph"), body_name, 0)
+        ops.append(op("loop", "While", [7], [8], "WhileParam", builder.EndObject()))
+        tensor_names.append("looped")
+
+        def subgraph(name, op_type, tensors):
+            body_ops = offsets([op(f"{name}_op", op_type, [0], [1])])
+            body_tensors = offsets([builder.CreateString(t) for t in tensors])
+            name_offset, inputs, outputs = builder.CreateString(name), ints([0]), ints([1])
+            builder.StartObject(slot_count("SubGraphProto"))
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "name"), name_offset, 0)
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "inputs"), inputs, 0)
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "outputs"), outputs, 0)
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "tensors"), body_tensors, 0)
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "nodes"), body_ops, 0)
+            return builder.EndObject()
+
+        subgraphs = offsets([subgraph("body", "ReLU", ["x", "relu"]), subgraph("cond", "Sigmoid", ["x", "go"])])
     oplists = offsets(ops)
-    names = offsets([builder.CreateString(name) for name in
-                     ("data", "conv32", "conv16", "half", "add", "norm", "convq", "out")])
+    names = offsets([builder.CreateString(name) for name in tensor_names])
     output_names = offsets([builder.CreateString("out")])
     version = builder.CreateString("3.6.1")
     builder.StartObject(slot_count("ExtraInfo"))
@@ -248,6 +271,8 @@ def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, 
     builder.PrependUOffsetTRelativeSlot(slot("Net", "outputName"), output_names, 0)
     builder.PrependInt8Slot(slot("Net", "sourceType"), 3, 0)
     builder.PrependUOffsetTRelativeSlot(slot("Net", "tensorName"), names, 0)
+    if subgraphs:
+        builder.PrependUOffsetTRelativeSlot(slot("Net", "subgraphs"), subgraphs, 0)
     builder.Finish(builder.EndObject())
     return bytes(builder.Output())
 
@@ -301,6 +326,21 @@ def test_tiny_net_weight_values(net_path):
     assert external["weight"].location == "tiny.mnn.weight"
     np.testing.assert_array_equal(external["weight"].data().reshape(2, 2), EXTERNAL_WEIGHT)
     np.testing.assert_array_equal(external["bias"].data(), EXTERNAL_BIAS)
+
+
+def test_while_bodies_are_the_subgraphs_it_names(tmp_path):
+    path = tmp_path / "loop.mnn"
+    path.write_bytes(build_net(loop=True))
+    model = open_model(path)
+    assert len(model.graphs) == 1 and {graph.name for graph in model.functions} == {"body", "cond"}
+    loop = model.graphs[0].nodes[-1]
+    assert loop.type.name == "While" and loop.type.category == "Control"
+    assert [graph.name for graph in loop.graphs] == ["cond", "body"]
+    body = loop.graphs[1]
+    assert [node.type.name for node in body.nodes] == ["ReLU"]
+    assert [a.name for a in body.inputs] == ["x"] and [a.name for a in body.outputs] == ["relu"]
+    assert body.nodes[0].inputs[0].values[0] is body.inputs[0].values[0]
+    assert [argument.values[0].name for argument in model.graphs[0].outputs] == ["out"]
 
 
 def test_weight_only_int8_is_dequantized_per_channel(net_path):
