@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,6 +154,15 @@ def write_graph_model(folder, shard_size=40):
     expected = {"kernel": kernel_q.astype("f4") * np.float32(kernel_scale) + np.float32(kernel_min),
                 "bias": BIAS.astype("<f2").astype("f4"), "scale": scale_q.astype("f4") * np.float32(scale_scale)}
     return path, expected
+
+
+def test_the_fuzz_seed_fixture_is_the_written_model(tmp_path):
+    """tests/fixtures/tfjs/quantized (a seed of benchmarks/fuzz.py) is what write_graph_model writes."""
+    write_graph_model(tmp_path)
+    fixture = Path(__file__).resolve().parent / "fixtures" / "tfjs" / "quantized"
+    assert sorted(p.name for p in fixture.iterdir()) == sorted(p.name for p in tmp_path.iterdir())
+    for written in tmp_path.iterdir():
+        assert (fixture / written.name).read_bytes() == written.read_bytes(), written.name
 
 
 def _node(graph, name):
