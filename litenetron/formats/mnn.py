@@ -170,7 +170,7 @@ def read(path: Path) -> Model:
     version = info.get("version") or ""
     source_name = ENUMS["NetSource"].get(net.sourceType, str(net.sourceType))
     model = Model(format="MNN", graphs=[graph], version=version,
-                  producer=f"MNN {version} (from {source_name})".replace("MNN  ", "MNN ") if version else "")
+                  producer=f"MNN {version} (from {source_name})" if version else "")
     model.functions = list(built.values())
     for key, value in (("source", source_name), ("bizCode", net.bizCode), ("uuid", net.mnn_uuid),
                        ("forward type", ENUMS["ForwardType"].get(net.preferForwardType)),
