@@ -115,6 +115,20 @@ def test_fp16_conv_weights_match_a_generic_reading():
     assert checked == 57
 
 
+def test_shapes_follow_from_the_input_through_conv_pool_and_flatten():
+    """small_cnn: 3×32×32 → conv 3×3 pad 1 (16) → max-pool 2 → conv 3×3 pad 1 (32) → global pool → flatten;
+    squeezenet1_1 ends in 1000 logits."""
+    require_corpus()
+    graph = open_model(CORPUS / "mnn" / "generated" / "small_cnn.mnn").graphs[0]
+    shapes = [node.outputs[0].values[0].type.shape for node in graph.nodes[:7]]
+    assert [node.type.name for node in graph.nodes[:7]] == [
+        "ConvertTensor", "Convolution", "Pooling", "Convolution", "Pooling3D", "Flatten", "Reshape"]
+    assert shapes == [(1, 3, 32, 32), (1, 16, 32, 32), (1, 16, 16, 16), (1, 32, 16, 16), (1, 32, 1, 1), (1, 32),
+                      (1, 32, 1, 1)]  # the reshape's dims are a 4-value int32 constant
+    squeezenet = open_model(CORPUS / "mnn" / "generated" / "squeezenet1_1.mnn").graphs[0]
+    assert squeezenet.outputs[0].values[0].type.shape == (1, 1000)
+
+
 # --- a Net written with the reference Builder ------------------------------------------------------------
 
 WEIGHT32 = np.arange(6, dtype="<f4").reshape(2, 3, 1, 1) / 4
@@ -306,6 +320,7 @@ def test_tiny_net_structure(net_path):
     assert settings["opType"] == "ADD"
     assert {a.name: a.value for a in conv32.attributes}["outputCount"] == 2
     assert conv16.outputs[0].values[0] is add.inputs[0].values[0]  # edges meet by tensor index
+    assert conv32.outputs[0].values[0].type.shape == (1, 2, 4, 4)  # 1×1 kernels keep the 4×4 plane
 
 
 def test_tiny_net_weight_values(net_path):
