@@ -291,6 +291,64 @@ def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, 
     return bytes(builder.Output())
 
 
+BLOBS = {  # DataType code → (Blob vector field, the values): types without a vector of their own use bytes
+    1: ("float32s", np.array([[1.5, -2.0]], dtype="<f4")), 2: ("uint8s", np.array([0.25, 1e300], dtype="<f8")),
+    3: ("int32s", np.array([-7, 9, 2 ** 31 - 1], dtype="<i4")), 4: ("uint8s", np.array([0, 255], dtype="u1")),
+    5: ("uint8s", np.array([-300, 300], dtype="<i2")), 6: ("int8s", np.array([-128, 127], dtype="i1")),
+    9: ("int64s", np.array([-(2 ** 40), 3], dtype="<i8")), 10: ("uint8s", np.array([True, False])),
+    17: ("int8s", np.array([65535, 1], dtype="<u2")), 19: ("uint8s", np.array([0.5, -65504], dtype="<f2")),
+}
+
+
+def build_blobs() -> bytes:
+    """One Const per BLOBS entry, all concatenated by one op."""
+    builder = flatbuffers.Builder(1024)
+    ops = []
+    for index, (code, (field, values)) in enumerate(BLOBS.items()):
+        dims = builder.CreateNumpyVector(np.asarray(values.shape, dtype="<i4"))
+        natural = {"float32s": "<f4", "int32s": "<i4", "int64s": "<i8", "int8s": "i1", "uint8s": "u1"}[field]
+        data = builder.CreateNumpyVector(np.frombuffer(values.tobytes(), dtype=natural))
+        builder.StartObject(slot_count("Blob"))
+        builder.PrependUOffsetTRelativeSlot(slot("Blob", "dims"), dims, 0)
+        builder.PrependInt32Slot(slot("Blob", "dataType"), code, 1)
+        builder.PrependUOffsetTRelativeSlot(slot("Blob", field), data, 0)
+        blob = builder.EndObject()
+        outputs = builder.CreateNumpyVector(np.array([index], dtype="<i4"))
+        builder.StartObject(slot_count("Op"))
+        builder.PrependUint8Slot(slot("Op", "main") - 1, PARAMETER["Blob"], 0)
+        builder.PrependUOffsetTRelativeSlot(slot("Op", "main"), blob, 0)
+        builder.PrependUOffsetTRelativeSlot(slot("Op", "outputIndexes"), outputs, 0)
+        builder.PrependInt32Slot(slot("Op", "type"), OP_CODES["Const"], 0)
+        ops.append(builder.EndObject())
+    inputs = builder.CreateNumpyVector(np.arange(len(BLOBS), dtype="<i4"))
+    outputs = builder.CreateNumpyVector(np.array([len(BLOBS)], dtype="<i4"))
+    builder.StartObject(slot_count("Op"))
+    builder.PrependUOffsetTRelativeSlot(slot("Op", "inputIndexes"), inputs, 0)
+    builder.PrependUOffsetTRelativeSlot(slot("Op", "outputIndexes"), outputs, 0)
+    builder.PrependInt32Slot(slot("Op", "type"), OP_CODES["Concat"], 0)
+    ops.append(builder.EndObject())
+    builder.StartVector(4, len(ops), 4)
+    for item in reversed(ops):
+        builder.PrependUOffsetTRelative(item)
+    oplists = builder.EndVector()
+    builder.StartObject(slot_count("Net"))
+    builder.PrependUOffsetTRelativeSlot(slot("Net", "oplists"), oplists, 0)
+    builder.Finish(builder.EndObject())
+    return bytes(builder.Output())
+
+
+def test_constant_blobs_of_every_data_type(tmp_path):
+    path = tmp_path / "blobs.mnn"
+    path.write_bytes(build_blobs())
+    graph = open_model(path).graphs[0]
+    assert graph.node_count() == 1 and graph.parameters() == sum(values.size for _, values in BLOBS.values())
+    tensors = [value.initializer for value in (argument.values[0] for argument in graph.nodes[0].inputs)]
+    for tensor, (code, (_, values)) in zip(tensors, BLOBS.items()):
+        assert tensor.shape == values.shape and tensor.name == f"tensor{list(BLOBS).index(code)}"
+        assert tensor.data().dtype == values.dtype, code
+        np.testing.assert_array_equal(tensor.data(), values)
+
+
 @pytest.fixture
 def net_path(tmp_path):
     path = tmp_path / "tiny.mnn"
