@@ -194,6 +194,21 @@ def test_written_graph_model(tmp_path):
     assert vocab.dtype == "string" and vocab.data().tolist() == [VOCAB[:2], VOCAB[2:]]
 
 
+def test_model_initializer_is_a_second_graph(tmp_path):
+    path, _ = write_graph_model(tmp_path)
+    document = json.loads(path.read_text())
+    document["modelInitializer"] = {"node": [
+        {"name": "table", "op": "HashTableV2", "attr": {"key_dtype": {"type": "DT_STRING"}}},
+        {"name": "init", "op": "LookupTableImportV2", "input": ["table", "vocab", "shape"]}]}
+    path.write_text(json.dumps(document))
+    model = open_model(path)
+    assert [graph.name for graph in model.graphs] == ["main", "initializer"]
+    assert model.graphs[0].node_count() == 12  # the checked counts stay the main graph's
+    initializer = model.graphs[1]
+    assert initializer.operators() == {"HashTableV2": 1, "LookupTableImportV2": 1}
+    assert ("model initializer", "2 nodes (graph 2)") in model.metadata
+
+
 def test_every_json_attribute_kind(tmp_path):
     path, _ = write_graph_model(tmp_path)
     relu = _node(open_model(path).graphs[0], "out")
