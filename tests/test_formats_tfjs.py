@@ -194,6 +194,24 @@ def test_written_graph_model(tmp_path):
     assert vocab.dtype == "string" and vocab.data().tolist() == [VOCAB[:2], VOCAB[2:]]
 
 
+def test_bool_and_complex_weights(tmp_path):
+    flags, waves = np.array([True, False, True]), np.array([1 + 2j, -0.5j], dtype="<c8")
+    (tmp_path / "group1-shard1of1.bin").write_bytes(flags.tobytes() + waves.tobytes())
+    document = {"format": "graph-model", "modelTopology": {"node": [
+        _const("flags", "DT_BOOL", [3]), _const("waves", "DT_COMPLEX64", [2]),
+        {"name": "both", "op": "IdentityN", "input": ["flags", "waves"]}]},
+        "weightsManifest": [{"paths": ["group1-shard1of1.bin"], "weights": [
+            {"name": "flags", "shape": [3], "dtype": "bool"}, {"name": "waves", "shape": [2], "dtype": "complex64"}]}]}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(document))
+    graph = open_model(path).graphs[0]
+    assert graph.node_count() == 3 and graph.parameters() == 5
+    tensors = {tensor.name: tensor for tensor in graph.tensors()}
+    assert tensors["flags"].dtype == "bool" and tensors["waves"].dtype == "complex64"
+    np.testing.assert_array_equal(tensors["flags"].data(), flags)
+    np.testing.assert_array_equal(tensors["waves"].data(), waves)
+
+
 def test_model_initializer_is_a_second_graph(tmp_path):
     path, _ = write_graph_model(tmp_path)
     document = json.loads(path.read_text())
