@@ -537,3 +537,10 @@ def test_random_overwrites_of_a_corpus_file_fail_cleanly(tmp_path, data):
     path = tmp_path / "mutant.mnn"
     path.write_bytes(seed[:position] + patch + seed[position + len(patch):])
     _open_or_model_error(path)
+
+
+def test_open_dialog_offers_mnn_files():
+    from litenetron.app.window import file_types
+
+    assert ("MNN", "*.mnn") in file_types() and "*.mnn" in file_types()[0][1].split()
+    assert mnn.EXTENSIONS == (".mnn",) and mnn.NAME == "MNN"

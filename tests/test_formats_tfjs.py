@@ -354,3 +354,10 @@ def test_random_edits_of_a_document_fail_cleanly(tmp_path, data):
         target[data.draw(st.integers(0, len(target) - 1))] = data.draw(JSON)
     path.write_text(json.dumps(document))
     _open_or_model_error(path)
+
+
+def test_open_dialog_offers_graph_models():
+    from litenetron.app.window import file_types
+
+    assert ("TensorFlow.js graph model", "model.json") in file_types()
+    assert tfjs.NAME == "TensorFlow.js graph model" and tfjs.EXTENSIONS == (".json",)
