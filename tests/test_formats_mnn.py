@@ -460,11 +460,16 @@ def test_converter_compressed_weights_decode_close_to_the_float_originals(name, 
         assert (error <= step * 0.51 + 1e-6).all(), (node_name, error, step)
 
 
-def test_external_weights_missing_is_a_clear_error(net_path):
-    net_path.with_name("tiny.mnn.weight").unlink()
-    convx = open_model(net_path).graphs[0].nodes[5]
+def test_external_weights_missing_or_short_is_a_clear_error(net_path):
+    external = net_path.with_name("tiny.mnn.weight")
+    external.write_bytes(external.read_bytes()[:-1])
+    weights = _weights(open_model(net_path).graphs[0].nodes[5])
+    np.testing.assert_array_equal(weights["weight"].data().reshape(2, 2), EXTERNAL_WEIGHT)
+    with pytest.raises(ModelError, match=r"tiny\.mnn\.weight ends before the 8 bytes at offset 16"):
+        weights["bias"].data()
+    external.unlink()
     with pytest.raises(ModelError, match=r"tiny\.mnn\.weight"):
-        _weights(convx)["weight"].data()
+        weights["weight"].data()
 
 
 def test_opening_reads_no_weight_bytes(tmp_path, monkeypatch):
