@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.codecs import flatbuffers as our_flatbuffers
-from litenetron.formats import mnn, open_model
+from litenetron.formats import mnn, open_model, read_header
 from litenetron.formats.schemas.mnn import ENUMS, TABLES, UNIONS
 from litenetron.model import ModelError
 
@@ -115,6 +115,20 @@ def test_fp16_conv_weights_match_a_generic_reading():
     assert checked == 57
 
 
+def test_shapes_follow_from_the_input_through_conv_pool_and_flatten():
+    """small_cnn: 3×32×32 → conv 3×3 pad 1 (16) → max-pool 2 → conv 3×3 pad 1 (32) → global pool → flatten;
+    squeezenet1_1 ends in 1000 logits."""
+    require_corpus()
+    graph = open_model(CORPUS / "mnn" / "generated" / "small_cnn.mnn").graphs[0]
+    shapes = [node.outputs[0].values[0].type.shape for node in graph.nodes[:7]]
+    assert [node.type.name for node in graph.nodes[:7]] == [
+        "ConvertTensor", "Convolution", "Pooling", "Convolution", "Pooling3D", "Flatten", "Reshape"]
+    assert shapes == [(1, 3, 32, 32), (1, 16, 32, 32), (1, 16, 16, 16), (1, 32, 16, 16), (1, 32, 1, 1), (1, 32),
+                      (1, 32, 1, 1)]  # the reshape's dims are a 4-value int32 constant
+    squeezenet = open_model(CORPUS / "mnn" / "generated" / "squeezenet1_1.mnn").graphs[0]
+    assert squeezenet.outputs[0].values[0].type.shape == (1, 1000)
+
+
 # --- a Net written with the reference Builder ------------------------------------------------------------
 
 WEIGHT32 = np.arange(6, dtype="<f4").reshape(2, 3, 1, 1) / 4
@@ -125,7 +139,8 @@ INT8_WEIGHTS, INT8_SCALES = np.array([-128, 5, 127, -3], dtype=np.int8), np.arra
 EXTERNAL_WEIGHT, EXTERNAL_BIAS = np.array([[1, 2], [3, 4]], dtype="<f4"), np.array([7, 8], dtype="<f4")
 
 
-def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, int8_kind: int = 4) -> bytes:
+def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, int8_kind: int = 4,
+              loop: bool = False) -> bytes:
     """data[1,3,4,4] → Convolution(fp32) → Convolution(fp16 quanParameter) → + half Const → LayerNorm →
     Convolution(int8 weight-only) → Convolution(external weights) → out."""
     builder = flatbuffers.Builder(4096)
@@ -234,9 +249,31 @@ def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, 
            conv(2, 2, external_range=[0, EXTERNAL_WEIGHT.nbytes, EXTERNAL_BIAS.nbytes]) if external
            else conv(2, 2, last_weight, bias=EXTERNAL_BIAS)),
     ]
+    tensor_names = ["data", "conv32", "conv16", "half", "add", "norm", "convq", "out"]
+    subgraphs = None
+    if loop:  # out → While(cond, body) → looped; the bodies are SubGraphProtos named by WhileParam
+        cond_name, body_name = builder.CreateString("cond"), builder.CreateString("body")
+        builder.StartObject(slot_count("WhileParam"))
+        builder.PrependUOffsetTRelativeSlot(slot("WhileParam", "cond_graph"), cond_name, 0)
+        builder.PrependUOffsetTRelativeSlot(slot("WhileParam", "body_graph"), body_name, 0)
+        ops.append(op("loop", "While", [7], [8], "WhileParam", builder.EndObject()))
+        tensor_names.append("looped")
+
+        def subgraph(name, op_type, tensors):
+            body_ops = offsets([op(f"{name}_op", op_type, [0], [1])])
+            body_tensors = offsets([builder.CreateString(t) for t in tensors])
+            name_offset, inputs, outputs = builder.CreateString(name), ints([0]), ints([1])
+            builder.StartObject(slot_count("SubGraphProto"))
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "name"), name_offset, 0)
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "inputs"), inputs, 0)
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "outputs"), outputs, 0)
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "tensors"), body_tensors, 0)
+            builder.PrependUOffsetTRelativeSlot(slot("SubGraphProto", "nodes"), body_ops, 0)
+            return builder.EndObject()
+
+        subgraphs = offsets([subgraph("body", "ReLU", ["x", "relu"]), subgraph("cond", "Sigmoid", ["x", "go"])])
     oplists = offsets(ops)
-    names = offsets([builder.CreateString(name) for name in
-                     ("data", "conv32", "conv16", "half", "add", "norm", "convq", "out")])
+    names = offsets([builder.CreateString(name) for name in tensor_names])
     output_names = offsets([builder.CreateString("out")])
     version = builder.CreateString("3.6.1")
     builder.StartObject(slot_count("ExtraInfo"))
@@ -248,8 +285,68 @@ def build_net(external: bool = True, last_weight: np.ndarray = EXTERNAL_WEIGHT, 
     builder.PrependUOffsetTRelativeSlot(slot("Net", "outputName"), output_names, 0)
     builder.PrependInt8Slot(slot("Net", "sourceType"), 3, 0)
     builder.PrependUOffsetTRelativeSlot(slot("Net", "tensorName"), names, 0)
+    if subgraphs:
+        builder.PrependUOffsetTRelativeSlot(slot("Net", "subgraphs"), subgraphs, 0)
     builder.Finish(builder.EndObject())
     return bytes(builder.Output())
+
+
+BLOBS = {  # DataType code → (Blob vector field, the values): types without a vector of their own use bytes
+    1: ("float32s", np.array([[1.5, -2.0]], dtype="<f4")), 2: ("uint8s", np.array([0.25, 1e300], dtype="<f8")),
+    3: ("int32s", np.array([-7, 9, 2 ** 31 - 1], dtype="<i4")), 4: ("uint8s", np.array([0, 255], dtype="u1")),
+    5: ("uint8s", np.array([-300, 300], dtype="<i2")), 6: ("int8s", np.array([-128, 127], dtype="i1")),
+    9: ("int64s", np.array([-(2 ** 40), 3], dtype="<i8")), 10: ("uint8s", np.array([True, False])),
+    17: ("int8s", np.array([65535, 1], dtype="<u2")), 19: ("uint8s", np.array([0.5, -65504], dtype="<f2")),
+}
+
+
+def build_blobs() -> bytes:
+    """One Const per BLOBS entry, all concatenated by one op."""
+    builder = flatbuffers.Builder(1024)
+    ops = []
+    for index, (code, (field, values)) in enumerate(BLOBS.items()):
+        dims = builder.CreateNumpyVector(np.asarray(values.shape, dtype="<i4"))
+        natural = {"float32s": "<f4", "int32s": "<i4", "int64s": "<i8", "int8s": "i1", "uint8s": "u1"}[field]
+        data = builder.CreateNumpyVector(np.frombuffer(values.tobytes(), dtype=natural))
+        builder.StartObject(slot_count("Blob"))
+        builder.PrependUOffsetTRelativeSlot(slot("Blob", "dims"), dims, 0)
+        builder.PrependInt32Slot(slot("Blob", "dataType"), code, 1)
+        builder.PrependUOffsetTRelativeSlot(slot("Blob", field), data, 0)
+        blob = builder.EndObject()
+        outputs = builder.CreateNumpyVector(np.array([index], dtype="<i4"))
+        builder.StartObject(slot_count("Op"))
+        builder.PrependUint8Slot(slot("Op", "main") - 1, PARAMETER["Blob"], 0)
+        builder.PrependUOffsetTRelativeSlot(slot("Op", "main"), blob, 0)
+        builder.PrependUOffsetTRelativeSlot(slot("Op", "outputIndexes"), outputs, 0)
+        builder.PrependInt32Slot(slot("Op", "type"), OP_CODES["Const"], 0)
+        ops.append(builder.EndObject())
+    inputs = builder.CreateNumpyVector(np.arange(len(BLOBS), dtype="<i4"))
+    outputs = builder.CreateNumpyVector(np.array([len(BLOBS)], dtype="<i4"))
+    builder.StartObject(slot_count("Op"))
+    builder.PrependUOffsetTRelativeSlot(slot("Op", "inputIndexes"), inputs, 0)
+    builder.PrependUOffsetTRelativeSlot(slot("Op", "outputIndexes"), outputs, 0)
+    builder.PrependInt32Slot(slot("Op", "type"), OP_CODES["Concat"], 0)
+    ops.append(builder.EndObject())
+    builder.StartVector(4, len(ops), 4)
+    for item in reversed(ops):
+        builder.PrependUOffsetTRelative(item)
+    oplists = builder.EndVector()
+    builder.StartObject(slot_count("Net"))
+    builder.PrependUOffsetTRelativeSlot(slot("Net", "oplists"), oplists, 0)
+    builder.Finish(builder.EndObject())
+    return bytes(builder.Output())
+
+
+def test_constant_blobs_of_every_data_type(tmp_path):
+    path = tmp_path / "blobs.mnn"
+    path.write_bytes(build_blobs())
+    graph = open_model(path).graphs[0]
+    assert graph.node_count() == 1 and graph.parameters() == sum(values.size for _, values in BLOBS.values())
+    tensors = [value.initializer for value in (argument.values[0] for argument in graph.nodes[0].inputs)]
+    for tensor, (code, (_, values)) in zip(tensors, BLOBS.items()):
+        assert tensor.shape == values.shape and tensor.name == f"tensor{list(BLOBS).index(code)}"
+        assert tensor.data().dtype == values.dtype, code
+        np.testing.assert_array_equal(tensor.data(), values)
 
 
 @pytest.fixture
@@ -281,6 +378,7 @@ def test_tiny_net_structure(net_path):
     assert settings["opType"] == "ADD"
     assert {a.name: a.value for a in conv32.attributes}["outputCount"] == 2
     assert conv16.outputs[0].values[0] is add.inputs[0].values[0]  # edges meet by tensor index
+    assert conv32.outputs[0].values[0].type.shape == (1, 2, 4, 4)  # 1×1 kernels keep the 4×4 plane
 
 
 def test_tiny_net_weight_values(net_path):
@@ -301,6 +399,21 @@ def test_tiny_net_weight_values(net_path):
     assert external["weight"].location == "tiny.mnn.weight"
     np.testing.assert_array_equal(external["weight"].data().reshape(2, 2), EXTERNAL_WEIGHT)
     np.testing.assert_array_equal(external["bias"].data(), EXTERNAL_BIAS)
+
+
+def test_while_bodies_are_the_subgraphs_it_names(tmp_path):
+    path = tmp_path / "loop.mnn"
+    path.write_bytes(build_net(loop=True))
+    model = open_model(path)
+    assert len(model.graphs) == 1 and {graph.name for graph in model.functions} == {"body", "cond"}
+    loop = model.graphs[0].nodes[-1]
+    assert loop.type.name == "While" and loop.type.category == "Control"
+    assert [graph.name for graph in loop.graphs] == ["cond", "body"]
+    body = loop.graphs[1]
+    assert [node.type.name for node in body.nodes] == ["ReLU"]
+    assert [a.name for a in body.inputs] == ["x"] and [a.name for a in body.outputs] == ["relu"]
+    assert body.nodes[0].inputs[0].values[0] is body.inputs[0].values[0]
+    assert [argument.values[0].name for argument in model.graphs[0].outputs] == ["out"]
 
 
 def test_weight_only_int8_is_dequantized_per_channel(net_path):
@@ -347,11 +460,16 @@ def test_converter_compressed_weights_decode_close_to_the_float_originals(name, 
         assert (error <= step * 0.51 + 1e-6).all(), (node_name, error, step)
 
 
-def test_external_weights_missing_is_a_clear_error(net_path):
-    net_path.with_name("tiny.mnn.weight").unlink()
-    convx = open_model(net_path).graphs[0].nodes[5]
+def test_external_weights_missing_or_short_is_a_clear_error(net_path):
+    external = net_path.with_name("tiny.mnn.weight")
+    external.write_bytes(external.read_bytes()[:-1])
+    weights = _weights(open_model(net_path).graphs[0].nodes[5])
+    np.testing.assert_array_equal(weights["weight"].data().reshape(2, 2), EXTERNAL_WEIGHT)
+    with pytest.raises(ModelError, match=r"tiny\.mnn\.weight ends before the 8 bytes at offset 16"):
+        weights["bias"].data()
+    external.unlink()
     with pytest.raises(ModelError, match=r"tiny\.mnn\.weight"):
-        _weights(convx)["weight"].data()
+        weights["weight"].data()
 
 
 def test_opening_reads_no_weight_bytes(tmp_path, monkeypatch):
@@ -375,7 +493,7 @@ def test_opening_reads_no_weight_bytes(tmp_path, monkeypatch):
 def test_other_flatbuffers_and_files_are_not_claimed():
     require_corpus()
     others = [CORPUS / row["path"] for row in manifest_rows() if row["format"] != "mnn"]
-    claimed = [path for path in others if path.is_file() and mnn.match(path, path.read_bytes()[:4096])]
+    claimed = [path for path in others if path.is_file() and mnn.match(path, read_header(path))]
     assert claimed == []
 
 
@@ -424,3 +542,10 @@ def test_random_overwrites_of_a_corpus_file_fail_cleanly(tmp_path, data):
     path = tmp_path / "mutant.mnn"
     path.write_bytes(seed[:position] + patch + seed[position + len(patch):])
     _open_or_model_error(path)
+
+
+def test_open_dialog_offers_mnn_files():
+    from litenetron.app.window import file_types
+
+    assert ("MNN", "*.mnn") in file_types() and "*.mnn" in file_types()[0][1].split()
+    assert mnn.EXTENSIONS == (".mnn",) and mnn.NAME == "MNN"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -85,6 +86,7 @@ KERNEL = np.linspace(-1, 1, 12, dtype="<f4").reshape(4, 3)
 BIAS = np.array([0.5, -0.25, 2.0], dtype="<f4")
 SCALE = np.array([1.0, 3.0, 0.5], dtype="<f4")
 SHAPE = np.array([-1, 3], dtype="<i4")
+VOCAB = ["a", "hello", "ü", ""]
 
 
 def _tensor_attr(dtype, shape):
@@ -101,7 +103,8 @@ def write_graph_model(folder, shard_size=40):
     kernel_q = np.round((KERNEL - kernel_min) / kernel_scale).astype("u1")
     scale_min, scale_scale = 0.0, 3.0 / 65535
     scale_q = np.round((SCALE - scale_min) / scale_scale).astype("<u2")
-    data = kernel_q.tobytes() + BIAS.astype("<f2").tobytes() + scale_q.tobytes() + SHAPE.tobytes()
+    strings = b"".join(len(text).to_bytes(4, "little") + text for text in (t.encode() for t in VOCAB))
+    data = kernel_q.tobytes() + BIAS.astype("<f2").tobytes() + scale_q.tobytes() + strings + SHAPE.tobytes()
     shards = [data[i:i + shard_size] for i in range(0, len(data), shard_size)]
     names = [f"group1-shard{i + 1}of{len(shards)}.bin" for i in range(len(shards))]
     for name, shard in zip(names, shards):
@@ -125,6 +128,8 @@ def write_graph_model(folder, shard_size=40):
                     "shape": {"dim": [{"size": "-1"}, {"size": "4"}]}}}},
                 _const("kernel", "DT_FLOAT", [4, 3]), _const("bias", "DT_FLOAT", [3]),
                 _const("scale", "DT_FLOAT", [3]), _const("shape", "DT_INT32", [2]),
+                _const("vocab", "DT_STRING", [2, 2]),
+                {"name": "words", "op": "Identity", "input": ["vocab"], "attr": {"T": {"type": "DT_STRING"}}},
                 {"name": "mm", "op": "MatMul", "input": ["x", "kernel"],
                  "attr": {"transpose_a": {"b": False}, "transpose_b": {"b": False}, "T": {"type": "DT_FLOAT"}}},
                 {"name": "add", "op": "BiasAdd", "input": ["mm", "bias"], "attr": {"T": {"type": "DT_FLOAT"}}},
@@ -140,6 +145,7 @@ def write_graph_model(folder, shard_size=40):
             {"name": "bias", "shape": [3], "dtype": "float32", "quantization": {"dtype": "float16"}},
             {"name": "scale", "shape": [3], "dtype": "float32",
              "quantization": {"dtype": "uint16", "min": scale_min, "scale": scale_scale}},
+            {"name": "vocab", "shape": [2, 2], "dtype": "string"},
             {"name": "shape", "shape": [2], "dtype": "int32"},
         ]}],
     }
@@ -148,6 +154,15 @@ def write_graph_model(folder, shard_size=40):
     expected = {"kernel": kernel_q.astype("f4") * np.float32(kernel_scale) + np.float32(kernel_min),
                 "bias": BIAS.astype("<f2").astype("f4"), "scale": scale_q.astype("f4") * np.float32(scale_scale)}
     return path, expected
+
+
+def test_the_fuzz_seed_fixture_is_the_written_model(tmp_path):
+    """tests/fixtures/tfjs/quantized (a seed of benchmarks/fuzz.py) is what write_graph_model writes."""
+    write_graph_model(tmp_path)
+    fixture = Path(__file__).resolve().parent / "fixtures" / "tfjs" / "quantized"
+    assert sorted(p.name for p in fixture.iterdir()) == sorted(p.name for p in tmp_path.iterdir())
+    for written in tmp_path.iterdir():
+        assert (fixture / written.name).read_bytes() == written.read_bytes(), written.name
 
 
 def _node(graph, name):
@@ -160,8 +175,8 @@ def test_written_graph_model(tmp_path):
     graph = model.graphs[0]
     assert model.format == "TensorFlow.js graph model" and model.version == "producer 1987"
     assert model.producer == "TensorFlow.js Converter v4.22.0 (TensorFlow 2.19.0)"
-    assert graph.node_count() == 10 and graph.parameters() == 12 + 3 + 3 + 2
-    assert [node.name for node in graph.nodes] == ["mm", "add", "mul", "reshape", "out"]  # Consts are weights
+    assert graph.node_count() == 12 and graph.parameters() == 12 + 3 + 3 + 4 + 2
+    assert [node.name for node in graph.nodes] == ["words", "mm", "add", "mul", "reshape", "out"]  # Consts: weights
     assert [argument.name for argument in graph.inputs] == ["features"]
     assert [argument.name for argument in graph.outputs] == ["scores"]
     assert graph.outputs[0].values[0].type.shape == (None, 3)
@@ -174,7 +189,42 @@ def test_written_graph_model(tmp_path):
     np.testing.assert_array_equal(_node(graph, "add").inputs[1].values[0].initializer.data(), expected["bias"])
     np.testing.assert_allclose(_node(graph, "mul").inputs[1].values[0].initializer.data(), expected["scale"],
                                rtol=1e-6)
-    np.testing.assert_array_equal(reshape.inputs[1].values[0].initializer.data(), SHAPE)
+    np.testing.assert_array_equal(reshape.inputs[1].values[0].initializer.data(), SHAPE)  # after the strings
+    vocab = _node(graph, "words").inputs[0].values[0].initializer
+    assert vocab.dtype == "string" and vocab.data().tolist() == [VOCAB[:2], VOCAB[2:]]
+
+
+def test_bool_and_complex_weights(tmp_path):
+    flags, waves = np.array([True, False, True]), np.array([1 + 2j, -0.5j], dtype="<c8")
+    (tmp_path / "group1-shard1of1.bin").write_bytes(flags.tobytes() + waves.tobytes())
+    document = {"format": "graph-model", "modelTopology": {"node": [
+        _const("flags", "DT_BOOL", [3]), _const("waves", "DT_COMPLEX64", [2]),
+        {"name": "both", "op": "IdentityN", "input": ["flags", "waves"]}]},
+        "weightsManifest": [{"paths": ["group1-shard1of1.bin"], "weights": [
+            {"name": "flags", "shape": [3], "dtype": "bool"}, {"name": "waves", "shape": [2], "dtype": "complex64"}]}]}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(document))
+    graph = open_model(path).graphs[0]
+    assert graph.node_count() == 3 and graph.parameters() == 5
+    tensors = {tensor.name: tensor for tensor in graph.tensors()}
+    assert tensors["flags"].dtype == "bool" and tensors["waves"].dtype == "complex64"
+    np.testing.assert_array_equal(tensors["flags"].data(), flags)
+    np.testing.assert_array_equal(tensors["waves"].data(), waves)
+
+
+def test_model_initializer_is_a_second_graph(tmp_path):
+    path, _ = write_graph_model(tmp_path)
+    document = json.loads(path.read_text())
+    document["modelInitializer"] = {"node": [
+        {"name": "table", "op": "HashTableV2", "attr": {"key_dtype": {"type": "DT_STRING"}}},
+        {"name": "init", "op": "LookupTableImportV2", "input": ["table", "vocab", "shape"]}]}
+    path.write_text(json.dumps(document))
+    model = open_model(path)
+    assert [graph.name for graph in model.graphs] == ["main", "initializer"]
+    assert model.graphs[0].node_count() == 12  # the checked counts stay the main graph's
+    initializer = model.graphs[1]
+    assert initializer.operators() == {"HashTableV2": 1, "LookupTableImportV2": 1}
+    assert ("model initializer", "2 nodes (graph 2)") in model.metadata
 
 
 def test_every_json_attribute_kind(tmp_path):
@@ -187,14 +237,17 @@ def test_every_json_attribute_kind(tmp_path):
 
 
 def test_missing_or_short_shards_are_named(tmp_path):
-    path, _ = write_graph_model(tmp_path, shard_size=12)
+    path, _ = write_graph_model(tmp_path, shard_size=22)
     (tmp_path / "group1-shard2of3.bin").unlink()
     with pytest.raises(ModelError, match=r"group1-shard2of3\.bin not found"):
         open_model(path)
-    path, _ = write_graph_model(tmp_path, shard_size=12)
+    path, _ = write_graph_model(tmp_path, shard_size=22)
     shard = tmp_path / "group1-shard3of3.bin"
     shard.write_bytes(shard.read_bytes()[:-3])
-    with pytest.raises(ModelError, match="needs 32 bytes"):
+    with pytest.raises(ModelError, match="needs 56 bytes"):
+        open_model(path)
+    shard.write_bytes(b"")  # the strings' lengths run past the end
+    with pytest.raises(ModelError, match="inside string weight vocab"):
         open_model(path)
 
 
@@ -301,3 +354,10 @@ def test_random_edits_of_a_document_fail_cleanly(tmp_path, data):
         target[data.draw(st.integers(0, len(target) - 1))] = data.draw(JSON)
     path.write_text(json.dumps(document))
     _open_or_model_error(path)
+
+
+def test_open_dialog_offers_graph_models():
+    from litenetron.app.window import file_types
+
+    assert ("TensorFlow.js graph model", "model.json") in file_types()
+    assert tfjs.NAME == "TensorFlow.js graph model" and tfjs.EXTENSIONS == (".json",)

@@ -30,6 +30,8 @@ FILE_TYPES = (
     ("ONNX", ".onnx .pb .onnxtxt .ort"),
     ("TensorFlow", ".pb .pbtxt .meta .savedmodel"),
     ("TensorFlow Lite", ".tflite .lite"),
+    ("TensorFlow.js graph model", "model.json"),
+    ("MNN", ".mnn"),
     ("Keras", ".h5 .keras .hdf5 .json"),
     ("Caffe", ".caffemodel .prototxt"),
     ("PyTorch", ".pt .pth .pkl .ptl .bin"),

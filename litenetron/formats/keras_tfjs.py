@@ -1,11 +1,14 @@
-"""TensorFlow.js layers models: weights listed by `weightsManifest` and stored in binary shard files.
+"""TensorFlow.js weights (layers and graph models): listed by `weightsManifest`, stored in binary shard files.
 
 Each manifest group names its shard files (next to `model.json`) and the weights packed back to back across
-them; a weight may be quantized (uint8 / uint16 with scale and min, or float16). Weights are read lazily.
+them; a weight may be quantized (uint8 / uint16 with scale and min, or float16). A string weight is its
+strings one after another, each a uint32 byte length and the UTF-8 bytes, so its size is found by walking
+the lengths (the only bytes read at open). Weights are read lazily.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +20,7 @@ _ITEMSIZE = {"float32": 4, "int32": 4, "bool": 1, "uint8": 1, "uint16": 2, "floa
              "int16": 2, "complex64": 8}
 _NUMPY = {"float32": "<f4", "int32": "<i4", "bool": "?", "uint8": "u1", "uint16": "<u2", "float16": "<f2",
           "int8": "i1", "int16": "<i2", "complex64": "<c8"}
+_STRING_WINDOW = 1 << 16
 
 
 @dataclass
@@ -30,6 +34,7 @@ class ShardWeight:
     offset: int
     stored: str  # dtype as stored (the quantized type when quantized)
     quantization: dict = field(default_factory=dict)
+    string_bytes: int = 0  # bytes of a string weight (lengths and text)
 
     @property
     def size(self) -> int:
@@ -37,7 +42,7 @@ class ShardWeight:
 
     @property
     def nbytes(self) -> int:
-        return self.size * _ITEMSIZE[self.stored]
+        return self.string_bytes if self.stored == "string" else self.size * _ITEMSIZE[self.stored]
 
     def tobytes(self) -> bytes:
         """The stored bytes, gathered across the shards (standard library only)."""
@@ -58,6 +63,13 @@ class ShardWeight:
     def read(self):
         import numpy as np
 
+        if self.stored == "string":
+            data, position, items = self.tobytes(), 0, []
+            for _ in range(self.size):
+                length = int.from_bytes(data[position:position + 4], "little")
+                items.append(data[position + 4:position + 4 + length].decode("utf-8", errors="replace"))
+                position += 4 + length
+            return np.array(items, dtype=object).reshape(self.shape)
         values = np.frombuffer(self.tobytes(), dtype=_NUMPY[self.stored]).reshape(self.shape)
         if self.quantization and self.stored in ("uint8", "uint16"):
             values = values.astype(np.float32) * float(self.quantization.get("scale", 1.0)) + \
@@ -98,12 +110,56 @@ def shard_weights(path: Path, manifest: object) -> List[ShardWeight]:
             dtype = str(entry.get("dtype", "float32"))
             quantization = entry.get("quantization") if isinstance(entry.get("quantization"), dict) else {}
             stored = str(quantization.get("dtype", dtype)) if quantization else dtype
-            if stored not in _ITEMSIZE:
+            if stored not in _ITEMSIZE and stored != "string":
                 raise ModelError(path, f"weight {entry.get('name')} has an unknown dtype {stored}")
             weight = ShardWeight(str(entry.get("name", "")), shape, dtype, shards, offset, stored, quantization)
-            offset += weight.size * _ITEMSIZE[stored]
+            if stored == "string":
+                weight.string_bytes = _string_bytes(path, weight)
+            offset += weight.nbytes
             weights.append(weight)
     return weights
+
+
+def _string_bytes(path: Path, weight: ShardWeight) -> int:
+    """The bytes a string weight takes in its group's shards, from the uint32 lengths of its strings."""
+    sizes = []
+    for shard in weight.shards:
+        if not shard.is_file():
+            raise ModelError(path, f"weight shard {shard.name} not found beside {path.name}")
+        sizes.append(shard.stat().st_size)
+    starts = [sum(sizes[:index]) for index in range(len(sizes))]
+    total = sum(sizes)
+    if weight.size * 4 > total - weight.offset:
+        raise ModelError(path, f"string weight {weight.name} has more strings than its shards hold")
+    handles: Dict[int, object] = {}
+
+    def read_at(where: int, size: int) -> bytes:
+        data = b""
+        while len(data) < size and where + len(data) < total:
+            index = bisect.bisect_right(starts, where + len(data)) - 1
+            stream = handles.get(index) or handles.setdefault(index, weight.shards[index].open("rb"))
+            stream.seek(where + len(data) - starts[index])
+            piece = stream.read(size - len(data))
+            if not piece:
+                break
+            data += piece
+        return data
+
+    position, window, window_start = weight.offset, b"", weight.offset
+    try:
+        for _ in range(weight.size):
+            if position + 4 > window_start + len(window):  # read the lengths a window at a time
+                window_start, window = position, read_at(position, _STRING_WINDOW)
+            at = position - window_start
+            if at + 4 > len(window):
+                raise ModelError(path, f"the shards end inside string weight {weight.name}")
+            position += 4 + int.from_bytes(window[at:at + 4], "little")
+            if position > total:
+                raise ModelError(path, f"the shards end inside string weight {weight.name}")
+    finally:
+        for stream in handles.values():
+            stream.close()
+    return position - weight.offset
 
 
 def manifest_weights(path: Path, manifest: object, layer_names: List[str]) -> Dict[str, List[Tuple[str, object]]]:

@@ -6,7 +6,7 @@ operators are `Op` tables with a known type code and parameter union code. Each 
 addressed by index and named by `tensorName`. Weights are the float / int vectors of the parameter tables
 (Convolution2D weight and bias, BatchNorm, Scale, LayerNorm…), fp16 and int8 "compressed" convolution weights
 (`quanParameter`, de-quantized by mnn_idst.py), and data stored in the external `.weight` file (`external` =
-offset and byte sizes).
+offset and byte sizes). The file stores only the inputs' shapes; mnn_shapes.py infers the others for the edges.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Tuple
 from ..codecs.flatbuffers import Reader, Table, VectorRef
 from ..codecs.protobuf import open_buffer
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from .mnn_shapes import infer_shapes
 from .mnn_weights import WeightSource, blob_tensor, table_weights
 from .schemas.mnn import ENUMS, TABLES, UNIONS
 from .schemas.tensorflow import DTYPES
@@ -170,7 +171,7 @@ def read(path: Path) -> Model:
     version = info.get("version") or ""
     source_name = ENUMS["NetSource"].get(net.sourceType, str(net.sourceType))
     model = Model(format="MNN", graphs=[graph], version=version,
-                  producer=f"MNN {version} (from {source_name})".replace("MNN  ", "MNN ") if version else "")
+                  producer=f"MNN {version} (from {source_name})" if version else "")
     model.functions = list(built.values())
     for key, value in (("source", source_name), ("bizCode", net.bizCode), ("uuid", net.mnn_uuid),
                        ("forward type", ENUMS["ForwardType"].get(net.preferForwardType)),
@@ -237,6 +238,7 @@ def _graph(name: str, ops: List[Table], names: List[str], describes: List[Table]
         raise ModelError(path, f"ops refer to tensor {count - 1} but the file names {len(names)} tensors")
     values = _values(list(names) + [""] * (count - len(names)), describes, path)
     tensors: List[Tensor] = []
+    constants: Dict[str, List[int]] = {}
     for index, op in enumerate(ops):
         type_name = OP_TYPES.get(op.type, f"OpType{op.type}")
         parameter = op.main
@@ -251,6 +253,9 @@ def _graph(name: str, ops: List[Table], names: List[str], describes: List[Table]
         if type_name in ("Const", "TrainableParam") and parameter is not None and parameter.type_name == "Blob" \
                 and not op.inputIndexes and len(outputs) == 1:
             tensor = blob_tensor(outputs[0].name, parameter, source, path)
+            small = parameter.int32s
+            if isinstance(small, list) and 0 < len(small) <= 64:  # shape and axis operands, for shapes
+                constants[outputs[0].name] = small
             outputs[0].initializer = tensor
             outputs[0].type = tensor.type
             tensors.append(tensor)
@@ -274,6 +279,7 @@ def _graph(name: str, ops: List[Table], names: List[str], describes: List[Table]
             node.attributes.append(Attribute("parameter", f"union member {op.main_type}", visible=False))
         graph.nodes.append(node)
     graph.stored_parameters = sum(tensor.size or 0 for tensor in tensors)
+    infer_shapes(graph, constants)
     return graph, values
 
 

@@ -51,6 +51,8 @@ class WeightSource:
             if external is None:
                 raise ModelError(owner, f"the values are in the external file {self.path.name}.weight, "
                                         "which is not beside the model")
+            if offset + size > external.stat().st_size:
+                raise ModelError(owner, f"{external.name} ends before the {size} bytes at offset {offset}")
             with external.open("rb") as stream:
                 stream.seek(offset)
                 data = stream.read(size)

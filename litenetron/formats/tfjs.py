@@ -76,12 +76,19 @@ def read(path: Path) -> Model:
         if source is not None:
             _fill_small_constants(source, by_name)
     graph, functions = graph_from_graph_def(graph_def)
+    graph.name = "main"
+    graphs = [graph]
+    if initializer_def is not None:  # hash tables and other resources, filled once before the first run
+        initializer_graph, initializer_functions = graph_from_graph_def(initializer_def)
+        initializer_graph.name = "initializer"
+        graphs.append(initializer_graph)
+        functions = {**initializer_functions, **functions}
     tensors = {weight.name: _tensor(weight) for weight in weights}
-    for body in [graph, *functions.values()]:
+    for body in [*graphs, *functions.values()]:
         _attach_weights(body, tensors)
     graph.stored_parameters = sum(weight.size for weight in weights)
     _apply_signature(graph, signature)
-    model = Model(format="TensorFlow.js graph model", graphs=[graph])
+    model = Model(format="TensorFlow.js graph model", graphs=graphs)
     model.functions = list(functions.values())
     converted, generated = str(document.get("convertedBy") or ""), str(document.get("generatedBy") or "")
     model.producer = " ".join(part for part in (converted, f"(TensorFlow {generated})" if generated else "") if part)
@@ -213,7 +220,7 @@ def _describe(model: Model, document: dict, signature: Message, weights: List[Sh
     model.metadata.append(("weights", f"{len(weights)} in {len(shards)} shard{'s' if len(shards) != 1 else ''}"
                                       + (f", {quantized} quantized" if quantized else "")))
     if initializer is not None:
-        model.metadata.append(("model initializer", f"{len(initializer.get('node', []))} nodes"))
+        model.metadata.append(("model initializer", f"{len(initializer.get('node', []))} nodes (graph 2)"))
     user = document.get("userDefinedMetadata")
     if isinstance(user, dict):
         for key, value in list(user.items())[:32]:
