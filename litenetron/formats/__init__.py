@@ -24,9 +24,11 @@ FAMILIES = (
     "keras",
     "tnn",
     "tflite",
+    "executorch",
     "barracuda",
     "tensorflow",
     "caffe",
+    "torch_export",
     "torchscript",
     "pytorch",
 )
