@@ -27,6 +27,23 @@ _EXTRA_CATEGORIES = {
     "choose_qparams": "Quantization",
 }
 
+# Argument names of the operators export and the edge dialect call that the TorchScript table lacks.
+_EXTRA_ARGUMENTS = {
+    "convolution": ("input", "weight", "bias", "stride", "padding", "dilation", "transposed", "output_padding",
+                    "groups"),
+    "_native_batch_norm_legit_no_training": ("input", "weight", "bias", "running_mean", "running_var",
+                                             "momentum", "eps"),
+    "native_batch_norm": ("input", "weight", "bias", "running_mean", "running_var", "training", "momentum",
+                          "eps"),
+    "native_layer_norm": ("input", "normalized_shape", "weight", "bias", "eps"),
+    "max_pool2d_with_indices": ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+    "_softmax": ("input", "dim", "half_to_float"), "_log_softmax": ("input", "dim", "half_to_float"),
+    "bmm": ("input", "mat2"), "mm": ("input", "mat2"), "where": ("condition", "input", "other"),
+    "expand": ("input", "size"), "unsqueeze": ("input", "dim"), "squeeze": ("input", "dims"),
+    "full_like": ("input", "fill_value"), "any": ("input", "dim", "keepdim"), "eq": ("input", "other"),
+    "_clone_dim_order": ("input", "non_blocking", "dim_order"),
+}
+
 # Namespaces whose operators are control flow or quantization whatever their name.
 _NAMESPACE_CATEGORIES = {"higher_order": "Control", "quantized_decomposed": "Quantization"}
 
@@ -68,4 +85,8 @@ def category(namespace: str, operator: str) -> str:
 
 def argument_names(operator: str) -> Tuple[str, ...]:
     """Schema argument names of a common aten operator (empty when we do not know them)."""
-    return tuple(ARGUMENT_NAMES.get(operator) or ARGUMENT_NAMES.get(base_name(operator)) or ())
+    for name in (operator, base_name(operator)):
+        names = _EXTRA_ARGUMENTS.get(name) or ARGUMENT_NAMES.get(name)
+        if names:
+            return tuple(names)
+    return ()

@@ -129,6 +129,7 @@ class _Plan:
         self.graph = Graph(plan.name or "plan")
         self.edges: Dict[int, Value] = {}
         self.defined = set()
+        self.memory: Dict[Optional[tuple], int] = {None: -1}  # allocation of each written tensor → its index
         self.parameters = 0
 
     def kind(self, index: int) -> str:
@@ -201,24 +202,55 @@ class _Plan:
             return [i for i in members if self.kind(i) == "Tensor"]
         return None
 
-    def wire(self, node: Node, args: List[int], names: Tuple[str, ...]) -> None:
-        written: List[int] = []
-        for slot, index in enumerate(args):
+    def wire(self, node: Node, args: List[int], names: Tuple[str, ...], returns: bool = False) -> None:
+        """Tensor arguments become edges. With `returns` (kernel calls) the last argument is the return value
+        (a tensor or a list of them: the out arguments); otherwise a tensor no earlier instruction wrote and
+        no memory alias explains is an output."""
+        results = (self.tensor_indices(args[-1]) or []) if returns and args else []
+        written: List[int] = list(dict.fromkeys(results))
+        for slot, index in enumerate(args[:-1] if returns else args):
             label = names[slot] if slot < len(names) else ("input" if slot == 0 else f"arg{slot}")
             tensors = self.tensor_indices(index)
             if tensors is None:
                 node.attributes.append(Attribute(label, self.scalar(index), self.kind(index)))
                 continue
-            consumed = [i for i in tensors if i in self.defined or self.value(i).initializer is not None]
-            produced = [i for i in tensors if i not in consumed]
-            if consumed:
-                node.inputs.append(Argument(label, [self.value(i) for i in consumed]))
-            for i in produced:
-                if i not in written:
+            consumed = []
+            for i in tensors:
+                if i in written:
+                    continue
+                if i in self.defined or self.value(i).initializer is not None or returns:
+                    consumed.append(self.alias(i))
+                elif self.alias(i) is not self.value(i):
+                    consumed.append(self.alias(i))
+                else:
                     written.append(i)
+            if consumed:
+                node.inputs.append(Argument(label, consumed))
         for position, index in enumerate(written):
             self.defined.add(index)
+            self._remember(index)
             node.outputs.append(Argument("output" if position == 0 else f"output{position}", [self.value(index)]))
+
+    def _remember(self, index: int) -> None:
+        key = self._memory_key(index)
+        if key is not None:
+            self.memory[key] = index  # the latest writer of that memory is what a later view reads
+
+    def _memory_key(self, index: int) -> Optional[tuple]:
+        tensor = self.evalues[index].val
+        allocation = tensor.allocation_info if tensor is not None else None
+        if allocation is None:
+            return None
+        numel = math.prod(_ints(tensor.sizes))
+        return allocation.memory_id, allocation.memory_offset_low, allocation.memory_offset_high, numel
+
+    def alias(self, index: int) -> Value:
+        """The edge of a tensor that no instruction writes but that shares its memory with one that was written
+        (a view the memory planner removed): the written tensor's edge."""
+        if index in self.defined or self.value(index).initializer is not None:
+            return self.value(index)
+        source = self.memory.get(self._memory_key(index))
+        return self.value(source) if source is not None and source >= 0 and source != index else self.value(index)
 
     def build(self) -> Graph:
         plan, graph = self.plan, self.graph
@@ -227,6 +259,8 @@ class _Plan:
                 tensors = self.tensor_indices(index) or []
                 if target is graph.inputs:
                     self.defined.update(tensors)
+                    for i in tensors:
+                        self._remember(i)
                 if tensors:
                     target.append(Argument(f"{prefix}{position}", [self.value(i) for i in tensors]))
         operators = plan.operators or []
@@ -254,7 +288,7 @@ class _Plan:
             namespace, _, name = (operator.name or "").rpartition("::")
             node = Node(f"{name}_{suffix}", OpType(aten_ops.display_name(namespace, name, operator.overload or ""),
                                                    aten_ops.category(namespace, name), domain=namespace))
-            self.wire(node, _ints(call.args), aten_ops.argument_names(name))
+            self.wire(node, _ints(call.args), aten_ops.argument_names(name), returns=True)
             return node
         if kind == "DelegateCall":
             if not 0 <= call.delegate_index < len(delegates):
