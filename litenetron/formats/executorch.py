@@ -19,8 +19,19 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..codecs.flatbuffers import Reader, Table, VectorRef, file_identifier
 from ..codecs.protobuf import open_buffer
-from ..model import DTYPE_ITEMSIZE, Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, \
-    TensorType, Value
+from ..model import (
+    DTYPE_ITEMSIZE,
+    Argument,
+    Attribute,
+    Graph,
+    Model,
+    ModelError,
+    Node,
+    OpType,
+    Tensor,
+    TensorType,
+    Value,
+)
 from . import aten_ops
 from .schemas.executorch import SCALAR_TYPES, SHAPE_DYNAMISM, TABLES, UNIONS
 
@@ -134,7 +145,8 @@ class _Plan:
 
     def kind(self, index: int) -> str:
         if not 0 <= index < len(self.evalues):
-            raise ModelError(self.program.path, f"plan {self.graph.name} refers to value {index} of {len(self.evalues)}")
+            raise ModelError(self.program.path,
+                             f"plan {self.graph.name} refers to value {index} of {len(self.evalues)}")
         code = self.evalues[index].val_type
         return _KINDS[code] if 0 <= code < len(_KINDS) else f"kind{code}"
 
@@ -268,7 +280,7 @@ class _Plan:
         for chain_index, chain in enumerate(plan.chains or []):
             for index, instruction in enumerate(chain.instructions or []):
                 graph.nodes.append(self.instruction(instruction, chain_index, index, operators, delegates))
-        for index, evalue in enumerate(self.evalues):
+        for evalue in self.evalues:
             tensor = evalue.val if evalue.val_type == _KINDS.index("Tensor") else None
             if tensor is not None and tensor.data_buffer_idx > 0 and tensor.allocation_info is None:
                 self.parameters += math.prod(_ints(tensor.sizes))

@@ -18,8 +18,19 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..codecs import archive
-from ..model import DTYPE_ITEMSIZE, Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, \
-    TensorType, Value
+from ..model import (
+    DTYPE_ITEMSIZE,
+    Argument,
+    Attribute,
+    Graph,
+    Model,
+    ModelError,
+    Node,
+    OpType,
+    Tensor,
+    TensorType,
+    Value,
+)
 from . import aten_ops
 from .torch_export_json import JsonError, as_dict, as_list, as_str, dims, dtype_name, symbol_text
 
@@ -168,7 +179,7 @@ class _GraphBuilder:
         if signature is not None:
             self._signature(graph, signature)
         else:
-            for index, item in enumerate(as_list(serialized.get("inputs", []), "inputs")):
+            for item in as_list(serialized.get("inputs", []), "inputs"):
                 for value in self._argument_values(item):
                     graph.inputs.append(Argument(value.name, [value]))
         getitems = 0
