@@ -220,7 +220,15 @@ class _Plan:
         no memory alias explains is an output."""
         results = (self.tensor_indices(args[-1]) or []) if returns and args else []
         written: List[int] = list(dict.fromkeys(results))
-        for slot, index in enumerate(args[:-1] if returns else args):
+        listed = args[:-1] if returns else args
+        # without a return value (delegate calls: inputs, then outputs) the inputs run up to the last tensor
+        # that was written before (or shares memory with one: a removed view), leaving at least one output;
+        # a tensor after that is an output even where it reuses the memory of a dead one
+        last_input = len(listed) - 1 if returns else min(len(listed) - 2, max(
+            (slot for slot, index in enumerate(listed)
+             if any(self.alias(i) is not self.value(i) or i in self.defined or self.value(i).initializer is not None
+                    for i in self.tensor_indices(index) or [])), default=-1))
+        for slot, index in enumerate(listed):
             label = names[slot] if slot < len(names) else ("input" if slot == 0 else f"arg{slot}")
             tensors = self.tensor_indices(index)
             if tensors is None:
@@ -230,9 +238,7 @@ class _Plan:
             for i in tensors:
                 if i in written:
                     continue
-                if i in self.defined or self.value(i).initializer is not None or returns:
-                    consumed.append(self.alias(i))
-                elif self.alias(i) is not self.value(i):
+                if slot <= last_input:
                     consumed.append(self.alias(i))
                 else:
                     written.append(i)
