@@ -113,7 +113,8 @@ def _node(target, inputs, outputs, name):
 STORAGE = np.arange(24, dtype="<f4")
 
 
-def write_pt2(path: Path, byteorder="little", extra_nodes=(), sample_pickle=b"", pickled_payload=False) -> Path:
+def write_pt2(path: Path, byteorder="little", extra_nodes=(), sample_pickle=b"", pickled_payload=False,
+              legacy=False) -> Path:
     """x[s0,4] → linear(W, b) → split → add(getitem, getitem_1); W is a transposed strided view of a
     6×4 storage at offset 0, b a 4-element slice at storage offset 20; `head.weight` ties W."""
     tensor_values = {
@@ -159,6 +160,12 @@ def write_pt2(path: Path, byteorder="little", extra_nodes=(), sample_pickle=b"",
         "head.weight": {"path_name": "weight_0", "is_param": True, "use_pickle": pickled_payload,
                         "tensor_meta": _meta(7, [4, 4], [1, 4])},
     }
+    if legacy:  # torch 2.1-2.5: the program beside pickled state dict / constants files
+        with zipfile.ZipFile(path, "w") as zip_file:
+            zip_file.writestr("archive/serialized_exported_program.json", json.dumps(program))
+            zip_file.writestr("archive/serialized_state_dict.pt", sample_pickle or b"not read")
+            zip_file.writestr("archive/version", "1")
+        return path
     with zipfile.ZipFile(path, "w") as zip_file:
         zip_file.writestr("m/archive_format", "pt2")
         zip_file.writestr("m/archive_version", "0")
@@ -201,6 +208,16 @@ def test_written_archive_graph_counts_and_properties(tmp_path):
     assert split.outputs[0].values[0].type.shape == ("s0", 2)
     assert {a.name: a.value for a in split.attributes}["split_size"] == 2
     assert [a.values[0].name for a in graph.inputs] == ["x"]
+
+
+def test_legacy_archive_counts_its_parameters_from_the_placeholders(tmp_path):
+    marker = tmp_path / "executed"
+    hostile = pickle.dumps(PickledCall(os.system, f"touch {marker}"))
+    model = open_model(write_pt2(tmp_path / "old.pt2", sample_pickle=hostile, legacy=True))
+    graph = model.graphs[0]
+    assert graph.node_count() == 5 and graph.parameters() == 36
+    assert all(t.loader is None for t in _weights(graph).values())  # pickled state dicts are not read
+    assert not marker.exists()
 
 
 def test_nothing_in_the_archive_is_unpickled(tmp_path):

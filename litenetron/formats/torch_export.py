@@ -388,12 +388,13 @@ def read(path: Path) -> Model:
             archive_version = _small_text(zip_file, members, f"{root}archive_version")
             payloads = _Payloads(path, zip_file, members, root, byteorder == "big")
             legacy = program_name.endswith("serialized_exported_program.json")
+            name = root.strip("/").rsplit("/", 1)[-1] or path.stem
     except archive.ArchiveError as error:
         raise ModelError(path, str(error)) from None
     except JsonError as error:
         raise ModelError(path, f"malformed payload config ({error})") from None
     try:
-        return _model(path, program, payloads, archive_version, legacy)
+        return _model(path, program, payloads, archive_version, legacy, name)
     except JsonError as error:
         raise ModelError(path, f"malformed exported program ({error})") from None
 
@@ -404,13 +405,13 @@ def _small_text(zip_file: Any, members: dict, name: str) -> str:
     return archive.read_member(zip_file, members[name], 256).decode("ascii", errors="replace").strip()
 
 
-def _model(path: Path, program: dict, payloads: _Payloads, archive_version: str, legacy: bool) -> Model:
+def _model(path: Path, program: dict, payloads: _Payloads, archive_version: str, legacy: bool, name: str) -> Model:
     module = as_dict(program.get("graph_module"), "graph_module")
     serialized = as_dict(module.get("graph"), "graph")
     signature = as_dict(module.get("signature", {}), "signature")
     ranges = as_dict(program.get("range_constraints", {}), "range_constraints")
     builder = _GraphBuilder(path, payloads, {})
-    graph = builder.build(serialized, "graph", signature, 0)
+    graph = builder.build(serialized, name, signature, 0)
     if payloads.entries:
         graph.stored_parameters = payloads.element_count()
     else:  # no payload config (older archive): the parameter placeholders' own metadata tells the sizes
