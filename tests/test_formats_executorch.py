@@ -140,14 +140,17 @@ def _table(builder, name, fields):
     return builder.EndObject()
 
 
-def _tensor(builder, sizes, data_buffer_idx=0, offset=None):
+def _tensor(builder, sizes, data_buffer_idx=0, offset=None, dim_order=None):
     sizes_offset = builder.CreateNumpyVector(np.array(sizes, dtype="<i4"))
+    order = builder.CreateByteVector(bytes(dim_order)) if dim_order else None
     allocation = None if offset is None else \
         _table(builder, "AllocationDetails", [("memory_id", "uint", 1), ("memory_offset_low", "uint", offset)])
     fields = [("scalar_type", "byte", 6), ("sizes", "offset", sizes_offset),
               ("data_buffer_idx", "uint", data_buffer_idx)]
     if allocation:
         fields.append(("allocation_info", "offset", allocation))
+    if order:
+        fields.append(("dim_order", "offset", order))
     return _table(builder, "Tensor", fields)
 
 
@@ -156,13 +159,16 @@ def _evalue(builder, kind, member):
                                       ("val", "offset", member)])
 
 
-def build_program(inline_constants: bool) -> bytes:
+def build_program(inline_constants: bool, column_major: bool = False) -> bytes:
     """forward(x[2,3]): mm.out(x, W) → y; XnnpackBackend(y) → z; free(x). W 3×3 is inline in
-    `constant_buffer` or in the constant segment after the FlatBuffer (with an eh00 header)."""
+    `constant_buffer` or in the constant segment after the FlatBuffer (with an eh00 header); with
+    `column_major` it is stored transposed with dim_order (1, 0)."""
+    stored = (WEIGHT.T if column_major else WEIGHT).tobytes()
     builder = flatbuffers.Builder(4096)
     values = [
         _evalue(builder, "Tensor", _tensor(builder, [2, 3], offset=0)),  # 0: x
-        _evalue(builder, "Tensor", _tensor(builder, [3, 3], data_buffer_idx=1)),  # 1: W
+        _evalue(builder, "Tensor", _tensor(builder, [3, 3], data_buffer_idx=1,
+                                           dim_order=[1, 0] if column_major else None)),  # 1: W
         _evalue(builder, "Tensor", _tensor(builder, [2, 3], offset=32)),  # 2: y
         _evalue(builder, "Int", _table(builder, "Int", [("int_val", "long", 7)])),  # 3
         _evalue(builder, "IntList", _table(builder, "IntList", [
@@ -208,7 +214,7 @@ def build_program(inline_constants: bool) -> bytes:
               ("backend_delegate_data", "offset", _vector(builder, [blob]))]
     if inline_constants:
         empty = _table(builder, "Buffer", [("storage", "offset", builder.CreateByteVector(b""))])
-        weight = _table(builder, "Buffer", [("storage", "offset", builder.CreateByteVector(WEIGHT.tobytes()))])
+        weight = _table(builder, "Buffer", [("storage", "offset", builder.CreateByteVector(stored))])
         fields.append(("constant_buffer", "offset", _vector(builder, [empty, weight])))
     else:
         segment = _table(builder, "DataSegment", [("offset", "ulong", 0), ("size", "ulong", WEIGHT.nbytes)])
@@ -225,7 +231,7 @@ def build_program(inline_constants: bool) -> bytes:
     base = (program_size + 15) // 16 * 16
     header = struct.pack("<4sIQQQ", b"eh00", 32, program_size, base, WEIGHT.nbytes)
     data = struct.pack("<I", root) + flat[4:8] + header + flat[8:]
-    return data + bytes(base - len(data)) + WEIGHT.tobytes()
+    return data + bytes(base - len(data)) + stored
 
 
 @pytest.mark.parametrize("inline", [True, False], ids=["constant_buffer", "constant_segment"])
@@ -252,6 +258,14 @@ def test_built_program_instructions_values_and_weights(tmp_path, inline):
     assert attributes["processed"] == "100 bytes (inline)" and attributes["threads"] == "4"
     assert [a.values[0].name for a in graph.inputs] == ["v0"] and [a.values[0].name for a in graph.outputs] == ["v7"]
     assert graph.outputs[0].values[0].type.shape == (2, 3)
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["constant_buffer", "constant_segment"])
+def test_a_dim_order_other_than_contiguous_is_undone_when_reading(tmp_path, inline):
+    path = tmp_path / "m.pte"
+    path.write_bytes(build_program(inline, column_major=True))
+    weight = open_model(path).graphs[0].nodes[0].inputs[1].values[0].initializer
+    np.testing.assert_array_equal(weight.data(), WEIGHT)
 
 
 def test_malformed_programs_give_model_error(tmp_path):

@@ -97,8 +97,12 @@ class _Program:
             raise ModelError(self.path, f"constant {index} runs past the end of its segment")
         return start + offsets[index], nbytes
 
-    def loader(self, where: Tuple[int, int], dtype: Optional[str], shape: tuple):
+    def loader(self, where: Tuple[int, int], dtype: Optional[str], shape: tuple, dim_order: Tuple[int, ...] = ()):
+        """Reads the bytes at `where`; a `dim_order` other than 0, 1, … says the dimensions are laid out in
+        that order in memory (e.g. channels last), so the values are permuted back to `shape`."""
         buffer, buffers = self.buffer, self.program.constant_buffer or []
+        permuted = len(dim_order) == len(shape) and sorted(dim_order) == list(range(len(shape))) and \
+            list(dim_order) != sorted(dim_order)
 
         def load():
             import numpy as np
@@ -111,7 +115,12 @@ class _Program:
                     DTYPE_ITEMSIZE[dtype] < 1 or dtype.startswith("float8"):
                 return np.frombuffer(data, dtype=np.uint8)
             array = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"))
-            return array.reshape(shape) if array.size == math.prod(shape) else array
+            if array.size != math.prod(shape):
+                return array
+            if permuted:
+                stored = array.reshape([shape[d] for d in dim_order])
+                return np.ascontiguousarray(stored.transpose(np.argsort(dim_order)))
+            return array.reshape(shape)
 
         return load
 
@@ -178,7 +187,7 @@ class _Plan:
         nbytes = weight.nbytes
         where = self.program.constant_range(tensor.data_buffer_idx, nbytes or 0) if nbytes is not None else None
         if where is not None:
-            weight.loader = self.program.loader(where, kind.dtype, shape)
+            weight.loader = self.program.loader(where, kind.dtype, shape, tuple(_ints(tensor.dim_order)))
             weight.location = "constant buffer" if where[0] < 0 or self.program.program.constant_buffer else \
                 "constant segment"
         return weight
