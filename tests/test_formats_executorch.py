@@ -159,7 +159,7 @@ def _evalue(builder, kind, member):
                                       ("val", "offset", member)])
 
 
-def build_program(inline_constants: bool, column_major: bool = False) -> bytes:
+def build_program(inline_constants: bool, column_major: bool = False, plan_names=("forward",)) -> bytes:
     """forward(x[2,3]): mm.out(x, W) → y; XnnpackBackend(y) → z; free(x). W 3×3 is inline in
     `constant_buffer` or in the constant segment after the FlatBuffer (with an eh00 header); with
     `column_major` it is stored transposed with dim_order (1, 0)."""
@@ -203,14 +203,18 @@ def build_program(inline_constants: bool, column_major: bool = False) -> bytes:
     delegate = _table(builder, "BackendDelegate", [("id", "offset", builder.CreateString("XnnpackBackend")),
                                                    ("processed", "offset", reference),
                                                    ("compile_specs", "offset", _vector(builder, [spec]))])
-    plan = _table(builder, "ExecutionPlan", [
-        ("name", "offset", builder.CreateString("forward")), ("values", "offset", values_offset),
-        ("inputs", "offset", ints([0])), ("outputs", "offset", ints([7])),
-        ("chains", "offset", _vector(builder, [chain])), ("operators", "offset", _vector(builder, [operator])),
-        ("delegates", "offset", _vector(builder, [delegate])),
-    ])
+    chains, operators, delegates = (_vector(builder, [item]) for item in (chain, operator, delegate))
+    inputs, outputs = ints([0]), ints([7])
+
+    def plan_table(name):
+        return _table(builder, "ExecutionPlan", [
+            ("name", "offset", builder.CreateString(name)), ("values", "offset", values_offset),
+            ("inputs", "offset", inputs), ("outputs", "offset", outputs), ("chains", "offset", chains),
+            ("operators", "offset", operators), ("delegates", "offset", delegates)])
+
+    plans = [plan_table(name) for name in plan_names]
     blob = _table(builder, "BackendDelegateInlineData", [("data", "offset", builder.CreateByteVector(bytes(100)))])
-    fields = [("execution_plan", "offset", _vector(builder, [plan])),
+    fields = [("execution_plan", "offset", _vector(builder, plans)),
               ("backend_delegate_data", "offset", _vector(builder, [blob]))]
     if inline_constants:
         empty = _table(builder, "Buffer", [("storage", "offset", builder.CreateByteVector(b""))])
@@ -258,6 +262,15 @@ def test_built_program_instructions_values_and_weights(tmp_path, inline):
     assert attributes["processed"] == "100 bytes (inline)" and attributes["threads"] == "4"
     assert [a.values[0].name for a in graph.inputs] == ["v0"] and [a.values[0].name for a in graph.outputs] == ["v7"]
     assert graph.outputs[0].values[0].type.shape == (2, 3)
+
+
+def test_every_plan_is_a_graph_forward_first_and_the_counts_cover_them_all(tmp_path):
+    path = tmp_path / "m.pte"
+    path.write_bytes(build_program(True, plan_names=("encode", "forward")))
+    model = open_model(path)
+    assert [graph.name for graph in model.graphs] == ["forward", "encode"]
+    assert model.graphs[0].node_count() == 6 and model.graphs[0].parameters() == 18
+    assert model.graphs[1].node_count() == 3 and model.graphs[1].parameters() == 9
 
 
 @pytest.mark.parametrize("inline", [True, False], ids=["constant_buffer", "constant_segment"])
