@@ -67,7 +67,6 @@ class _Payloads:
         self.path, self.big_endian = path, big_endian
         self.entries: Dict[str, Tuple[dict, Optional[str]]] = {}
         self.ranges: Dict[str, Any] = {}
-        self.order: List[str] = []
         for folder, config_name in (("weights", "model_weights_config.json"),
                                     ("constants", "model_constants_config.json")):
             config_member = f"{root}data/{folder}/{config_name}"
@@ -78,11 +77,11 @@ class _Payloads:
                 meta = as_dict(meta, f"payload {fqn}")
                 member = f"{root}data/{folder}/{as_str(meta.get('path_name'), 'path_name')}"
                 self.entries[fqn] = (meta, member if member in members else None)
-                self.order.append(fqn)
                 if member in members and member not in self.ranges:
                     self.ranges[member] = archive.member_range(zip_file, members[member]) or members[member]
 
-    def tensor(self, fqn: str, shape: Optional[tuple], dtype: Optional[str]) -> Optional[Tensor]:
+    def tensor(self, fqn: str) -> Optional[Tensor]:
+        """The weight of one payload, its values read on demand; None when the archive lists no such payload."""
         entry = self.entries.get(fqn)
         if entry is None:
             return None
@@ -96,7 +95,7 @@ class _Payloads:
                         if member else "missing from the archive")
         if meta.get("use_pickle"):
             weight.location, weight.layout = "pickled payload (not read)", "external"
-        elif member is not None and all(isinstance(d, int) for d in shape or ()):
+        elif member is not None and shape is not None and all(isinstance(d, int) and d >= 0 for d in shape):
             weight.loader = self._loader(member, tensor_meta, dtype, shape)
         return weight
 
@@ -166,8 +165,8 @@ def _load_json(path: Path, zip_file: Any, member: str, limit: int) -> dict:
 class _GraphBuilder:
     """One serialized Graph (the main one or a higher-order op's body) → Graph."""
 
-    def __init__(self, path: Path, payloads: _Payloads, symbols: Dict[str, str]):
-        self.path, self.payloads, self.symbols = path, payloads, symbols
+    def __init__(self, path: Path, payloads: _Payloads):
+        self.path, self.payloads = path, payloads
         self.weights: Dict[str, str] = {}  # placeholder name → FQN
 
     def build(self, serialized: dict, name: str, signature: Optional[dict], depth: int) -> Graph:
@@ -209,7 +208,7 @@ class _GraphBuilder:
                 value.description = symbol_text(self.sym_ints[name])
             fqn = self.weights.get(name)
             if fqn is not None:
-                value.initializer = self.payloads.tensor(fqn, None, None) or \
+                value.initializer = self.payloads.tensor(fqn) or \
                     Tensor(fqn, value.type.dtype if value.type else None, value.type.shape if value.type else None)
                 value.description = fqn
             self.values[name] = value
@@ -304,7 +303,7 @@ class _GraphBuilder:
         if depth >= MAX_DEPTH:
             raise ModelError(self.path, f"higher-order op bodies nested deeper than {MAX_DEPTH}")
         body = as_dict(argument, "graph argument")
-        inner = _GraphBuilder(self.path, self.payloads, self.symbols)
+        inner = _GraphBuilder(self.path, self.payloads)
         node.graphs.append(inner.build(as_dict(body.get("graph"), "graph"), str(body.get("name", "body")),
                                        None, depth + 1))
 
@@ -410,7 +409,7 @@ def _model(path: Path, program: dict, payloads: _Payloads, archive_version: str,
     serialized = as_dict(module.get("graph"), "graph")
     signature = as_dict(module.get("signature", {}), "signature")
     ranges = as_dict(program.get("range_constraints", {}), "range_constraints")
-    builder = _GraphBuilder(path, payloads, {})
+    builder = _GraphBuilder(path, payloads)
     graph = builder.build(serialized, name, signature, 0)
     if payloads.entries:
         graph.stored_parameters = payloads.element_count()
