@@ -97,6 +97,8 @@ def test_delegate_node_shows_backend_blob_and_named_data():
     blobs = [v.initializer for _, v in node.weights()]
     assert len(blobs) == 6 and blobs[0].data().size == blobs[0].shape[0]
     assert model.graphs[0].parameters() == 2  # named data is the backend's, not the program's
+    assert ("forward planned memory", "12,400 bytes") in model.metadata
+    assert ("delegates", "XnnpackBackend") in model.metadata
 
 
 def open_strictly(path) -> None:

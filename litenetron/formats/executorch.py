@@ -389,6 +389,11 @@ def read(path: Path) -> Model:
     model = Model(format="ExecuTorch ET12", graphs=graphs, version=f"program schema {program.program.version}")
     model.metadata.append(("execution plans", ", ".join(g.name for g in graphs)))
     model.metadata.append(("segments", str(len(program.segments))))
+    for plan in plans:
+        sizes = _ints(plan.plan.non_const_buffer_sizes)[1:]  # entry 0 is reserved
+        if sizes:
+            text = " + ".join(f"{size:,} bytes" for size in sizes)
+            model.metadata.append((f"{plan.graph.name} planned memory", text))
     if blobs:
         model.metadata.append(("named data", f"{len(blobs)} blobs, {sum(b.size or 0 for b in blobs)} bytes "
                                              "(backend data, not counted as parameters)"))
