@@ -336,3 +336,16 @@ def test_element_counts_of_constants_ignore_allocated_tensors(tmp_path):
     graph = open_model(path).graphs[0]
     stored = [v.initializer for n in graph.nodes for _, v in n.weights()]
     assert [math.prod(t.shape) for t in stored] == [9]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("row", ROWS, ids=[row["path"] for row in ROWS])
+def test_every_edge_a_node_reads_is_written_by_an_instruction_or_a_plan_input(row):
+    require_corpus()
+    graph = open_model(CORPUS / row["path"]).graphs[0]
+    written = {id(v) for n in graph.nodes for a in n.outputs for v in a.values}
+    written |= {id(v) for a in graph.inputs for v in a.values}
+    unwritten = [(n.name, v.name) for n in graph.nodes for a in n.inputs for v in a.values
+                 if v.initializer is None and id(v) not in written]
+    assert unwritten == []  # removed views are followed to the tensor whose memory they share
+    assert all(id(v) in written for a in graph.outputs for v in a.values)

@@ -373,3 +373,16 @@ def test_any_subtree_of_the_program_replaced_gives_a_model_or_model_error(tmp_pa
     parent[where[-1]] = replacement
     target = _rewrite(source, tmp_path / "mutant.pt2", "models/model.json", lambda d: json.dumps(program).encode())
     open_strictly(target)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("row", ROWS, ids=[row["path"] for row in ROWS])
+def test_every_edge_a_node_reads_is_written_by_a_node_or_a_graph_input(row):
+    require_corpus()
+    graph = open_model(CORPUS / row["path"]).graphs[0]
+    written = {id(v) for n in graph.nodes for a in n.outputs for v in a.values}
+    written |= {id(v) for a in graph.inputs for v in a.values}
+    unwritten = [(n.name, v.name) for n in graph.nodes for a in n.inputs for v in a.values
+                 if v.initializer is None and id(v) not in written]
+    assert unwritten == []
+    assert all(id(v) in written for a in graph.outputs for v in a.values)
