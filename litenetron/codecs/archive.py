@@ -45,11 +45,14 @@ def open_zip(path: Union[str, Path, IO[bytes]]) -> zipfile.ZipFile:
     """Open a zip file for reading; a damaged or oversized directory is an ArchiveError."""
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, UnicodeDecodeError) as error:
         raise ArchiveError(f"damaged zip archive ({error})") from None
     if len(archive.infolist()) > MAX_MEMBERS:
         archive.close()
         raise ArchiveError(f"zip archive lists more than {MAX_MEMBERS} members")
+    if any(info.header_offset < 0 for info in archive.infolist()):
+        archive.close()  # a central directory that claims to start later than it does
+        raise ArchiveError("damaged zip archive (members placed before the start of the file)")
     return archive
 
 

@@ -32,9 +32,11 @@ FAMILIES = (
     "tnn",
     "tflite",
     "mnn",
+    "executorch",
     "barracuda",
     "tensorflow",
     "caffe",
+    "torch_export",
     "torchscript",
     "pytorch",
 )
