@@ -126,6 +126,7 @@ def test_npz_stored_and_deflated_members(tmp_path, compressed):
     assert [node.name for node in model.graphs[0].nodes] == ["encoder.0", "head"]
     assert [node.type.name for node in model.graphs[0].nodes] == ["Conv2d", "Linear"]
     assert model.graphs[0].parameters() == sum(array.size for array in arrays.values())
+    assert dict(model.metadata)["arrays"] == "3 (1 float32, 1 float64, 1 float16)"
 
 
 def test_npz_of_plain_names_is_one_box(tmp_path):

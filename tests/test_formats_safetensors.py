@@ -71,6 +71,7 @@ def test_corpus_bfloat16_values_match_the_package_bits():
     blob = path.read_bytes()
     length = struct.unpack("<Q", blob[:8])[0]
     header = json.loads(blob[8:8 + length])
+    assert dict(ours.metadata)["tensors"] == f"{len(header) - 1} ({len(header) - 1} bfloat16)"
     for key, tensor in _tensors(ours).items():
         begin, end = header[key]["data_offsets"]
         values = tensor.data()

@@ -23,7 +23,7 @@ from ..codecs import archive
 from ..codecs.binary import BinaryError, BinaryReader, open_buffer
 from ..model import Attribute, Graph, Model, ModelError, Node, OpType, Tensor
 from .gguf_quants import GGML_TYPES, GgmlType, dequantize, is_decoded
-from .pytorch import chain_in_order, reading_order, weight_nodes
+from .pytorch import chain_in_order, reading_order, tensor_summary, weight_nodes
 
 NAME = "GGUF"
 EXTENSIONS = (".gguf",)
@@ -261,15 +261,8 @@ def _model(path: Path, version: int, metadata: List[Tuple[str, Any, str]], tenso
         model.version = FILE_TYPES[file_type]
         model.metadata = [(key, f"{FILE_TYPES[file_type]} ({text})" if key == "general.file_type" else text)
                           for key, text in model.metadata]
-    model.metadata.append(("tensors", f"{len(tensors)} ({_type_counts(tensors)})" if tensors else "0"))
+    model.metadata.append(("tensors", tensor_summary(tensors)))
     return model
-
-
-def _type_counts(tensors: List[Tensor]) -> str:
-    counts: Dict[str, int] = {}
-    for tensor in tensors:
-        counts[tensor.dtype or "?"] = counts.get(tensor.dtype or "?", 0) + 1
-    return ", ".join(f"{count} {name}" for name, count in counts.items())
 
 
 def _vocabulary_node(metadata: List[Tuple[str, Any, str]]) -> Node:

@@ -24,7 +24,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from ..codecs import archive
 from ..model import Argument, Graph, Model, ModelError, Node, OpType, Tensor, Value
-from .pytorch import chain_in_order, weight_nodes
+from .pytorch import chain_in_order, tensor_summary, weight_nodes
 
 NAME = "NumPy"
 EXTENSIONS = (".npy", ".npz")
@@ -246,5 +246,6 @@ def _read_npz(path: Path) -> Model:
     others = len(members) - len(arrays)
     description = f"{len(tensors)} arrays" + (f" ({others} other members ignored)" if others else "")
     return Model(format="NumPy .npz", graphs=[graph], description=description,
-                 version=", ".join(f".npy v{v}" for v in sorted(versions)))
+                 version=", ".join(f".npy v{v}" for v in sorted(versions)),
+                 metadata=[("arrays", tensor_summary(tensors))])
 

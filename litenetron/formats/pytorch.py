@@ -183,6 +183,15 @@ def weight_nodes(graph: Graph, tensors: List[Tensor],
         graph.nodes.append(node)
 
 
+def tensor_summary(tensors: List[Tensor]) -> str:
+    """`28 (24 bfloat16, 4 float32)`: how many tensors of each type, for a weights file's properties."""
+    counts: Dict[str, int] = {}
+    for tensor in tensors:
+        counts[tensor.dtype or "?"] = counts.get(tensor.dtype or "?", 0) + 1
+    kinds = ", ".join(f"{count} {name}" for name, count in counts.items())
+    return f"{len(tensors)} ({kinds})" if tensors else "0"
+
+
 def _weight(key: str, value: Any) -> Tensor:
     if isinstance(value, TorchTensor):
         return value.to_tensor(key)

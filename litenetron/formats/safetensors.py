@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Tuple
 from ..codecs import archive
 from ..model import Graph, Model, ModelError, Tensor
 from .onnx_tensors import decode_raw
-from .pytorch import chain_in_order, reading_order, weight_nodes
+from .pytorch import chain_in_order, reading_order, tensor_summary, weight_nodes
 
 NAME = "safetensors"
 EXTENSIONS = (".safetensors", ".safetensors.index.json")
@@ -211,7 +211,7 @@ def _model(path: Path, tensors: List[Tensor], description: str) -> Model:
     weight_nodes(graph, tensors)
     chain_in_order(graph)
     graph.stored_parameters = sum(tensor.size or 0 for tensor in tensors)
-    model = Model(format=NAME, description=description)
+    model = Model(format=NAME, description=description, metadata=[("tensors", tensor_summary(tensors))])
     model.graphs.append(graph)
     config = _hf_config(path.parent / "config.json")
     model.metadata.extend(config)
