@@ -349,8 +349,12 @@ def test_info_json_shape(tmp_path):
     info = cli_info(path)
     assert set(info) == {"path", "format", "producer", "graphs"}
     graph = info["graphs"][0]
-    assert set(graph) == {"name", "nodes", "operators", "inputs", "outputs", "parameters"}
+    contract = {"name", "nodes", "operators", "inputs", "outputs", "parameters"}
+    costs = {"macs", "flops", "activation_bytes", "costs_are_lower_bounds", "unknown_cost_nodes"}
+    assert set(graph) == contract | costs
     assert graph["nodes"] == 3 and graph["parameters"] == 32 * 27 + 128
+    # the convolution's 27 weights per output, then batch norm's one MAC per element (the batch counts as 1)
+    assert graph["macs"] == 32 * 224 * 224 * 27 + 32 * 224 * 224 and not graph["costs_are_lower_bounds"]
     assert graph["operators"] == {"Conv": 1, "BatchNormalization": 1, "Relu": 1}
     assert graph["inputs"] == [{"name": "x", "dtype": "float32", "shape": ["?", 3, 448, 448]}]
     assert graph["outputs"] == [{"name": "y", "dtype": "float32", "shape": ["?", 32, 224, 224]}]
