@@ -6,13 +6,14 @@ Loading, layout and export run in worker threads (loader.TaskRunner); this modul
 from __future__ import annotations
 
 import tkinter
+import traceback
 from dataclasses import astuple, replace
 from pathlib import Path
 from tkinter import filedialog, messagebox, ttk
 from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
-from ..model import Argument, Graph, Model, ModelError, Node
+from ..model import Argument, Graph, Model, ModelError, Node, internal_error_message
 from . import config
 from .find import FindPanel, Match
 from .icons import set_window_icon
@@ -213,7 +214,7 @@ class MainWindow:
             return model, prepare_scene(model.graphs[0], options, measure)
 
         self.runner.run(f"Opening {Path(path).name}…", work, lambda result: self._opened(path, *result),
-                        lambda error: self._failed(f"Cannot open {Path(path).name}", error))
+                        lambda error: self._failed(f"Cannot open {Path(path).name}", error, path))
 
     def _opened(self, path: str, model: Model, prepared) -> None:
         self.model, self.path = model, path
@@ -239,13 +240,14 @@ class MainWindow:
         self._scene_ready(graphs[0], prepared)
         self.canvas.canvas.focus_set()
 
-    def _failed(self, title: str, error: BaseException) -> None:
+    def _failed(self, title: str, error: BaseException, path: str = "", doing: str = "reading") -> None:
         if isinstance(error, ModelError):
             reason = error.reason
         elif isinstance(error, OSError):
             reason = error.strerror or str(error)
-        else:
-            reason = f"{type(error).__name__}: {error}"
+        else:  # a bug of ours, never blamed on the file
+            reason = internal_error_message(path or self.path or "the model", error, doing)
+            traceback.print_exception(type(error), error, error.__traceback__)  # what a bug report needs
         messagebox.showerror(title, reason.splitlines()[0] if reason else title, parent=self.root)
 
     def model_graphs(self) -> List[Graph]:
@@ -285,7 +287,7 @@ class MainWindow:
         options, measure = self.options, self.canvas.measure
         self.runner.run(f"Laying out {len(graph.nodes):,} nodes…", lambda _task: prepare_scene(graph, options, measure),
                         lambda prepared: self._scene_ready(graph, prepared),
-                        lambda error: self._failed("Cannot lay out the graph", error))
+                        lambda error: self._failed("Cannot lay out the graph", error, doing="laying out"))
 
     def _scene_ready(self, graph: Graph, prepared) -> None:
         if graph is not self.graph:  # the user moved on while it was laid out
@@ -379,7 +381,7 @@ class MainWindow:
         graph, options = self.graph, self.options
         return self.runner.run(f"Exporting {Path(path).name}…", lambda _task: export_graph(graph, path, options, 2.0),
                                lambda _result: self.message.configure(text=f"Exported {path}"),
-                               lambda error: self._failed("Export failed", error))
+                               lambda error: self._failed("Export failed", error, doing="exporting"))
 
     # -- layout of the window -----------------------------------------------------------------------------
 

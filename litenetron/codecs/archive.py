@@ -16,13 +16,15 @@ import zipfile
 from pathlib import Path
 from typing import IO, Dict, Optional, Tuple, Union
 
+from .errors import CodecError
+
 MAX_MEMBERS = 200_000
 MAX_RATIO = 1000  # inflated / compressed size beyond which a member is treated as a zip bomb
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., file name length, extra field length
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 
 
-class ArchiveError(ValueError):
+class ArchiveError(CodecError):
     """A damaged archive, a missing member, or a member that breaks the size limits."""
 
 

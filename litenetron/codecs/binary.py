@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 from typing import Callable, Tuple, Union
 
+from .errors import CodecError
 from .protobuf import open_buffer
 
 __all__ = ["BinaryError", "BinaryReader", "array_loader", "open_buffer", "NUMPY_DTYPES"]
@@ -27,7 +28,7 @@ NUMPY_DTYPES = {
 _STRUCTS = {code: struct.Struct("<" + code) for code in "bBhHiIqQfd"}
 
 
-class BinaryError(ValueError):
+class BinaryError(CodecError):
     """The bytes end before a structure that they declare."""
 
 

@@ -22,6 +22,8 @@ import struct
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
+from .errors import CodecError
+
 MAX_DEPTH = 100
 LAZY_THRESHOLD = 1024  # bytes fields / packed arrays larger than this are referenced, not copied
 
@@ -34,7 +36,7 @@ _NUMPY_TYPES = {"fixed32": "<u4", "sfixed32": "<i4", "float": "<f4", "fixed64": 
                 "double": "<f8"}
 
 
-class ProtobufError(ValueError):
+class ProtobufError(CodecError):
     """The bytes or text are not a valid encoding of the expected message."""
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import BinaryReader, array_loader, open_buffer
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 
 MAX_RANK = 16
 LOAD = 255
@@ -95,7 +95,7 @@ def _strings(reader: BinaryReader) -> List[str]:
 def _ints(reader: BinaryReader, limit: int = 1 << 20) -> List[int]:
     count = reader.count(4, "array length", signed=True)
     if count > limit:
-        raise ValueError(f"array of {count} values is longer than any Barracuda field")
+        raise FormatError(f"array of {count} values is longer than any Barracuda field")
     return [reader.int32() for _ in range(count)]
 
 

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from ..codecs import archive
 from ..codecs.binary import open_buffer
 from ..codecs.hdf5 import SIGNATURE, Dataset, File, Group, Hdf5Error
-from ..model import Argument, Graph, Model, ModelError, Node, OpType
+from ..model import Argument, FormatError, Graph, Model, ModelError, Node, OpType
 from .keras_graph import MAX_NESTING, Weights, build_graph, tensor_value
 from .keras_tfjs import manifest_weights
 from .schemas.keras import CATEGORY, VARIABLES
@@ -155,7 +155,7 @@ def _read_json(path: Path) -> Model:
 
 def _model_from_config(config: Any, format_name: str, metadata: Any, weights: Weights) -> Model:
     if not isinstance(config, dict):
-        raise ValueError("model config is not a JSON object")
+        raise FormatError("model config is not a JSON object")
     version = _text(metadata.get("keras_version")) if isinstance(metadata, dict) else ""
     model = Model(format_name, producer=f"Keras {version}".strip(), version=version)
     graph = build_graph(config, weights, 0)
@@ -232,7 +232,7 @@ def _natural(name: str) -> Tuple:
 def _keras3_datasets(group: Group, prefix: str, depth: int) -> Iterator[Tuple[str, Dataset]]:
     """Datasets of one Keras 3 layer group: `vars/<i>` first, then nested objects, depth-first."""
     if depth > MAX_NESTING:
-        raise ValueError(f"Keras weight groups nest too deeply at {group.path}")
+        raise FormatError(f"Keras weight groups nest too deeply at {group.path}")
     names = sorted(group.keys(), key=lambda name: (name != "vars", _natural(name)))
     for name in names:
         item = group.get(name)

@@ -23,6 +23,7 @@ from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..model import (
     Argument,
     Attribute,
+    FormatError,
     Graph,
     Model,
     ModelError,
@@ -84,16 +85,16 @@ class ArrayEntry:
 def _read_shape(reader: BinaryReader, legacy_ndim: Optional[int] = None) -> Optional[Tuple[int, ...]]:
     if legacy_ndim is not None:
         if legacy_ndim > MAX_RANK:
-            raise ValueError(f"legacy array declares {legacy_ndim} dimensions")
+            raise FormatError(f"legacy array declares {legacy_ndim} dimensions")
         return tuple(reader.uint32() for _ in range(legacy_ndim))
     ndim = reader.int32()
     if ndim < 0:
         return None  # V3: unknown shape (a "none" array)
     if ndim > MAX_RANK:
-        raise ValueError(f"array declares {ndim} dimensions")
+        raise FormatError(f"array declares {ndim} dimensions")
     dims = tuple(reader.int64() for _ in range(ndim))
     if any(dim < 0 for dim in dims):
-        raise ValueError(f"array has a negative dimension {dims}")
+        raise FormatError(f"array has a negative dimension {dims}")
     return dims
 
 
@@ -116,7 +117,7 @@ def _skip_array(reader: BinaryReader, path: Path) -> Tuple[str, Tuple[int, ...],
     flag = reader.int32()
     dtype = DTYPES.get(flag)
     if dtype is None:
-        raise ValueError(f"unknown array dtype flag {flag}")
+        raise FormatError(f"unknown array dtype flag {flag}")
     count = math.prod(shape)
     itemsize = 1 if dtype in ("uint8", "int8", "bool") else {"float16": 2, "bfloat16": 2, "int16": 2,
                                                              "uint16": 2, "float64": 8, "int64": 8,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import NUMPY_DTYPES
+from ..codecs.errors import CodecError
 from ..codecs.protobuf import decode, open_buffer, read_varint
 from ..model import Tensor
 from .schemas.tensorflow import DTYPES, TENSORFLOW
@@ -23,7 +24,7 @@ _FOOTER = 48
 _OBJECT_GRAPH_KEY = b"_CHECKPOINTABLE_OBJECT_GRAPH"
 
 
-class BundleError(ValueError):
+class BundleError(CodecError):
     """The checkpoint index or data is not what its structure declares."""
 
 

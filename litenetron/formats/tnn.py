@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..codecs.text import number_or_text
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 
 PROTO_MAGIC = "4206624770"
 MODEL_MAGICS = (0xFABC0002, 0xFABC0004)
@@ -126,10 +126,10 @@ def parse_proto(text: str) -> Tuple[List[Tuple[str, tuple, Optional[str]]], List
     """(inputs with shapes, outputs, layers, declared layer count) of a `.tnnproto`."""
     lines = _lines(text)
     if len(lines) < 5:
-        raise ValueError("is too short for a TNN proto (header, inputs, blobs, outputs and layer count)")
+        raise FormatError("is too short for a TNN proto (header, inputs, blobs, outputs and layer count)")
     header = lines[0][1].split()
     if len(header) < 3 or (len(header) > 3 and header[3] != PROTO_MAGIC):
-        raise ValueError(f"has an unknown TNN header {lines[0][1]!r}")
+        raise FormatError(f"has an unknown TNN header {lines[0][1]!r}")
     inputs = []
     for entry in lines[1][1].split(":"):
         tokens = entry.split()
@@ -144,11 +144,11 @@ def parse_proto(text: str) -> Tuple[List[Tuple[str, tuple, Optional[str]]], List
         if not tokens:
             continue
         if len(tokens) < 4:
-            raise ValueError(f"line {number}: layer {line!r} lacks its input and output counts")
+            raise FormatError(f"line {number}: layer {line!r} lacks its input and output counts")
         kind, name = tokens[0], tokens[1]
         input_count, output_count = int(tokens[2]), int(tokens[3])
         if input_count < 0 or output_count < 0 or 4 + input_count + output_count > len(tokens):
-            raise ValueError(f"line {number}: layer {name!r} declares more inputs/outputs than it lists")
+            raise FormatError(f"line {number}: layer {name!r} declares more inputs/outputs than it lists")
         rest = tokens[4:]
         layers.append(Layer(kind, name, rest[:input_count], rest[input_count:input_count + output_count],
                             rest[input_count + output_count:], number))
@@ -158,16 +158,16 @@ def parse_proto(text: str) -> Tuple[List[Tuple[str, tuple, Optional[str]]], List
 def _raw(reader: BinaryReader, name: str) -> RawBuffer:
     magic = reader.uint32()
     if magic not in MODEL_MAGICS:
-        raise ValueError(f"raw buffer {name!r} has a bad magic number 0x{magic:08X} at offset {reader.position - 4}")
+        raise FormatError(f"raw buffer {name!r} has a bad magic number 0x{magic:08X} at offset {reader.position - 4}")
     code, length = reader.int32(), reader.int32()
     if code not in RAW_DTYPES:
-        raise ValueError(f"raw buffer {name!r} has an unknown data type {code}")
+        raise FormatError(f"raw buffer {name!r} has an unknown data type {code}")
     dtype, itemsize = RAW_DTYPES[code]
     dims = None
     if magic == 0xFABC0004:
         rank = reader.int32()
         if not 0 <= rank <= MAX_RANK:
-            raise ValueError(f"raw buffer {name!r} declares {rank} dimensions")
+            raise FormatError(f"raw buffer {name!r} declares {rank} dimensions")
         dims = tuple(reader.int32() for _ in range(rank))
     length = max(length, 0)
     offset = reader.skip(length, f"raw buffer {name!r}")
