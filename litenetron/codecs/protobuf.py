@@ -59,16 +59,40 @@ class BytesRef:
 
 
 class PackedRef(BytesRef):
-    """A large packed array of a fixed-width type, decoded on demand with numpy."""
+    """A large packed array of a fixed-width type, decoded on demand with numpy.
 
-    __slots__ = ("type",)
+    Protobuf lets a packed field arrive in several chunks (and a packable field element by element): `parts`
+    then lists the pieces in order, each a span `(offset, length)` of the source or bytes already in hand.
+    """
+
+    __slots__ = ("type", "parts")
 
     def __init__(self, source, offset: int, length: int, type_name: str):
         super().__init__(source, offset, length)
         self.type = type_name
+        self.parts: Optional[List[Union[Tuple[int, int], bytes]]] = None  # None: the one span above
 
     def __len__(self) -> int:
         return self.length // struct.calcsize(_FIXED[self.type])
+
+    def append(self, more: Union[PackedRef, List[Any], Any]) -> None:
+        """Add a later chunk: another PackedRef, a short list of values, or one value."""
+        if self.parts is None:
+            self.parts = [(self.offset, self.length)]
+        if isinstance(more, PackedRef):
+            self.parts.extend(more.parts if more.parts is not None else [(more.offset, more.length)])
+            self.length += more.length
+            return
+        values = more if isinstance(more, list) else [more]
+        raw = struct.pack(f"<{len(values)}{_FIXED[self.type][1]}", *values)
+        self.parts.append(raw)
+        self.length += len(raw)
+
+    def tobytes(self) -> bytes:
+        if self.parts is None:
+            return super().tobytes()
+        return b"".join(part if isinstance(part, bytes) else bytes(self.source[part[0]:part[0] + part[1]])
+                        for part in self.parts)
 
     def array(self):
         import numpy as np
@@ -76,6 +100,27 @@ class PackedRef(BytesRef):
 
     def __iter__(self):
         return iter(self.array().tolist())
+
+
+def _merge_repeated(existing: Any, more: Any, type_name: str) -> Any:
+    """`existing` (None, a list or a PackedRef) followed by `more` (a PackedRef, a list or one value)."""
+    if existing is None:
+        return more if isinstance(more, (list, PackedRef)) else [more]
+    if isinstance(existing, PackedRef):
+        existing.append(more)
+        return existing
+    if isinstance(more, PackedRef):  # short chunks first, a large one after: keep the large one lazy
+        merged = PackedRef(more.source, 0, 0, type_name)
+        merged.parts = []
+        if existing:
+            merged.append(existing)
+        merged.append(more)
+        return merged
+    if isinstance(more, list):
+        existing.extend(more)
+    else:
+        existing.append(more)
+    return existing
 
 
 def to_bytes(value: Union[bytes, BytesRef, None]) -> bytes:
@@ -299,12 +344,7 @@ def _decode(buffer, compiled: _CompiledMessage, position: int, end: int, depth: 
                     else bytes(buffer[position:stop])
             elif repeated:
                 packed = _decode_packed(buffer, position, stop, type_name)
-                if isinstance(packed, PackedRef) and name not in message:
-                    message[name] = packed
-                else:
-                    message.setdefault(name, []).extend(packed)
-                    if isinstance(message[name], PackedRef):  # a second chunk: materialise
-                        message[name] = list(message[name]) + list(packed)
+                message[name] = _merge_repeated(message.get(name), packed, type_name)
                 position = stop
                 continue
             else:
@@ -327,13 +367,7 @@ def _decode(buffer, compiled: _CompiledMessage, position: int, end: int, depth: 
             position = _skip_field(buffer, position, end, key, depth)
             continue
         if repeated:
-            existing = message.get(name)
-            if existing is None:
-                message[name] = [value]
-            elif isinstance(existing, PackedRef):
-                message[name] = list(existing) + [value]
-            else:
-                existing.append(value)
+            message[name] = _merge_repeated(message.get(name), value, type_name)
         elif sub is not None and name in message:
             message[name].update(value)  # protobuf merges repeated occurrences of a message field
         else:

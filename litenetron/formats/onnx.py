@@ -35,8 +35,15 @@ def match(path: Path, header: bytes) -> bool:
 
 
 def _looks_like_text(header: bytes) -> bool:
+    """UTF-8 without control characters (text format strings may hold any Unicode: `"café"`)."""
     sample = header[:512]
-    return all(32 <= byte < 127 or byte in (9, 10, 13) for byte in sample)
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(sample) - 3:  # not just a character cut by the sample's end
+            return False
+        text = sample[:error.start].decode("utf-8")
+    return all(char >= " " and char != "\x7f" or char in "\t\n\r" for char in text)
 
 
 def read(path: Path) -> Model:
