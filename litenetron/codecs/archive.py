@@ -13,6 +13,7 @@ import posixpath
 import struct
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Dict, Optional, Tuple, Union
 
@@ -48,7 +49,9 @@ def open_zip(path: Union[str, Path, IO[bytes]]) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
-        raise ArchiveError(f"damaged zip archive ({error})") from None
+        raise ArchiveError(f"damaged zip archive ({error})") from error
+    except UnicodeDecodeError as error:  # a member name flagged UTF-8 that is not
+        raise ArchiveError(f"damaged zip archive (a member name is not valid {error.encoding})") from error
     if len(archive.infolist()) > MAX_MEMBERS:
         archive.close()
         raise ArchiveError(f"zip archive lists more than {MAX_MEMBERS} members")
@@ -84,8 +87,11 @@ def read_member(archive: zipfile.ZipFile, name: Union[str, zipfile.ZipInfo], lim
     try:
         with archive.open(info) as stream:
             data = stream.read(limit + 1)
-    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as error:
-        raise ArchiveError(f"cannot read member '{info.filename}' ({error})") from None
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, zlib.error) as error:
+        raise ArchiveError(f"cannot read member '{info.filename}' ({error})") from error
+    except UnicodeDecodeError as error:  # its local header's name, flagged UTF-8, is not
+        raise ArchiveError(f"member '{info.filename}' has a local name that is not valid {error.encoding}") \
+            from error
     if len(data) > limit:
         raise ArchiveError(f"member '{info.filename}' is larger than it declares")
     return data

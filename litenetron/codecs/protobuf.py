@@ -531,6 +531,15 @@ def _unescape_cached(match) -> bytes:
 
 
 def _text_scalar(token: str, type_name: str) -> Any:
+    try:
+        return _text_scalar_value(token, type_name)
+    except ValueError as error:
+        if isinstance(error, ProtobufError):
+            raise
+        raise ProtobufError(f"{token[:40]!r} is not a {type_name}") from error
+
+
+def _text_scalar_value(token: str, type_name: str) -> Any:
     lowered = token.lower()
     if type_name in ("float", "double"):
         special = lowered.lstrip("-")

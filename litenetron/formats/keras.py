@@ -70,7 +70,9 @@ def read(path: Path) -> Model:
     except archive.ArchiveError as error:
         raise ModelError(path, str(error)) from None
     except json.JSONDecodeError as error:
-        raise ModelError(path, f"invalid model JSON ({error})") from None
+        raise ModelError(path, f"invalid model JSON ({error})") from error
+    except UnicodeDecodeError as error:  # json.loads of bytes decodes them first
+        raise ModelError(path, f"model JSON is not valid {error.encoding} text") from error
 
 
 def _head(path: Path) -> bytes:

@@ -267,11 +267,33 @@ def _window(size: int, kernel: int, stride: int, pad: int, pad_type: int, ceil: 
     return (-(-span // stride) if ceil else span // stride) + 1
 
 
+class _NotANumber(Exception):
+    """A layer parameter that shape inference needs is text, not a number: the shape stays unknown."""
+
+
+def _numeric(settings: Dict[str, object]):
+    """settings.get that hands out only numbers and lists of integers."""
+    def get(key: str, default: object = None) -> object:
+        value = settings.get(key, default)
+        if value is None or isinstance(value, int) or isinstance(value, float) and math.isfinite(value):
+            return value
+        if isinstance(value, list) and all(isinstance(item, int) for item in value):
+            return value
+        raise _NotANumber(key)
+    return get
+
+
 def infer_shape(layer: Layer, settings: Dict[str, object], inputs: List[Optional[tuple]]) -> Optional[tuple]:
     """The output shape (NCHW) of the common layers, from their inputs' shapes and params; None if unknown."""
+    try:
+        return _infer_shape(layer, _numeric(settings), inputs)
+    except _NotANumber:
+        return None
+
+
+def _infer_shape(layer: Layer, get, inputs: List[Optional[tuple]]) -> Optional[tuple]:
     first = inputs[0] if inputs else None
     kind = layer.type[len("Quantized"):] if layer.type.startswith("Quantized") else layer.type
-    get = settings.get
     if first is None or any(not isinstance(d, int) for d in first):
         return None
     if kind in CATEGORIES_SAME_SHAPE:
