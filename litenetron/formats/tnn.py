@@ -21,7 +21,9 @@ from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..codecs.text import number_or_text
 from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 
+# The header's fourth number: 0xFABC0002 (inputs list their dims) or 0xFABC0004 (inputs list rank, dims, dtype).
 PROTO_MAGIC = "4206624770"
+PROTO_MAGIC_V2 = "4206624772"
 MODEL_MAGICS = (0xFABC0002, 0xFABC0004)
 MAX_RANK = 16
 
@@ -111,15 +113,16 @@ def _lines(text: str) -> List[Tuple[int, str]]:
     return result
 
 
-def _input_shape(tokens: List[str]) -> Tuple[Tuple[int, ...], Optional[str]]:
-    """Dims of an input entry: plain dims, or rank + dims (+ dtype code) in newer files."""
+def _input_shape(tokens: List[str], version: int) -> Tuple[Tuple[int, ...], Optional[str]]:
+    """Dims of an input entry: `dims...` in version 1 files, `rank dims... dtype` in version 2."""
     values = [int(token) for token in tokens]
-    if len(values) >= 2 and values[0] == len(values) - 2:
-        dtype = {0: "float32", 1: "float16", 2: "int8", 3: "int32", 4: "bfloat16"}.get(values[-1])
-        return tuple(values[1:-1]), dtype
-    if values and values[0] == len(values) - 1 and len(values) != 4:
-        return tuple(values[1:]), None
-    return tuple(values), None
+    if version == 1:
+        return tuple(values), None
+    if not values or not 0 <= values[0] <= MAX_RANK or len(values) < values[0] + 1:
+        raise FormatError(f"input entry {' '.join(tokens)!r} does not list the rank and dims it declares")
+    rank = values[0]
+    dtype = RAW_DTYPES[values[rank + 1]][0] if len(values) > rank + 1 and values[rank + 1] in RAW_DTYPES else None
+    return tuple(values[1:rank + 1]), dtype
 
 
 def parse_proto(text: str) -> Tuple[List[Tuple[str, tuple, Optional[str]]], List[str], List[Layer], int]:
@@ -128,13 +131,14 @@ def parse_proto(text: str) -> Tuple[List[Tuple[str, tuple, Optional[str]]], List
     if len(lines) < 5:
         raise FormatError("is too short for a TNN proto (header, inputs, blobs, outputs and layer count)")
     header = lines[0][1].split()
-    if len(header) < 3 or (len(header) > 3 and header[3] != PROTO_MAGIC):
+    if len(header) < 3 or (len(header) > 3 and header[3] not in (PROTO_MAGIC, PROTO_MAGIC_V2)):
         raise FormatError(f"has an unknown TNN header {lines[0][1]!r}")
+    version = 2 if len(header) > 3 and header[3] == PROTO_MAGIC_V2 else 1
     inputs = []
     for entry in lines[1][1].split(":"):
         tokens = entry.split()
         if tokens:
-            shape, dtype = _input_shape(tokens[1:])
+            shape, dtype = _input_shape(tokens[1:], version)
             inputs.append((tokens[0], shape, dtype))
     outputs = lines[3][1].split()
     declared = int(lines[4][1].split()[0]) if lines[4][1].split() else 0
