@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .. import style
 from ..scene import Box, Edge, Point, Scene, arrow, row_width, smooth_path
-from .fonts import PillowFonts
+from .fonts import PillowFonts, svg_fonts
 
 
 def _number(value: float) -> str:
@@ -99,7 +99,7 @@ def _write_box(out: IO[str], box: Box, fonts: PillowFonts) -> None:
 
 def render_svg(scene: Scene, path: Union[str, Path]) -> None:
     """Write the scene as a standalone SVG document (scene units become SVG user units)."""
-    fonts = PillowFonts(1.0)
+    fonts = svg_fonts()
     margin = style.MARGIN
     width, height = scene.width + 2 * margin, scene.height + 2 * margin
     family = quoteattr(f"{fonts.family}, {style.FONT_FALLBACKS}")
