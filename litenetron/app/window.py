@@ -25,21 +25,6 @@ from .welcome import Welcome
 
 SAMPLE_MODEL = Path(__file__).resolve().parent.parent / "samples" / "resblock.onnx"
 
-# File dialog filters: every family's extensions, and all of them together first.
-FILE_TYPES = (
-    ("ONNX", ".onnx .pb .onnxtxt .ort"),
-    ("TensorFlow", ".pb .pbtxt .meta .savedmodel"),
-    ("TensorFlow Lite", ".tflite .lite"),
-    ("Keras", ".h5 .keras .hdf5 .json"),
-    ("Caffe", ".caffemodel .prototxt"),
-    ("PyTorch", ".pt .pth .pkl .ptl .bin"),
-    ("Core ML", ".mlmodel .mlpackage"),
-    ("Darknet", ".cfg .weights"),
-    ("PaddlePaddle", ".pdmodel .pdiparams __model__"),
-    ("TNN", ".tnnproto .tnnmodel"),
-    ("MXNet", ".json .params"),
-    ("Barracuda", ".nn"),
-)
 SCENE_CACHE = 8
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
 
@@ -54,15 +39,15 @@ def prepare_scene(graph: Graph, options, measure) -> tuple:
 
 
 def file_types() -> List[Tuple[str, str]]:
-    patterns: List[str] = []
-    for _, extensions in FILE_TYPES:
-        for extension in extensions.split():
-            pattern = extension if not extension.startswith(".") else f"*{extension}"
-            if pattern not in patterns:
-                patterns.append(pattern)
-    family = [(name, " ".join(e if not e.startswith(".") else f"*{e}" for e in extensions.split()))
-              for name, extensions in FILE_TYPES]
-    return [("All model files", " ".join(patterns))] + family + [("All files", "*")]
+    """File dialog filters: all model files first, then each family's (from its NAME and EXTENSIONS)."""
+    from ..formats import file_types as family_types
+
+    def pattern(extension: str) -> str:
+        return f"*{extension}" if extension.startswith(".") else extension
+
+    families = [(name, " ".join(pattern(e) for e in extensions)) for name, extensions in family_types()]
+    every = list(dict.fromkeys(pattern(e) for _, extensions in family_types() for e in extensions))
+    return [("All model files", " ".join(every))] + families + [("All files", "*")]
 
 
 class MainWindow:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Union
+from typing import Dict, List, Tuple, Union
 
 from ..model import DECODE_ERRORS, Model, ModelError
 
@@ -76,6 +76,16 @@ def _describe_non_model(path: Path, header: bytes) -> str:
 def family_modules():
     for name in FAMILIES:
         yield importlib.import_module(f"{__name__}.{name}")
+
+
+def file_types() -> List[Tuple[str, Tuple[str, ...]]]:
+    """(display name, extensions or file names) per family, in registry order; families sharing a name
+    (PyTorch pickles and TorchScript) are one entry. Each family module declares `NAME` and `EXTENSIONS`."""
+    merged: Dict[str, List[str]] = {}
+    for module in family_modules():
+        entry = merged.setdefault(module.NAME, [])
+        entry.extend(extension for extension in module.EXTENSIONS if extension not in entry)
+    return [(name, tuple(extensions)) for name, extensions in merged.items()]
 
 
 def open_model(path: Union[str, Path]) -> Model:

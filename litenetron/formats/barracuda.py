@@ -17,6 +17,9 @@ from typing import Dict, List, Optional, Tuple
 from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 
+NAME = "Barracuda"
+EXTENSIONS = (".nn",)  # what the Open dialog offers
+
 MAX_RANK = 16
 LOAD = 255
 

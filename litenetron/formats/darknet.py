@@ -22,6 +22,9 @@ from ..codecs.binary import array_loader
 from ..codecs.text import number_or_text
 from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 
+NAME = "Darknet"
+EXTENSIONS = (".cfg", ".weights")  # what the Open dialog offers
+
 MAX_SECTIONS = 100_000
 MAX_DIM = 1 << 31
 

@@ -22,6 +22,9 @@ from .keras_graph import MAX_NESTING, Weights, build_graph, tensor_value
 from .keras_tfjs import manifest_weights
 from .schemas.keras import CATEGORY, VARIABLES
 
+NAME = "Keras"
+EXTENSIONS = (".h5", ".hdf5", ".keras", ".json")  # what the Open dialog offers
+
 MAX_CONFIG = 64 << 20  # bytes of model JSON we are willing to parse
 MAX_WEIGHTS_IN_MEMORY = 2 << 30  # a compressed model.weights.h5 member is inflated into memory up to this
 _WEIGHTS_MEMBER = "model.weights.h5"

@@ -35,6 +35,9 @@ from ..model import (
     element_count,
 )
 
+NAME = "MXNet"
+EXTENSIONS = (".json", ".params")  # what the Open dialog offers
+
 LIST_MAGIC = 0x112
 NDARRAY_V1, NDARRAY_V2, NDARRAY_V3 = 0xF993FAC8, 0xF993FAC9, 0xF993FACA
 MAX_RANK = 32

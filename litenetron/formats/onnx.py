@@ -12,6 +12,9 @@ from .onnx_shapes import infer_types, is_invented_symbol, strip_weights
 from .onnx_tensors import sparse_tensor_from_proto, tensor_from_proto
 from .schemas.onnx import ATTRIBUTE_TYPES, DATA_TYPES, ONNX
 
+NAME = "ONNX"
+EXTENSIONS = (".onnx", ".onnxtxt", ".pb", ".pbtxt")  # what the Open dialog offers
+
 _EXTENSIONS = (".onnx", ".onnxtxt", ".pb", ".pbtxt", ".prototxt", ".txt", ".model", ".bin", ".ort")
 # Top-level ModelProto fields and the wire types they use: a cheap signature check of the first bytes.
 _MODEL_FIELDS = {1: (0,), 2: (2,), 3: (2,), 4: (2,), 5: (0,), 6: (2,), 7: (2,), 8: (2,), 14: (2,), 20: (2,),

@@ -35,6 +35,9 @@ from .schemas.tensorflow import CATEGORIES, DTYPE_NAMES, DTYPES, INPUT_NAMES, TE
 from .tensorflow_bundle import Bundle, BundleError, find_bundle
 from .tensorflow_shapes import infer_shapes
 
+NAME = "TensorFlow"
+EXTENSIONS = (".pb", ".pbtxt", ".pbtext", ".meta", ".graphdef", ".index")  # what the Open dialog offers
+
 _CATEGORY = {op: category for category, ops in CATEGORIES.items() for op in ops}
 _TEXT_EXTENSIONS = (".pbtxt", ".pbtext", ".txt", ".prototxt")
 _BINARY_EXTENSIONS = (".pb", ".meta", ".graphdef", ".pbbin", ".bin")

@@ -18,6 +18,9 @@ from ..codecs.protobuf import open_buffer
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from .schemas.tflite import BUILTIN_OPERATORS, ENUMS, TABLES, UNIONS
 
+NAME = "TensorFlow Lite"
+EXTENSIONS = (".tflite", ".lite")  # what the Open dialog offers
+
 IDENTIFIER = b"TFL3"
 
 # Tensor types whose numpy name differs from the lowercased schema name.

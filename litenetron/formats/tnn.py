@@ -21,6 +21,9 @@ from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..codecs.text import number_or_text
 from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 
+NAME = "TNN"
+EXTENSIONS = (".tnnproto", ".tnnmodel")  # what the Open dialog offers
+
 # The header's fourth number: 0xFABC0002 (inputs list their dims) or 0xFABC0004 (inputs list rank, dims, dtype).
 PROTO_MAGIC = "4206624770"
 PROTO_MAGIC_V2 = "4206624772"
