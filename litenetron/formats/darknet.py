@@ -21,6 +21,7 @@ from typing import Dict, List, Optional, Tuple
 from ..codecs.binary import array_loader
 from ..codecs.text import number_or_text
 from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from .windows import window_output
 
 NAME = "Darknet"
 EXTENSIONS = (".cfg", ".weights")  # what the Open dialog offers
@@ -120,7 +121,7 @@ def _connected_weights(prefix: str, inputs: int, outputs: int, batch_norm: bool)
 
 
 def _conv_out(size_in: int, size: int, stride: int, pad: int) -> int:
-    return (size_in + 2 * pad - size) // max(stride, 1) + 1
+    return window_output(size_in, size, stride, 2 * pad) or 0  # 0: _check reports the impossible size
 
 
 def _layer(section: Section, index: int, shapes: List[Shape],

@@ -34,6 +34,7 @@ from ..model import (
     Value,
     element_count,
 )
+from .windows import transposed_output, window_output
 
 NAME = "MXNet"
 EXTENSIONS = (".json", ".params")  # what the Open dialog offers
@@ -321,10 +322,7 @@ _SAME_SHAPE = {
 
 
 def _window(size: Optional[int], kernel: int, stride: int, pad: int, dilate: int, ceil: bool) -> Optional[int]:
-    if size is None:
-        return None
-    span = size + 2 * pad - dilate * (kernel - 1) - 1
-    return (-(-span // max(stride, 1)) if ceil else span // max(stride, 1)) + 1
+    return window_output(size, kernel, stride, 2 * pad, dilate, ceil, clamp_last=False)
 
 
 def infer_shape(op: str, settings: dict, inputs: List[Optional[tuple]]) -> Optional[tuple]:
@@ -352,8 +350,8 @@ def infer_shape(op: str, settings: dict, inputs: List[Optional[tuple]]) -> Optio
                 value = get(key)
                 return value[axis] if isinstance(value, list) and axis < len(value) else default
             if op == "Deconvolution":
-                out = None if size is None else (size - 1) * at("stride", 1) - 2 * at("pad", 0) + \
-                    at("dilate", 1) * (kernel[axis] - 1) + 1 + at("adj", 0)
+                out = transposed_output(size, kernel[axis], at("stride", 1), 2 * at("pad", 0), at("dilate", 1),
+                                        at("adj", 0))
             else:
                 out = _window(size, kernel[axis], at("stride", 1), at("pad", 0), at("dilate", 1),
                               get("pooling_convention") == "full")

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Tuple
 from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..codecs.text import number_or_text
 from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from .windows import same_output, window_output
 
 NAME = "TNN"
 EXTENSIONS = (".tnnproto", ".tnnmodel")  # what the Open dialog offers
@@ -263,15 +264,12 @@ def _buffer_shape(buffer: RawBuffer, layer: Layer, attributes: Dict[str, object]
     return (buffer.count,)
 
 
-def _window(size: int, kernel: int, stride: int, pad: int, pad_type: int, ceil: bool, dilation: int = 1) -> int:
+def _window(size: int, kernel: int, stride: int, pad: int, pad_type: int, ceil: bool,
+            dilation: int = 1) -> Optional[int]:
     """Output length of a convolution or pooling window (pad type -1: explicit, 0: SAME, 1: VALID)."""
-    stride = max(stride, 1)
     if pad_type == 0:
-        return -(-size // stride)
-    if pad_type == 1:
-        return -(-(size - dilation * (kernel - 1)) // stride)
-    span = size + 2 * pad - dilation * (kernel - 1) - 1
-    return (-(-span // stride) if ceil else span // stride) + 1
+        return same_output(size, stride)
+    return window_output(size, kernel, stride, 0 if pad_type == 1 else 2 * pad, dilation, ceil)
 
 
 class _NotANumber(Exception):
