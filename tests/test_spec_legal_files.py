@@ -74,3 +74,16 @@ def test_onnx_text_format_with_octal_escaped_utf8(tmp_path):
     assert b"caf\\303\\251" in path.read_bytes()
     model = open_model(path)
     assert model.producer == "café" and model.graphs[0].name == "gráph"
+
+
+def test_onnx_tensor_attribute_without_its_tensor(tmp_path):
+    # onnx.load reads a TENSOR attribute whose `t` is left out (found by the fuzzer): no value, not a crash.
+    node = helper.make_node("ConstantOfShape", ["shape"], ["y"])
+    node.attribute.add(name="value", type=onnx.AttributeProto.TENSOR)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    path = tmp_path / "no_tensor.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    assert not onnx.load(str(path)).graph.node[0].attribute[0].HasField("t")
+    (loaded,) = open_model(path).graphs[0].nodes
+    assert [(attribute.name, attribute.value) for attribute in loaded.attributes] == [("value", None)]

@@ -243,10 +243,10 @@ class _ModelReader:
             return proto.i
         if kind == 3:
             return to_bytes(proto.s).decode("utf-8", errors="replace")
-        if kind == 4:
-            return tensor_from_proto(proto.t, self.path)
+        if kind == 4:  # a tensor attribute may leave its tensor out (onnx.load accepts it): no value
+            return None if proto.t is None else tensor_from_proto(proto.t, self.path)
         if kind == 11:
-            return sparse_tensor_from_proto(proto.sparse_tensor, self.path)
+            return None if proto.sparse_tensor is None else sparse_tensor_from_proto(proto.sparse_tensor, self.path)
         if kind == 13:
             return type_text(proto.tp)
         if kind == 6:
