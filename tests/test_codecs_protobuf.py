@@ -260,3 +260,24 @@ def test_packable_field_written_unpacked_mixed_with_packed():
     ints = encode_varint(18 << 3 | 0) + encode_varint(5)
     ints += encode_varint(18 << 3 | 2) + encode_varint(2) + encode_varint(6) + encode_varint(7)
     assert decode(ints, SCHEMA, "Sample").packed_ints == [5, 6, 7]
+
+
+def test_fields_named_like_dict_methods_read_as_fields():
+    schema = {"Bag": {1: ("values", "float[]"), 2: ("items", "string[]"), 3: ("copy", "int32"), 4: ("name", "string")}}
+    data = _packed_chunk(1, "f", [1.5, 2.5]) + b"\x12\x01a" + b"\x12\x01b" + b"\x18\x07" + b"\x22\x01n"
+    message = decode(data, schema, "Bag")
+    assert message.values == [1.5, 2.5] and message.items == ["a", "b"] and message.copy == 7
+    assert message.name == "n" and message["values"] == [1.5, 2.5]
+    assert sorted(dict.keys(message)) == ["copy", "items", "name", "values"]
+    empty = decode(b"", schema, "Bag")
+    assert empty.values == [] and empty.copy == 0  # schema defaults, not the dict methods
+    text = parse_text('values: 3.0 values: 4.0 items: "x" copy: 2', schema, "Bag")
+    assert text.values == [3.0, 4.0] and text.items == ["x"] and text.copy == 2
+
+
+def test_compiled_schemas_are_never_confused():
+    # Short-lived schema tables (the same size, created one after another) must each decode by their own.
+    for index in range(200):
+        schema = {"M": {1: (f"field{index}", "int32")}}
+        assert getattr(decode(b"\x08\x05", schema, "M"), f"field{index}") == 5
+        del schema

@@ -6,8 +6,8 @@ type name (``int32``, ``int64``, ``uint32``, ``uint64``, ``sint32``, ``sint64``,
 of another message of the schema; a ``[]`` suffix marks a repeated field.
 
 Decoding produces `Message` objects (dicts keyed by field name with attribute access and schema defaults;
-a field named like a dict method — `values`, `keys`, `items`, `get`, `copy`... — must be read as
-`message.get("values")` or `message["values"]`).
+a field named like a dict method — `values`, `items`, `copy`... — wins: `message.values` is the field, and
+such a message's dict method is reached as `dict.values(message)`).
 Binary decoding works on absolute offsets over one buffer (bytes or a read-only mmap): large ``bytes`` fields
 and large packed fixed-width arrays are recorded as `BytesRef` / `PackedRef` (offset, length), not copied, so
 opening a 1 GB model reads only its structure. Every length is checked against the bytes that remain and
@@ -155,11 +155,30 @@ class Message(dict):
         return self._type.name if self._type else ""
 
 
+def _field_property(name: str) -> property:
+    def read(message: Message) -> Any:
+        if dict.__contains__(message, name):
+            return dict.__getitem__(message, name)
+        return message._type.default(name)
+    return property(read)
+
+
+def _message_class(compiled: _CompiledMessage) -> type:
+    """Message, or a subclass whose properties give fields named like a dict (or Message) attribute
+    precedence over that attribute."""
+    shadowed = [name for name in compiled.by_name if hasattr(Message, name) and not name.startswith("__")]
+    if not shadowed:
+        return Message
+    return type(f"Message_{compiled.name}", (Message,),
+                {"__slots__": (), **{name: _field_property(name) for name in shadowed}})
+
+
 class _CompiledMessage:
-    __slots__ = ("name", "fields", "by_name")
+    __slots__ = ("name", "fields", "by_name", "message_class")
 
     def __init__(self, name: str):
         self.name = name
+        self.message_class: type = Message
         # number → (name, type, repeated, sub-message or None)
         self.fields: Dict[int, Tuple[str, str, bool, Optional[_CompiledMessage]]] = {}
         self.by_name: Dict[str, Tuple[str, bool, Optional[_CompiledMessage]]] = {}
@@ -173,14 +192,15 @@ class _CompiledMessage:
         return _SCALAR_DEFAULTS.get(type_name, 0)
 
 
-_compiled_cache: Dict[int, Dict[str, _CompiledMessage]] = {}
+# id(schema) → (schema, compiled): holding the schema keeps its id from being reused by another table.
+_compiled_cache: Dict[int, Tuple[Schema, Dict[str, _CompiledMessage]]] = {}
 
 
 def compile_schema(schema: Schema) -> Dict[str, _CompiledMessage]:
     """Resolve message references once per schema table."""
     cached = _compiled_cache.get(id(schema))
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] is schema:
+        return cached[1]
     compiled = {name: _CompiledMessage(name) for name in schema}
     for message_name, fields in schema.items():
         target = compiled[message_name]
@@ -192,7 +212,9 @@ def compile_schema(schema: Schema) -> Dict[str, _CompiledMessage]:
                 raise KeyError(f"schema: {message_name}.{field_name} has unknown type {base!r}")
             target.fields[number] = (field_name, base, repeated, sub)
             target.by_name[field_name] = (base, repeated, sub)
-    _compiled_cache[id(schema)] = compiled
+    for target in compiled.values():
+        target.message_class = _message_class(target)
+    _compiled_cache[id(schema)] = (schema, compiled)
     return compiled
 
 
@@ -320,7 +342,7 @@ def _decode_packed(buffer, start: int, end: int, type_name: str) -> Any:
 def _decode(buffer, compiled: _CompiledMessage, position: int, end: int, depth: int) -> Message:
     if depth > MAX_DEPTH:
         raise ProtobufError("messages nested too deeply")
-    message = Message(compiled)
+    message = compiled.message_class(compiled)
     fields = compiled.fields
     while position < end:
         key, position = read_varint(buffer, position, end)
@@ -344,7 +366,7 @@ def _decode(buffer, compiled: _CompiledMessage, position: int, end: int, depth: 
                     else bytes(buffer[position:stop])
             elif repeated:
                 packed = _decode_packed(buffer, position, stop, type_name)
-                message[name] = _merge_repeated(message.get(name), packed, type_name)
+                message[name] = _merge_repeated(dict.get(message, name), packed, type_name)
                 position = stop
                 continue
             else:
@@ -367,9 +389,9 @@ def _decode(buffer, compiled: _CompiledMessage, position: int, end: int, depth: 
             position = _skip_field(buffer, position, end, key, depth)
             continue
         if repeated:
-            message[name] = _merge_repeated(message.get(name), value, type_name)
+            message[name] = _merge_repeated(dict.get(message, name), value, type_name)
         elif sub is not None and name in message:
-            message[name].update(value)  # protobuf merges repeated occurrences of a message field
+            dict.update(message[name], value)  # protobuf merges repeated occurrences of a message field
         else:
             message[name] = value
     if position != end:
@@ -579,7 +601,7 @@ def _guess_scalar(token: str) -> Any:
 def _parse_text_message(tokens: _Tokens, compiled: Optional[_CompiledMessage], close: str, depth: int) -> Message:
     if depth > MAX_DEPTH:
         raise ProtobufError("messages nested too deeply")
-    message = Message(compiled)
+    message = Message(None) if compiled is None else compiled.message_class(compiled)  # None: unknown message
     while True:
         char = tokens.peek()
         if char == close:
@@ -602,9 +624,9 @@ def _parse_text_message(tokens: _Tokens, compiled: Optional[_CompiledMessage], c
         else:
             values.append(_parse_text_value(tokens, type_name, sub, info is None, depth))
         if repeated:
-            message.setdefault(name, []).extend(values)
+            dict.setdefault(message, name, []).extend(values)
         elif sub is not None and name in message:
-            message[name].update(values[-1])
+            dict.update(message[name], values[-1])
         else:
             message[name] = values[-1]
 
