@@ -119,15 +119,15 @@ def array_loader(path: Union[str, Path], offset: int, dtype: str, shape: Tuple[i
     path = Path(path)
 
     def load():
-        import numpy as np
+        from .arrays import decode_array, item_bits
 
-        kind = np.dtype(NUMPY_DTYPES.get(dtype, dtype))
         count = math.prod(shape)
+        size = math.ceil(count * item_bits(dtype) / 8)
         with path.open("rb") as stream:
             stream.seek(offset)
-            data = stream.read(count * kind.itemsize)
-        if len(data) != count * kind.itemsize:
+            data = stream.read(size)
+        if len(data) != size:
             raise BinaryError(f"{path.name} ends before the {count} values at offset {offset}")
-        return np.frombuffer(data, dtype=kind).reshape(shape)
+        return decode_array(data, dtype, shape)
 
     return load
