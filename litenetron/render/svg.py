@@ -75,10 +75,9 @@ def _write_box(out: IO[str], box: Box, fonts: PillowFonts) -> None:
         out.write(f'<path d="{outline}" fill="{box.body_fill}"/>\n')
         header = _rounded(box.x, box.y, box.width, box.title_height, box.radius, bottom=False)
         out.write(f'<path d="{header}" fill="{box.fill}"/>\n')
-        for index, row in enumerate(box.rows):
-            if row.fill and (index < len(box.rows) - 1 or box.body_fill == style.ROW_FILL):
-                out.write(f'<rect x="{_number(box.x)}" y="{_number(box.row_top(index))}" '
-                          f'width="{_number(box.width)}" height="{_number(box.row_height)}" fill="{row.fill}"/>\n')
+        for index, row in box.band_rows():
+            out.write(f'<rect x="{_number(box.x)}" y="{_number(box.row_top(index))}" '
+                      f'width="{_number(box.width)}" height="{_number(box.row_height)}" fill="{row.fill}"/>\n')
         bottom = box.y + box.title_height
         out.write(f'<path d="M{_number(box.x)},{_number(bottom)}H{_number(box.x + box.width)}" {border}/>\n')
         out.write(f'<path d="{outline}" fill="none" {border}/>\n')
