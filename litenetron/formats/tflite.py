@@ -282,8 +282,9 @@ def _metadata(model: Table, buffers: _Buffers, buffer) -> List[tuple]:
                 text = f"{size} bytes"
         entries.append((entry.name or "metadata", text))
     for signature in model.signature_defs or []:
-        inputs = ", ".join(item.name for item in signature.inputs or [])
-        outputs = ", ".join(item.name for item in signature.outputs or [])
+        # a TensorMap may leave its name out (flatbuffers fields are optional)
+        inputs = ", ".join(item.name or "?" for item in signature.inputs or [])
+        outputs = ", ".join(item.name or "?" for item in signature.outputs or [])
         entries.append((f"signature {signature.signature_key or ''}".strip(),
                         f"subgraph {signature.subgraph_index}: ({inputs}) -> ({outputs})"))
     return entries
