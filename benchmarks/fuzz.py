@@ -7,7 +7,9 @@ folder and opened as `python -m litenetron M --info --json` would open it (for a
 `--export` path, or every tensor's values read as the sidebar reads them), in a forked child with an
 address-space limit and a timeout.
 
-Outcomes: ok, clean (exit 1 with one `litenetron: error:` line), crash (traceback or signal), hang, oom.
+Outcomes: ok, clean (exit 1 with one `litenetron: error:` line), crash (an internal error: exit 2 with
+`litenetron: internal error ...`, an escaped traceback, or a signal), hang, oom. The CLI runs with --debug so
+that a crash's detail names the line it came from.
 
     python benchmarks/fuzz.py --count 10000            # the full run (figures for the issue note)
     python benchmarks/fuzz.py --count 300 --seed 1     # the quick pass CI runs
@@ -321,7 +323,7 @@ def campaign(count: int, seed: int, timeout: float, memory_mb: int, export_share
             folder = Path(scratch) / f"m{index}"
             folder.mkdir()
             model, mutation = make_mutant(seed_path, rng, folder, by_suffix)
-            argv = [str(model), "--info", "--json"]
+            argv = [str(model), "--info", "--json", "--debug"]
             limit = timeout
             action = rng.random()
             if action < export_share:
@@ -329,7 +331,7 @@ def campaign(count: int, seed: int, timeout: float, memory_mb: int, export_share
                 # bound (an export lays out and draws the whole graph: a 2,000-box training graph takes
                 # 4-7 s) keep big pictures from counting as hangs; a real hang still exceeds it.
                 picture = "out.svg" if index % 2 else "out.png"
-                argv = [str(model), "--export", str(folder / picture), "--scale", "0.25"]
+                argv = [str(model), "--export", str(folder / picture), "--scale", "0.25", "--debug"]
                 limit = EXPORT_TIMEOUT_FACTOR * timeout
             elif action < export_share + weights_share:
                 argv = [WEIGHTS_ACTION, str(model)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 from typing import List, Optional
 
 from . import __version__
-from .model import ModelError
+from .model import ModelError, internal_error_message
 
 SAMPLE_MODEL = Path(__file__).with_name("samples") / "resblock.onnx"
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--show-names", action="store_true", help="label boxes and edges with names")
     parser.add_argument("--hide-weights", action="store_true", help="do not list weights inside the boxes")
     parser.add_argument("--scale", type=float, default=2.0, help="PNG pixel scale (default 2)")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
     return parser
 
 
@@ -54,11 +56,16 @@ def _symbols(bindings: List[str]) -> dict:
 def _diff(args, symbols: dict) -> int:
     from .analysis.diff import diff_graphs, diff_summary, diff_text
     from .formats import open_model
+    path = args.model
     try:
-        a, b = open_model(args.model), open_model(args.other)
+        a = open_model(path)
+        path = args.other
+        b = open_model(path)
+        diff = diff_graphs(a.graphs[0], b.graphs[0]) if a.graphs and b.graphs else None
     except ModelError as error:
         return _fail(str(error).replace("\n", " "))
-    diff = diff_graphs(a.graphs[0], b.graphs[0]) if a.graphs and b.graphs else None
+    except Exception as error:  # noqa: BLE001 - anything else is a bug, reported as one
+        return _internal_error(path, error, "comparing", args.debug)
     if diff is None:
         return _fail("a model holds no graph to compare")
     if args.json:
@@ -67,6 +74,14 @@ def _diff(args, symbols: dict) -> int:
     else:
         print(f"A: {a.path} ({a.format})\nB: {b.path} ({b.format})\n{diff_text(diff)}")
     return 0
+
+
+def _internal_error(path: str, error: BaseException, doing: str, debug: bool) -> int:
+    """A bug of ours: one line that says so (the traceback too with --debug), exit status 2."""
+    if debug:
+        traceback.print_exception(type(error), error, error.__traceback__)
+    print(f"litenetron: {internal_error_message(path, error, doing)}", file=sys.stderr)
+    return 2
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -91,18 +106,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .app import run_app
         return run_app(path)
     from .formats import open_model
+    doing = "reading"
     try:
         model = open_model(path)
         if args.info:
+            doing = "summarising"
             from .info import info_json, info_text
             print(info_json(model, symbols) if args.json else info_text(model, symbols))
         if args.export:
+            doing = "exporting"
             from .render.export import export_model
             export_model(model, args.export, args)
     except ModelError as error:
         return _fail(str(error).replace("\n", " "))
     except OSError as error:
         return _fail(f"{error.filename or path}: {error.strerror or error}")
+    except Exception as error:  # noqa: BLE001 - anything else is a bug, reported as one
+        return _internal_error(path, error, doing, args.debug)
     return 0
 
 

@@ -13,6 +13,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
+from .codecs.errors import CodecError, FormatError  # noqa: F401 - FormatError: readers import it from here
+
 # The box colour groups (Netron's palette is the reference look).
 CATEGORIES = (
     "Layer", "Activation", "Pool", "Normalization", "Dropout", "Shape", "Tensor", "Transform", "Data",
@@ -32,10 +34,13 @@ DTYPE_ITEMSIZE = {
 }
 
 
-# Errors a decoder raises on malformed bytes; they are reported as ModelError, never as a traceback.
+# What "the bytes are not a valid file" looks like when a decoder finds it: the codecs' own errors, the
+# standard library's decoders, and numbers too large for the arithmetic they feed. Anything else escaping a
+# reader (TypeError, KeyError, AttributeError, a plain ValueError, ...) is a bug of ours, reported as an
+# internal error and never as a false statement about the user's file. Text decoding errors are caught where
+# the text is decoded (json, xml, utf-8) and turned into ModelError there.
 DECODE_ERRORS = (
-    struct.error, ValueError, IndexError, KeyError, TypeError, AttributeError, UnicodeDecodeError, EOFError,
-    OverflowError, RecursionError, MemoryError, zlib.error, zipfile.BadZipFile, NotImplementedError, OSError,
+    CodecError, struct.error, zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OverflowError,
 )
 
 
@@ -52,6 +57,15 @@ class ModelError(Exception):
             reason = f"{reason[:MAX_REASON - 60]} … {reason[-50:]}"
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+def internal_error_message(path: Any, error: BaseException, doing: str = "reading") -> str:
+    """The one line that reports a bug of ours met while handling `path` (never blamed on the file)."""
+    detail = " ".join(str(error).split())
+    if len(detail) > MAX_REASON:
+        detail = f"{detail[:MAX_REASON - 60]} … {detail[-50:]}"
+    what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    return f"internal error {doing} {path} ({what}); please report it"
 
 
 def format_dim(dim: Dim) -> str:
@@ -125,15 +139,21 @@ class Tensor:
         return TensorType(self.dtype, self.shape)
 
     def data(self) -> Any:
-        """The values as a numpy array; raises ModelError when they cannot be read."""
+        """The values as a numpy array; raises ModelError when the file cannot give them (bugs propagate)."""
         if self.loader is None:
             raise ModelError(self.name, "the file holds no values for this tensor")
         try:
             return self.loader()
         except ModelError:
             raise
+        except OSError as error:
+            raise ModelError(self.name, f"cannot read the values ({error.strerror or error})") from error
+        except MemoryError as error:
+            raise ModelError(self.name, "cannot read the values (they do not fit in memory)") from error
+        except RecursionError as error:
+            raise ModelError(self.name, "cannot read the values (their structure is nested too deeply)") from error
         except DECODE_ERRORS as error:
-            raise ModelError(self.name, f"cannot read the values ({error})") from None
+            raise ModelError(self.name, f"cannot read the values ({error})") from error
 
 
 @dataclass

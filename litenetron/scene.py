@@ -88,6 +88,13 @@ class Box:
             return self.rows[-1].fill
         return style.ROW_FILL
 
+    def band_rows(self) -> List[Tuple[int, Row]]:
+        """(index, row) of the rows drawn as a coloured band: every row with a fill, except a last band whose
+        colour the body already has (drawing it square would cover the box's rounded bottom corners)."""
+        last = len(self.rows) - 1
+        return [(index, row) for index, row in enumerate(self.rows)
+                if row.fill and (index < last or self.body_fill == style.ROW_FILL)]
+
     def row_top(self, index: int) -> float:
         """Top edge of row `index`: chain bands follow the header directly, other rows after a small gap."""
         top = self.y + self.title_height + index * self.row_height

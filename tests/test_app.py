@@ -462,6 +462,17 @@ def test_broken_file_shows_the_reason_and_keeps_the_model(window, monkeypatch, t
     assert window.model is model and window.root.title().startswith("resblock.onnx")
 
 
+def test_a_reader_bug_is_reported_as_an_internal_error(window, monkeypatch, tmp_path, capsys):
+    def broken(path):
+        raise TypeError("boom")
+    monkeypatch.setattr("litenetron.formats.onnx.read", broken)
+    calls = []
+    monkeypatch.setattr("litenetron.app.window.messagebox.showerror", lambda *a, **k: calls.append(a))
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    assert [call[1] for call in calls] == [f"internal error reading {SAMPLE} (TypeError: boom); please report it"]
+    assert "Traceback" in capsys.readouterr().err  # what a bug report needs, on the terminal
+
+
 def test_close_returns_to_welcome_and_recent_key_reopens(window, monkeypatch):
     open_via_dialog(window, monkeypatch, SAMPLE)
     key(window, "<Control-w>")

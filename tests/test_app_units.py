@@ -23,13 +23,18 @@ def test_every_command_has_a_handler():
 
 def test_file_dialog_filter_lists_every_extension():
     from litenetron.app.window import file_types
+    from litenetron.formats import family_modules
 
-    patterns = file_types()[0][1].split()
-    for extension in (".onnx", ".pb", ".meta", ".pbtxt", ".tflite", ".h5", ".keras", ".hdf5", ".json",
-                      ".caffemodel", ".prototxt", ".pt", ".pth", ".pkl", ".ptl", ".mlmodel", ".mlpackage", ".cfg",
-                      ".weights", ".pdmodel", ".pdiparams", ".tnnproto", ".tnnmodel", ".params", ".nn"):
-        assert f"*{extension}" in patterns
-    assert "__model__" in patterns
+    filters = dict(file_types())
+    patterns = filters["All model files"].split()
+    for module in family_modules():  # each family's own declaration, not a copy of it
+        for extension in module.EXTENSIONS:
+            assert (f"*{extension}" if extension.startswith(".") else extension) in patterns, module.__name__
+        assert module.NAME in filters
+    for once_missing in ("*.pickle", "*.ckpt", "*.tar", "*.paddle", "*.graphdef", "*.pbtext", "__model__"):
+        assert once_missing in patterns
+    assert "*.savedmodel" not in patterns  # a SavedModel is a folder's saved_model.pb
+    assert list(filters)[-1] == "All files" and filters["All files"] == "*"
 
 
 def test_recent_files_config(tmp_path, monkeypatch):

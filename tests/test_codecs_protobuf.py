@@ -226,3 +226,58 @@ def test_text_strings_with_every_byte_and_escape_form():
         assert parsed.blob == every and parsed.text == "é ☃ \t tab"
     parsed = parse_text(r'blob: "\x41\x4a\101\7z\u00e9\U0001F600\a\?\'" text: ' + "'it\\'s'", SCHEMA, "Sample")
     assert parsed.blob == b"AJA\x07z" + "é😀".encode() + b"\a?'" and parsed.text == "it's"
+
+
+def _packed_chunk(number: int, fmt: str, values) -> bytes:
+    payload = struct.pack(f"<{len(values)}{fmt}", *values)
+    return encode_varint(number << 3 | 2) + encode_varint(len(payload)) + payload
+
+
+def _loose(number: int, fmt: str, value) -> bytes:
+    return encode_varint(number << 3 | 5) + struct.pack(f"<{fmt}", value)
+
+
+@pytest.mark.parametrize("sizes", [(400, 300), (10, 400), (400, 10), (400, 400, 400), (3, 4)])
+def test_packed_field_split_over_chunks_is_concatenated(sizes):
+    # Protobuf: a packed field may arrive in several chunks, large (referenced lazily) or small (copied).
+    chunks, expected = b"", []
+    for index, size in enumerate(sizes):
+        values = [float(index * 1000 + i) for i in range(size)]
+        chunks += _packed_chunk(17, "f", values)
+        expected += values
+    message = decode(chunks, SCHEMA, "Sample")
+    values = message.packed_floats
+    assert len(values) == len(expected)
+    assert list(values) == expected
+
+
+def test_packable_field_written_unpacked_mixed_with_packed():
+    big = [float(i) for i in range(300)]  # > 1 KiB: a lazy reference
+    data = _loose(17, "f", -1.0) + _packed_chunk(17, "f", big) + _loose(17, "f", -2.0) + _packed_chunk(17, "f", [7.0])
+    values = decode(data, SCHEMA, "Sample").packed_floats
+    assert isinstance(values, PackedRef)  # still read lazily, never copied on open
+    assert list(values) == [-1.0, *big, -2.0, 7.0]
+    ints = encode_varint(18 << 3 | 0) + encode_varint(5)
+    ints += encode_varint(18 << 3 | 2) + encode_varint(2) + encode_varint(6) + encode_varint(7)
+    assert decode(ints, SCHEMA, "Sample").packed_ints == [5, 6, 7]
+
+
+def test_fields_named_like_dict_methods_read_as_fields():
+    schema = {"Bag": {1: ("values", "float[]"), 2: ("items", "string[]"), 3: ("copy", "int32"), 4: ("name", "string")}}
+    data = _packed_chunk(1, "f", [1.5, 2.5]) + b"\x12\x01a" + b"\x12\x01b" + b"\x18\x07" + b"\x22\x01n"
+    message = decode(data, schema, "Bag")
+    assert message.values == [1.5, 2.5] and message.items == ["a", "b"] and message.copy == 7
+    assert message.name == "n" and message["values"] == [1.5, 2.5]
+    assert sorted(dict.keys(message)) == ["copy", "items", "name", "values"]
+    empty = decode(b"", schema, "Bag")
+    assert empty.values == [] and empty.copy == 0  # schema defaults, not the dict methods
+    text = parse_text('values: 3.0 values: 4.0 items: "x" copy: 2', schema, "Bag")
+    assert text.values == [3.0, 4.0] and text.items == ["x"] and text.copy == 2
+
+
+def test_compiled_schemas_are_never_confused():
+    # Short-lived schema tables (the same size, created one after another) must each decode by their own.
+    for index in range(200):
+        schema = {"M": {1: (f"field{index}", "int32")}}
+        assert getattr(decode(b"\x08\x05", schema, "M"), f"field{index}") == 5
+        del schema

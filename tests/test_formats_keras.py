@@ -482,3 +482,25 @@ def test_corrupted_models_raise_model_error_only(tmp_path):
                     pass
         except ModelError:
             pass
+
+
+def test_keras3_normalization_counts_its_scalar_count_weight(tmp_path):
+    # Keras's count_params() includes Normalization's scalar `count` (efficientnet_b0: 5,330,571).
+    layers = [
+        {"class_name": "InputLayer", "config": {"name": "pixels", "batch_shape": [None, 4, 4, 3]}},
+        {"class_name": "Normalization", "config": {"name": "normalization", "axis": -1},
+         "build_config": {"input_shape": [None, 4, 4, 3]}},
+        {"class_name": "Flatten", "config": {"name": "flatten"}},
+        _dense("out", 2),
+    ]
+    config = {"class_name": "Sequential", "config": {"name": "seq", "layers": layers}}
+    layer_vars = {"normalization": ("normalization", [(3,), (3,), ()]), "dense": ("out", [(48, 2), (2,)])}
+    path, weights = _keras3_archive(tmp_path / "normalized.keras", config, layer_vars)
+    with h5py.File(io.BytesIO(weights), "r") as h5:
+        assert h5["layers/normalization/vars/2"].shape == ()  # the scalar count
+        expected = sum(h5[f"layers/{group}/vars/{index}"].size for group, (_, shapes) in layer_vars.items()
+                       for index in range(len(shapes)))
+    assert expected == 3 + 3 + 1 + 48 * 2 + 2
+    graph = open_model(path).graphs[0]
+    assert graph.parameters() == expected
+    assert list(_weights(_node(graph, "normalization"))) == ["mean", "variance", "count"]

@@ -119,25 +119,33 @@ def test_default_attributes_are_hidden(tmp_path):
     assert visibility == {"epsilon": False, "momentum": True}
 
 
-_TYPED = [
-    (TensorProto.FLOAT, np.float32), (TensorProto.DOUBLE, np.float64), (TensorProto.INT8, np.int8),
-    (TensorProto.UINT8, np.uint8), (TensorProto.INT16, np.int16), (TensorProto.UINT16, np.uint16),
-    (TensorProto.INT32, np.int32), (TensorProto.UINT32, np.uint32), (TensorProto.INT64, np.int64),
-    (TensorProto.UINT64, np.uint64), (TensorProto.BOOL, np.bool_), (TensorProto.FLOAT16, np.float16),
-    (TensorProto.COMPLEX64, np.complex64), (TensorProto.COMPLEX128, np.complex128),
-    (TensorProto.BFLOAT16, None), (TensorProto.FLOAT8E4M3FN, None), (TensorProto.FLOAT8E4M3FNUZ, None),
-    (TensorProto.FLOAT8E5M2, None), (TensorProto.FLOAT8E5M2FNUZ, None), (TensorProto.FLOAT8E8M0, None),
-    (TensorProto.INT4, None), (TensorProto.UINT4, None), (TensorProto.FLOAT4E2M1, None),
-    (TensorProto.INT2, None), (TensorProto.UINT2, None),
-]
+def _data_type(name: str, numpy_type):
+    """One parameter of the dtype test; a type newer than the installed onnx is skipped, visibly."""
+    code = getattr(TensorProto, name, None)
+    if code is None:
+        return pytest.param(None, numpy_type, id=name,
+                            marks=pytest.mark.skip(reason=f"onnx {onnx.__version__} has no TensorProto.{name}"))
+    return pytest.param(code, numpy_type, id=name)
+
+
+_TYPED = [_data_type(name, numpy_type) for name, numpy_type in [
+    ("FLOAT", np.float32), ("DOUBLE", np.float64), ("INT8", np.int8), ("UINT8", np.uint8), ("INT16", np.int16),
+    ("UINT16", np.uint16), ("INT32", np.int32), ("UINT32", np.uint32), ("INT64", np.int64), ("UINT64", np.uint64),
+    ("BOOL", np.bool_), ("FLOAT16", np.float16), ("COMPLEX64", np.complex64), ("COMPLEX128", np.complex128),
+    ("BFLOAT16", None), ("FLOAT8E4M3FN", None), ("FLOAT8E4M3FNUZ", None), ("FLOAT8E5M2", None),
+    ("FLOAT8E5M2FNUZ", None), ("FLOAT8E8M0", None), ("INT4", None), ("UINT4", None), ("FLOAT4E2M1", None),
+    ("INT2", None), ("UINT2", None),
+]]
+_SIGNED_SMALL = {getattr(TensorProto, name, None) for name in ("INT4", "INT2")} - {None}
+_UNSIGNED_SMALL = {getattr(TensorProto, name, None) for name in ("UINT4", "UINT2", "FLOAT8E8M0")} - {None}
 
 
 def _values_for(data_type, numpy_type, count):
     if numpy_type is np.bool_:
         return np.arange(count) % 2 == 0
-    if data_type in (TensorProto.INT4, TensorProto.INT2):
+    if data_type in _SIGNED_SMALL:
         return np.array([-1, 0, 1, -2, 1, 0, -1][:count] * 2)[:count]
-    if data_type in (TensorProto.UINT4, TensorProto.UINT2, TensorProto.FLOAT8E8M0):
+    if data_type in _UNSIGNED_SMALL:
         return np.array([0, 1, 2, 3, 1, 2, 0] * 2)[:count]
     values = np.array([0.5, -1.0, 2.0, 0.0, 1.5, -0.25, 3.0][:count])
     if numpy_type is not None and np.issubdtype(numpy_type, np.integer):
@@ -148,7 +156,7 @@ def _values_for(data_type, numpy_type, count):
 
 
 @pytest.mark.parametrize("raw", [True, False], ids=["raw_data", "typed_field"])
-@pytest.mark.parametrize("data_type, numpy_type", _TYPED, ids=lambda v: str(v))
+@pytest.mark.parametrize("data_type, numpy_type", _TYPED)
 def test_every_tensor_data_type(tmp_path, data_type, numpy_type, raw):
     name = TensorProto.DataType.Name(data_type)
     values = _values_for(data_type, numpy_type, 7)

@@ -527,3 +527,32 @@ def test_saved_model_variables_in_corpus():
     assert np.isfinite(kernels["conv2d/kernel"].data()).all()
     # The Keras model's 1,450 weights, its Dropout seed state (2) and the graph's one Const.
     assert graph.parameters() == 1450 + 2 + 1
+
+
+def test_while_loop_and_function_library_nodes_count_only_the_main_graph(tmp_path):
+    # The INFO-JSON rule: `nodes` is len(graph_def.node), however many nodes the While's functions hold.
+    graph = TF["GraphDef"]()
+    graph.versions.producer = 1882
+    kernel = np.ones((64, 256), np.float32)  # a first node larger than the detection peek
+    _node(graph, "kernel", "Const", dtype=lambda v: setattr(v, "type", FLOAT),
+          value=_tensor_attr(FLOAT, kernel.shape, tensor_content=kernel.tobytes()))
+    _node(graph, "x", "Placeholder", dtype=lambda v: setattr(v, "type", FLOAT))
+    for name in ("while_body", "while_cond"):
+        function = graph.library.function.add()
+        function.signature.name = name
+        function.signature.input_arg.add(name="i", type=INT32)
+        function.signature.output_arg.add(name="o", type=INT32)
+        for index in range(30):
+            _node(function, f"n{index}", "AddV2", ["i", "i"])
+        function.ret.add(key="o", value="n0:z:0")
+    _node(graph, "loop", "While", ["x", "kernel"], body=lambda v: setattr(v.func, "name", "while_body"),
+          cond=lambda v: setattr(v.func, "name", "while_cond"))
+    _node(graph, "out", "Identity", ["loop:1"])
+    path = tmp_path / "frozen_lstm_like.pb"
+    path.write_bytes(graph.SerializeToString())
+    model = open_model(path)
+    assert model.format == "TensorFlow Graph"
+    assert model.graphs[0].node_count() == len(graph.node) == 4
+    assert sorted(function.name for function in model.functions) == ["while_body", "while_cond"]
+    assert [function.node_count() for function in model.functions] == [30, 30]
+    assert model.graphs[0].parameters() == kernel.size

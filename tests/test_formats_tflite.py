@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from flatbuffers.table import Table as FbTable
 
-from conftest import CORPUS, assert_manifest_counts, cli_info, manifest_rows, require_corpus
+from conftest import CORPUS, REPO, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.formats import open_model
 from litenetron.formats.schemas.tflite import BUILTIN_OPERATORS, TABLES, UNIONS
 from litenetron.model import ModelError
@@ -267,3 +267,10 @@ def test_corpus_custom_options():
     assert {a.name: a.value for a in rfft.attributes}["fft_length"] == 512  # decoded FlexBuffers map
     vela = open_model(micro / "person_detect_vela.tflite").graphs[0].nodes[0]
     assert vela.type.name == "ethos-u" and isinstance(vela.attributes[0].value, bytes)
+
+
+def test_signature_tensor_without_a_name():
+    # Found by the fuzzer: a corpus model whose signature input TensorMap lost its (optional) name field.
+    path = REPO / "tests" / "fixtures" / "tflite" / "signature_tensor_without_name.tflite"
+    model = open_model(path)
+    assert ("signature serving_default", "subgraph 0: (?) -> (y)") in model.metadata

@@ -151,3 +151,27 @@ def test_model_without_proto_is_a_clear_error(tmp_path):
     (tmp_path / "net.tnnproto").unlink()
     with pytest.raises(ModelError, match="net.tnnproto beside them"):
         open_model(tmp_path / "net.tnnmodel")
+
+
+PROTO_V2 = PROTO.replace("4206624770", "4206624772").replace('"input 1 3 8 8 ,"', '"input 4 1 3 8 8 0 ,"')
+
+
+@pytest.mark.parametrize("magic", [0xFABC0002, 0xFABC0004])
+def test_newer_proto_header_with_both_model_versions(tmp_path, magic):
+    # Many published models carry the newer header magic 4206624772: inputs list rank, dims and a dtype code.
+    proto = _write(tmp_path, magic)
+    proto.write_text(PROTO_V2)
+    assert parse_proto(PROTO_V2)[0] == [("input", (1, 3, 8, 8), "float32")]
+    graph = open_model(proto).graphs[0]
+    assert [value.type.shape for argument in graph.inputs for value in argument.values] == [(1, 3, 8, 8)]
+    assert [node.name for node in graph.nodes] == ["conv1", "prelu1", "fc"]
+    assert graph.parameters() == WEIGHT.size + BIAS.size + SLOPE.size + FC.size + FC_BIAS.size
+    weights = {(node.name, a.name): v.initializer for node in graph.nodes for a, v in node.weights()}
+    np.testing.assert_array_equal(weights[("conv1", "weight")].data(), WEIGHT)
+
+
+def test_input_dims_follow_the_header_version():
+    # A version 1 input whose batch is 2 is not a rank: "input 2 3 8 8" is 2×3×8×8.
+    assert parse_proto(PROTO.replace("input 1 3 8 8", "input 2 3 8 8"))[0] == [("input", (2, 3, 8, 8), None)]
+    two_inputs = PROTO_V2.replace('"input 4 1 3 8 8 0 ,"', '"input 2 1 80000 0 : mask 0 3 ,"')
+    assert parse_proto(two_inputs)[0] == [("input", (1, 80000), "float32"), ("mask", (), "int32")]

@@ -271,3 +271,17 @@ def test_every_writer_of_a_name_links_to_its_readers(tmp_path):
     assert sorted(edges) == [("a", "c"), ("a", "d"), ("b", "c"), ("b", "d")]
     labelled = [scene.boxes[e.source].title for e in scene.edges if e.label]
     assert sorted(labelled) == ["a", "b"]
+
+
+def test_band_rows_rule_lives_on_the_box():
+    from litenetron import style
+    from litenetron.scene import Box, Row
+
+    chain = [Row("chain", "Relu", "Relu", fill="#702828"), Row("chain", "Clip", "Clip", fill="#703030")]
+    only_bands = Box(0, "node", "Conv", "#335588", "#ffffff", rows=list(chain))
+    # The last band has the body's colour: it is not drawn square over the rounded corners.
+    assert only_bands.body_fill == "#703030"
+    assert [index for index, _ in only_bands.band_rows()] == [0]
+    with_rows = Box(0, "node", "Conv", "#335588", "#ffffff", rows=chain + [Row("weight", "W", "W ⟨8×3⟩")])
+    assert with_rows.body_fill == style.ROW_FILL
+    assert [index for index, _ in with_rows.band_rows()] == [0, 1]

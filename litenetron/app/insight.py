@@ -239,7 +239,7 @@ class Insight:
             window.show_opened(path, model, prepared)
 
         window.runner.run(f"Opening {Path(path).name}…", work, done,
-                          lambda error: window._failed(f"Cannot compare with {Path(path).name}", error))
+                          lambda error: window._failed(f"Cannot compare with {Path(path).name}", error, path, "comparing"))
 
     def _other(self) -> Tuple[str, Model]:
         comparison = self.comparison
@@ -285,4 +285,4 @@ class Insight:
 
         window.runner.run(f"Laying out {Path(path).name}…", lambda _task: prepare_scene(model.graphs[0], options,
                                                                                         measure),
-                          done, lambda error: window._failed("Cannot lay out the graph", error))
+                          done, lambda error: window._failed("Cannot lay out the graph", error, doing="laying out"))

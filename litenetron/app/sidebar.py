@@ -11,7 +11,7 @@ import tkinter
 from tkinter import filedialog, messagebox, ttk
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from ..model import Argument, Graph, Model, ModelError, Node, Tensor, Value, format_shape
+from ..model import Argument, Graph, Model, ModelError, Node, Tensor, Value, format_shape, internal_error_message
 from .stats import TensorStats, compute_stats, histogram_png
 
 # Tensors with more elements than this are summarised in a worker thread.
@@ -201,8 +201,10 @@ class Sidebar(ttk.Frame):
     def _compute(self, tensor: Tensor) -> TensorStats:
         try:
             stats = compute_stats(tensor.data())
-        except (ModelError, ImportError, ValueError, TypeError, MemoryError) as error:
+        except (ModelError, ImportError) as error:
             stats = TensorStats(0, preview=f"values unavailable: {getattr(error, 'reason', error)}")
+        except Exception as error:  # noqa: BLE001 - a bug of ours: said so, and the sidebar stays usable
+            stats = TensorStats(0, preview=f"values unavailable: {internal_error_message(tensor.name, error)}")
         self.stats[id(tensor)] = (tensor, stats)
         return stats
 
@@ -337,8 +339,10 @@ class Sidebar(ttk.Frame):
             import numpy
 
             numpy.save(path, tensor.data())
-        except (ModelError, OSError, ValueError) as error:
+        except (ModelError, OSError) as error:
             messagebox.showerror("Save as .npy", str(getattr(error, "reason", error)), parent=self)
+        except Exception as error:  # noqa: BLE001 - a bug of ours, said so
+            messagebox.showerror("Save as .npy", internal_error_message(tensor.name, error), parent=self)
 
     def show_documentation(self) -> None:
         window = tkinter.Toplevel(self)

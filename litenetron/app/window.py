@@ -6,13 +6,14 @@ Loading, layout and export run in worker threads (loader.TaskRunner); this modul
 from __future__ import annotations
 
 import tkinter
+import traceback
 from dataclasses import astuple, replace
 from pathlib import Path
 from tkinter import filedialog, messagebox, ttk
 from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
-from ..model import Argument, Graph, Model, ModelError, Node
+from ..model import Argument, Graph, Model, ModelError, Node, internal_error_message
 from . import config
 from .find import FindPanel, Match
 from .icons import set_window_icon
@@ -25,29 +26,6 @@ from .welcome import Welcome
 
 SAMPLE_MODEL = Path(__file__).resolve().parent.parent / "samples" / "resblock.onnx"
 
-# File dialog filters: every family's extensions, and all of them together first.
-FILE_TYPES = (
-    ("ONNX", ".onnx .pb .onnxtxt .ort"),
-    ("TensorFlow", ".pb .pbtxt .meta .savedmodel"),
-    ("TensorFlow Lite", ".tflite .lite"),
-    ("TensorFlow.js graph model", "model.json"),
-    ("MNN", ".mnn"),
-    ("Keras", ".h5 .keras .hdf5 .json"),
-    ("Caffe", ".caffemodel .prototxt"),
-    ("PyTorch", ".pt .pth .pkl .ptl .bin"),
-    ("Core ML", ".mlmodel .mlpackage"),
-    ("Darknet", ".cfg .weights"),
-    ("PaddlePaddle", ".pdmodel .pdiparams __model__"),
-    ("TNN", ".tnnproto .tnnmodel"),
-    ("MXNet", ".json .params"),
-    ("Barracuda", ".nn"),
-    ("safetensors", ".safetensors .safetensors.index.json"),
-    ("GGUF", ".gguf"),
-    ("NumPy", ".npy .npz"),
-    ("ONNX Runtime", ".ort"),
-    ("OpenVINO IR", ".xml"),
-    ("ncnn", ".param .param.bin"),
-)
 SCENE_CACHE = 8
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
 
@@ -62,15 +40,15 @@ def prepare_scene(graph: Graph, options, measure) -> tuple:
 
 
 def file_types() -> List[Tuple[str, str]]:
-    patterns: List[str] = []
-    for _, extensions in FILE_TYPES:
-        for extension in extensions.split():
-            pattern = extension if not extension.startswith(".") else f"*{extension}"
-            if pattern not in patterns:
-                patterns.append(pattern)
-    family = [(name, " ".join(e if not e.startswith(".") else f"*{e}" for e in extensions.split()))
-              for name, extensions in FILE_TYPES]
-    return [("All model files", " ".join(patterns))] + family + [("All files", "*")]
+    """File dialog filters: all model files first, then each family's (from its NAME and EXTENSIONS)."""
+    from ..formats import file_types as family_types
+
+    def pattern(extension: str) -> str:
+        return f"*{extension}" if extension.startswith(".") else extension
+
+    families = [(name, " ".join(pattern(e) for e in extensions)) for name, extensions in family_types()]
+    every = list(dict.fromkeys(pattern(e) for _, extensions in family_types() for e in extensions))
+    return [("All model files", " ".join(every))] + families + [("All files", "*")]
 
 
 class MainWindow:
@@ -250,7 +228,7 @@ class MainWindow:
             return model, prepare_scene(model.graphs[0], options, measure)
 
         self.runner.run(f"Opening {Path(path).name}…", work, lambda result: self.show_opened(path, *result),
-                        lambda error: self._failed(f"Cannot open {Path(path).name}", error))
+                        lambda error: self._failed(f"Cannot open {Path(path).name}", error, path))
 
     def show_opened(self, path: str, model: Model, prepared) -> None:
         self.insight.model_replaced(model)
@@ -278,13 +256,14 @@ class MainWindow:
         self._scene_ready(graphs[0], prepared)
         self.canvas.canvas.focus_set()
 
-    def _failed(self, title: str, error: BaseException) -> None:
+    def _failed(self, title: str, error: BaseException, path: str = "", doing: str = "reading") -> None:
         if isinstance(error, ModelError):
             reason = error.reason
         elif isinstance(error, OSError):
             reason = error.strerror or str(error)
-        else:
-            reason = f"{type(error).__name__}: {error}"
+        else:  # a bug of ours, never blamed on the file
+            reason = internal_error_message(path or self.path or "the model", error, doing)
+            traceback.print_exception(type(error), error, error.__traceback__)  # what a bug report needs
         messagebox.showerror(title, reason.splitlines()[0] if reason else title, parent=self.root)
 
     def model_graphs(self) -> List[Graph]:
@@ -324,7 +303,7 @@ class MainWindow:
         options, measure = self.options, self.canvas.measure
         self.runner.run(f"Laying out {len(graph.nodes):,} nodes…", lambda _task: prepare_scene(graph, options, measure),
                         lambda prepared: self._scene_ready(graph, prepared),
-                        lambda error: self._failed("Cannot lay out the graph", error))
+                        lambda error: self._failed("Cannot lay out the graph", error, doing="laying out"))
 
     def _scene_ready(self, graph: Graph, prepared) -> None:
         if graph is not self.graph:  # the user moved on while it was laid out
@@ -420,7 +399,7 @@ class MainWindow:
         graph, options = self.graph, self.options
         return self.runner.run(f"Exporting {Path(path).name}…", lambda _task: export_graph(graph, path, options, 2.0),
                                lambda _result: self.message.configure(text=f"Exported {path}"),
-                               lambda error: self._failed("Export failed", error))
+                               lambda error: self._failed("Export failed", error, doing="exporting"))
 
     # -- layout of the window -----------------------------------------------------------------------------
 

@@ -13,8 +13,11 @@ import posixpath
 import struct
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Dict, Optional, Tuple, Union
+
+from .errors import CodecError
 
 MAX_MEMBERS = 200_000
 MAX_RATIO = 1000  # inflated / compressed size beyond which a member is treated as a zip bomb
@@ -22,7 +25,7 @@ _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., file name length, e
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 
 
-class ArchiveError(ValueError):
+class ArchiveError(CodecError):
     """A damaged archive, a missing member, or a member that breaks the size limits."""
 
 
@@ -45,8 +48,10 @@ def open_zip(path: Union[str, Path, IO[bytes]]) -> zipfile.ZipFile:
     """Open a zip file for reading; a damaged or oversized directory is an ArchiveError."""
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, UnicodeDecodeError) as error:
-        raise ArchiveError(f"damaged zip archive ({error})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
+        raise ArchiveError(f"damaged zip archive ({error})") from error
+    except UnicodeDecodeError as error:  # a member name flagged UTF-8 that is not
+        raise ArchiveError(f"damaged zip archive (a member name is not valid {error.encoding})") from error
     if len(archive.infolist()) > MAX_MEMBERS:
         archive.close()
         raise ArchiveError(f"zip archive lists more than {MAX_MEMBERS} members")
@@ -85,8 +90,11 @@ def read_member(archive: zipfile.ZipFile, name: Union[str, zipfile.ZipInfo], lim
     try:
         with archive.open(info) as stream:
             data = stream.read(limit + 1)
-    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as error:
-        raise ArchiveError(f"cannot read member '{info.filename}' ({error})") from None
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, zlib.error) as error:
+        raise ArchiveError(f"cannot read member '{info.filename}' ({error})") from error
+    except UnicodeDecodeError as error:  # its local header's name, flagged UTF-8, is not
+        raise ArchiveError(f"member '{info.filename}' has a local name that is not valid {error.encoding}") \
+            from error
     if len(data) > limit:
         raise ArchiveError(f"member '{info.filename}' is larger than it declares")
     return data

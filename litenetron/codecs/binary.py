@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 from typing import Callable, Tuple, Union
 
+from .errors import CodecError
 from .protobuf import open_buffer
 
 __all__ = ["BinaryError", "BinaryReader", "array_loader", "open_buffer", "NUMPY_DTYPES"]
@@ -27,7 +28,7 @@ NUMPY_DTYPES = {
 _STRUCTS = {code: struct.Struct("<" + code) for code in "bBhHiIqQfd"}
 
 
-class BinaryError(ValueError):
+class BinaryError(CodecError):
     """The bytes end before a structure that they declare."""
 
 
@@ -118,15 +119,15 @@ def array_loader(path: Union[str, Path], offset: int, dtype: str, shape: Tuple[i
     path = Path(path)
 
     def load():
-        import numpy as np
+        from .arrays import decode_array, item_bits
 
-        kind = np.dtype(NUMPY_DTYPES.get(dtype, dtype))
         count = math.prod(shape)
+        size = math.ceil(count * item_bits(dtype) / 8)
         with path.open("rb") as stream:
             stream.seek(offset)
-            data = stream.read(count * kind.itemsize)
-        if len(data) != count * kind.itemsize:
+            data = stream.read(size)
+        if len(data) != size:
             raise BinaryError(f"{path.name} ends before the {count} values at offset {offset}")
-        return np.frombuffer(data, dtype=kind).reshape(shape)
+        return decode_array(data, dtype, shape)
 
     return load

@@ -18,6 +18,8 @@ from __future__ import annotations
 import struct
 from typing import Any, Dict, Optional, Sequence, Tuple
 
+from .errors import CodecError
+
 MAX_DEPTH = 64
 LAZY_THRESHOLD = 1024
 
@@ -33,7 +35,7 @@ Tables = Dict[str, Sequence[tuple]]
 Unions = Dict[str, Sequence[str]]
 
 
-class FlatBufferError(ValueError):
+class FlatBufferError(CodecError):
     """The bytes are not a valid FlatBuffer of the expected root table."""
 
 

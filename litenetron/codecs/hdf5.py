@@ -501,7 +501,9 @@ class Dataset(Object):
 
     @property
     def size(self) -> int:
-        return math.prod(self.shape or (0,))
+        """Element count: 1 for a scalar (shape ()), 0 for a null dataspace (shape None)."""
+        shape = self.shape
+        return 0 if shape is None else math.prod(shape)
 
     @property
     def chunks(self) -> Optional[Tuple[int, ...]]:

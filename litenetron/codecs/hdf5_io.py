@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Dict, Optional
 
 from .binary import BinaryReader
+from .errors import CodecError
 
 # Limits against hostile files: a structure nested or chained deeper than this is rejected.
 MAX_DEPTH = 64
@@ -17,7 +18,7 @@ MAX_CHAIN = 100_000
 _UINT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
-class Hdf5Error(ValueError):
+class Hdf5Error(CodecError):
     """The bytes are not a valid HDF5 structure (or use a feature this reader does not support)."""
 
 

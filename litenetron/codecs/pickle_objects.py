@@ -12,8 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Tuple
 
+from .errors import CodecError
 
-class PickleError(ValueError):
+
+class PickleError(CodecError):
     """A malformed, truncated or over-large pickle stream."""
 
 

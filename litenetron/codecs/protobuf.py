@@ -6,8 +6,8 @@ type name (``int32``, ``int64``, ``uint32``, ``uint64``, ``sint32``, ``sint64``,
 of another message of the schema; a ``[]`` suffix marks a repeated field.
 
 Decoding produces `Message` objects (dicts keyed by field name with attribute access and schema defaults;
-a field named like a dict method — `values`, `keys`, `items`, `get`, `copy`... — must be read as
-`message.get("values")` or `message["values"]`).
+a field named like a dict method — `values`, `items`, `copy`... — wins: `message.values` is the field, and
+such a message's dict method is reached as `dict.values(message)`).
 Binary decoding works on absolute offsets over one buffer (bytes or a read-only mmap): large ``bytes`` fields
 and large packed fixed-width arrays are recorded as `BytesRef` / `PackedRef` (offset, length), not copied, so
 opening a 1 GB model reads only its structure. Every length is checked against the bytes that remain and
@@ -22,6 +22,8 @@ import struct
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
+from .errors import CodecError
+
 MAX_DEPTH = 100
 LAZY_THRESHOLD = 1024  # bytes fields / packed arrays larger than this are referenced, not copied
 
@@ -34,7 +36,7 @@ _NUMPY_TYPES = {"fixed32": "<u4", "sfixed32": "<i4", "float": "<f4", "fixed64": 
                 "double": "<f8"}
 
 
-class ProtobufError(ValueError):
+class ProtobufError(CodecError):
     """The bytes or text are not a valid encoding of the expected message."""
 
 
@@ -57,16 +59,40 @@ class BytesRef:
 
 
 class PackedRef(BytesRef):
-    """A large packed array of a fixed-width type, decoded on demand with numpy."""
+    """A large packed array of a fixed-width type, decoded on demand with numpy.
 
-    __slots__ = ("type",)
+    Protobuf lets a packed field arrive in several chunks (and a packable field element by element): `parts`
+    then lists the pieces in order, each a span `(offset, length)` of the source or bytes already in hand.
+    """
+
+    __slots__ = ("type", "parts")
 
     def __init__(self, source, offset: int, length: int, type_name: str):
         super().__init__(source, offset, length)
         self.type = type_name
+        self.parts: Optional[List[Union[Tuple[int, int], bytes]]] = None  # None: the one span above
 
     def __len__(self) -> int:
         return self.length // struct.calcsize(_FIXED[self.type])
+
+    def append(self, more: Union[PackedRef, List[Any], Any]) -> None:
+        """Add a later chunk: another PackedRef, a short list of values, or one value."""
+        if self.parts is None:
+            self.parts = [(self.offset, self.length)]
+        if isinstance(more, PackedRef):
+            self.parts.extend(more.parts if more.parts is not None else [(more.offset, more.length)])
+            self.length += more.length
+            return
+        values = more if isinstance(more, list) else [more]
+        raw = struct.pack(f"<{len(values)}{_FIXED[self.type][1]}", *values)
+        self.parts.append(raw)
+        self.length += len(raw)
+
+    def tobytes(self) -> bytes:
+        if self.parts is None:
+            return super().tobytes()
+        return b"".join(part if isinstance(part, bytes) else bytes(self.source[part[0]:part[0] + part[1]])
+                        for part in self.parts)
 
     def array(self):
         import numpy as np
@@ -74,6 +100,27 @@ class PackedRef(BytesRef):
 
     def __iter__(self):
         return iter(self.array().tolist())
+
+
+def _merge_repeated(existing: Any, more: Any, type_name: str) -> Any:
+    """`existing` (None, a list or a PackedRef) followed by `more` (a PackedRef, a list or one value)."""
+    if existing is None:
+        return more if isinstance(more, (list, PackedRef)) else [more]
+    if isinstance(existing, PackedRef):
+        existing.append(more)
+        return existing
+    if isinstance(more, PackedRef):  # short chunks first, a large one after: keep the large one lazy
+        merged = PackedRef(more.source, 0, 0, type_name)
+        merged.parts = []
+        if existing:
+            merged.append(existing)
+        merged.append(more)
+        return merged
+    if isinstance(more, list):
+        existing.extend(more)
+    else:
+        existing.append(more)
+    return existing
 
 
 def to_bytes(value: Union[bytes, BytesRef, None]) -> bytes:
@@ -108,11 +155,30 @@ class Message(dict):
         return self._type.name if self._type else ""
 
 
+def _field_property(name: str) -> property:
+    def read(message: Message) -> Any:
+        if dict.__contains__(message, name):
+            return dict.__getitem__(message, name)
+        return message._type.default(name)
+    return property(read)
+
+
+def _message_class(compiled: _CompiledMessage) -> type:
+    """Message, or a subclass whose properties give fields named like a dict (or Message) attribute
+    precedence over that attribute."""
+    shadowed = [name for name in compiled.by_name if hasattr(Message, name) and not name.startswith("__")]
+    if not shadowed:
+        return Message
+    return type(f"Message_{compiled.name}", (Message,),
+                {"__slots__": (), **{name: _field_property(name) for name in shadowed}})
+
+
 class _CompiledMessage:
-    __slots__ = ("name", "fields", "by_name")
+    __slots__ = ("name", "fields", "by_name", "message_class")
 
     def __init__(self, name: str):
         self.name = name
+        self.message_class: type = Message
         # number → (name, type, repeated, sub-message or None)
         self.fields: Dict[int, Tuple[str, str, bool, Optional[_CompiledMessage]]] = {}
         self.by_name: Dict[str, Tuple[str, bool, Optional[_CompiledMessage]]] = {}
@@ -126,14 +192,15 @@ class _CompiledMessage:
         return _SCALAR_DEFAULTS.get(type_name, 0)
 
 
-_compiled_cache: Dict[int, Dict[str, _CompiledMessage]] = {}
+# id(schema) → (schema, compiled): holding the schema keeps its id from being reused by another table.
+_compiled_cache: Dict[int, Tuple[Schema, Dict[str, _CompiledMessage]]] = {}
 
 
 def compile_schema(schema: Schema) -> Dict[str, _CompiledMessage]:
     """Resolve message references once per schema table."""
     cached = _compiled_cache.get(id(schema))
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] is schema:
+        return cached[1]
     compiled = {name: _CompiledMessage(name) for name in schema}
     for message_name, fields in schema.items():
         target = compiled[message_name]
@@ -145,7 +212,9 @@ def compile_schema(schema: Schema) -> Dict[str, _CompiledMessage]:
                 raise KeyError(f"schema: {message_name}.{field_name} has unknown type {base!r}")
             target.fields[number] = (field_name, base, repeated, sub)
             target.by_name[field_name] = (base, repeated, sub)
-    _compiled_cache[id(schema)] = compiled
+    for target in compiled.values():
+        target.message_class = _message_class(target)
+    _compiled_cache[id(schema)] = (schema, compiled)
     return compiled
 
 
@@ -273,7 +342,7 @@ def _decode_packed(buffer, start: int, end: int, type_name: str) -> Any:
 def _decode(buffer, compiled: _CompiledMessage, position: int, end: int, depth: int) -> Message:
     if depth > MAX_DEPTH:
         raise ProtobufError("messages nested too deeply")
-    message = Message(compiled)
+    message = compiled.message_class(compiled)
     fields = compiled.fields
     while position < end:
         key, position = read_varint(buffer, position, end)
@@ -297,12 +366,7 @@ def _decode(buffer, compiled: _CompiledMessage, position: int, end: int, depth: 
                     else bytes(buffer[position:stop])
             elif repeated:
                 packed = _decode_packed(buffer, position, stop, type_name)
-                if isinstance(packed, PackedRef) and name not in message:
-                    message[name] = packed
-                else:
-                    message.setdefault(name, []).extend(packed)
-                    if isinstance(message[name], PackedRef):  # a second chunk: materialise
-                        message[name] = list(message[name]) + list(packed)
+                message[name] = _merge_repeated(dict.get(message, name), packed, type_name)
                 position = stop
                 continue
             else:
@@ -325,15 +389,9 @@ def _decode(buffer, compiled: _CompiledMessage, position: int, end: int, depth: 
             position = _skip_field(buffer, position, end, key, depth)
             continue
         if repeated:
-            existing = message.get(name)
-            if existing is None:
-                message[name] = [value]
-            elif isinstance(existing, PackedRef):
-                message[name] = list(existing) + [value]
-            else:
-                existing.append(value)
+            message[name] = _merge_repeated(dict.get(message, name), value, type_name)
         elif sub is not None and name in message:
-            message[name].update(value)  # protobuf merges repeated occurrences of a message field
+            dict.update(message[name], value)  # protobuf merges repeated occurrences of a message field
         else:
             message[name] = value
     if position != end:
@@ -495,6 +553,15 @@ def _unescape_cached(match) -> bytes:
 
 
 def _text_scalar(token: str, type_name: str) -> Any:
+    try:
+        return _text_scalar_value(token, type_name)
+    except ValueError as error:
+        if isinstance(error, ProtobufError):
+            raise
+        raise ProtobufError(f"{token[:40]!r} is not a {type_name}") from error
+
+
+def _text_scalar_value(token: str, type_name: str) -> Any:
     lowered = token.lower()
     if type_name in ("float", "double"):
         special = lowered.lstrip("-")
@@ -534,7 +601,7 @@ def _guess_scalar(token: str) -> Any:
 def _parse_text_message(tokens: _Tokens, compiled: Optional[_CompiledMessage], close: str, depth: int) -> Message:
     if depth > MAX_DEPTH:
         raise ProtobufError("messages nested too deeply")
-    message = Message(compiled)
+    message = Message(None) if compiled is None else compiled.message_class(compiled)  # None: unknown message
     while True:
         char = tokens.peek()
         if char == close:
@@ -557,9 +624,9 @@ def _parse_text_message(tokens: _Tokens, compiled: Optional[_CompiledMessage], c
         else:
             values.append(_parse_text_value(tokens, type_name, sub, info is None, depth))
         if repeated:
-            message.setdefault(name, []).extend(values)
+            dict.setdefault(message, name, []).extend(values)
         elif sub is not None and name in message:
-            message[name].update(values[-1])
+            dict.update(message[name], values[-1])
         else:
             message[name] = values[-1]
 

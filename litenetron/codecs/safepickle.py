@@ -136,7 +136,11 @@ class Unpickler:
             handler = dispatch.get(opcode)
             if handler is None:
                 raise PickleError(f"unknown opcode 0x{opcode:02x} at offset {self.position - 1}")
-            handler(self)
+            try:
+                handler(self)
+            except UnicodeDecodeError as error:  # only text arguments are decoded
+                raise PickleError(f"text argument before offset {self.position} is not valid "
+                                  f"{error.encoding}") from error
 
 
 def _proto(self: Unpickler) -> None:
@@ -166,14 +170,14 @@ def _int_text(self: Unpickler) -> None:
     elif line == b"01":
         self._push(True)
     else:
-        self._push(int(line))
+        self._push(_parse(self, int, line))
 
 
 def _long_text(self: Unpickler) -> None:
     line = self._line()
     if len(line) > 2 * MAX_LONG_BYTES:
         raise PickleError("integer literal is too long")
-    self._push(int(line[:-1] if line.endswith(b"L") else line))
+    self._push(_parse(self, int, line[:-1] if line.endswith(b"L") else line))
 
 
 def _long_binary(size_format: str) -> Callable[[Unpickler], None]:
@@ -192,14 +196,26 @@ def _fixed(fmt: str) -> Callable[[Unpickler], None]:
 
 
 def _float_text(self: Unpickler) -> None:
-    self._push(float(self._line()))
+    self._push(_parse(self, float, self._line()))
+
+
+def _parse(self: Unpickler, convert: Callable[[Any], Any], line: bytes) -> Any:
+    """A number written as text (protocol 0 arguments)."""
+    try:
+        return convert(line)
+    except ValueError as error:
+        raise PickleError(f"argument before offset {self.position} is not a number: {line[:40]!r}") from error
 
 
 def _string_text(self: Unpickler) -> None:
     line = self._line()
     if len(line) < 2 or line[0] != line[-1] or line[:1] not in (b"'", b'"'):
         raise PickleError("STRING argument is not quoted")
-    self._push(_decode_str(self, codecs.escape_decode(line[1:-1])[0]))
+    try:
+        raw = codecs.escape_decode(line[1:-1])[0]
+    except ValueError as error:  # a bad backslash escape
+        raise PickleError(f"STRING argument before offset {self.position}: {error}") from error
+    self._push(_decode_str(self, raw))
 
 
 def _decode_str(self: Unpickler, raw: bytes) -> Any:
@@ -340,7 +356,7 @@ def _dup(self: Unpickler) -> None:
 
 
 def _get_text(self: Unpickler) -> None:
-    self._push(self._memo_get(int(self._line())))
+    self._push(self._memo_get(_parse(self, int, self._line())))
 
 
 def _get(fmt: str) -> Callable[[Unpickler], None]:
@@ -350,7 +366,7 @@ def _get(fmt: str) -> Callable[[Unpickler], None]:
 
 
 def _put_text(self: Unpickler) -> None:
-    self._memo_put(int(self._line()), self._top())
+    self._memo_put(_parse(self, int, self._line()), self._top())
 
 
 def _put(fmt: str) -> Callable[[Unpickler], None]:

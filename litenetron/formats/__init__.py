@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Union
+from typing import Dict, List, Tuple, Union
 
 from ..model import DECODE_ERRORS, Model, ModelError
 
@@ -88,8 +88,21 @@ def family_modules():
         yield importlib.import_module(f"{__name__}.{name}")
 
 
+def file_types() -> List[Tuple[str, Tuple[str, ...]]]:
+    """(display name, extensions or file names) per family, in registry order; families sharing a name
+    (PyTorch pickles and TorchScript) are one entry. Each family module declares `NAME` and `EXTENSIONS`."""
+    merged: Dict[str, List[str]] = {}
+    for module in family_modules():
+        entry = merged.setdefault(module.NAME, [])
+        entry.extend(extension for extension in module.EXTENSIONS if extension not in entry)
+    return [(name, tuple(extensions)) for name, extensions in merged.items()]
+
+
 def open_model(path: Union[str, Path]) -> Model:
-    """Open a model file (or model folder) of any supported format; every failure is a ModelError."""
+    """Open a model file (or model folder) of any supported format.
+
+    A file that cannot be read raises ModelError; any other exception is a bug in a reader and propagates
+    (the CLI and the app report it as an internal error)."""
     path = Path(path)
     try:
         if not path.exists():
@@ -98,24 +111,27 @@ def open_model(path: Union[str, Path]) -> Model:
     except OSError as error:
         raise ModelError(path, error.strerror or str(error)) from None
     for module in family_modules():
+        family = module.__name__.rsplit(".", 1)[-1]
         try:
-            claimed = module.match(path, header)
-        except DECODE_ERRORS:
-            claimed = False
-        if not claimed:
-            continue
-        try:
+            # match() must not raise on junk; a decode error there still only means "not this family",
+            # but any other exception is a bug and propagates.
+            try:
+                claimed = module.match(path, header)
+            except DECODE_ERRORS:
+                claimed = False
+            if not claimed:
+                continue
             model = module.read(path)
         except ModelError:
             raise
         except OSError as error:
-            raise ModelError(path, error.strerror or str(error)) from None
-        except RecursionError:
-            raise ModelError(path, "structure is nested too deeply") from None
-        except MemoryError:
-            raise ModelError(path, "ran out of memory reading it (it declares sizes too large to read)") from None
+            raise ModelError(path, error.strerror or str(error)) from error
+        except RecursionError as error:
+            raise ModelError(path, "structure is nested too deeply") from error
+        except MemoryError as error:
+            raise ModelError(path, "ran out of memory reading it (it declares sizes too large to read)") from error
         except DECODE_ERRORS as error:
-            raise ModelError(path, f"malformed {module.__name__.rsplit('.', 1)[-1]} file ({error})") from None
+            raise ModelError(path, f"malformed {family} file ({error})") from error
         model.path = str(path)
         return model
     raise ModelError(path, _describe_non_model(path, header))

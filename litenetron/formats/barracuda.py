@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import BinaryReader, array_loader, open_buffer
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from .windows import window_output
+
+NAME = "Barracuda"
+EXTENSIONS = (".nn",)  # what the Open dialog offers
 
 MAX_RANK = 16
 LOAD = 255
@@ -95,7 +99,7 @@ def _strings(reader: BinaryReader) -> List[str]:
 def _ints(reader: BinaryReader, limit: int = 1 << 20) -> List[int]:
     count = reader.count(4, "array length", signed=True)
     if count > limit:
-        raise ValueError(f"array of {count} values is longer than any Barracuda field")
+        raise FormatError(f"array of {count} values is longer than any Barracuda field")
     return [reader.int32() for _ in range(count)]
 
 
@@ -154,7 +158,8 @@ def infer_shape(layer: Layer, kind: str, inputs: List[Optional[tuple]]) -> Optio
             out = c
         stride_w, stride_h = [max(v, 1) for v in (layer.strides + [1, 1])[:2]]
         left, top, right, bottom = [max(v, 0) for v in (layer.pads + [0, 0, 0, 0])[:4]]
-        return (n, (h + top + bottom - kernel_h) // stride_h + 1, (w + left + right - kernel_w) // stride_w + 1, out)
+        return (n, window_output(h, kernel_h, stride_h, top + bottom),
+                window_output(w, kernel_w, stride_w, left + right), out)
     if kind in ("GlobalMaxPool2D", "GlobalAvgPool2D"):
         return (n, 1, 1, c)
     if kind == "Flatten" and None not in (h, w, c):

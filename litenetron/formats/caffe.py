@@ -17,6 +17,9 @@ from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType,
 from . import caffe_shapes
 from .schemas.caffe import BLOB_NAMES, CAFFE, CATEGORIES, ENUMS, V1_TYPE_NAMES, V1_TYPES
 
+NAME = "Caffe"
+EXTENSIONS = (".caffemodel", ".prototxt", ".binaryproto")  # what the Open dialog offers
+
 _CATEGORY = {name: category for category, names in CATEGORIES.items() for name in names}
 _TEXT_EXTENSIONS = (".prototxt", ".pbtxt", ".pt", ".txt")
 # Top-level `input` keys start their line (TensorFlow text graphs have indented `input:` lines).

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from .windows import transposed_output, window_output
+
 Shape = Tuple[Optional[int], ...]
 
 # Layers whose single output has the shape of their first input.
@@ -54,13 +56,10 @@ def _conv(layer, shapes: Sequence[Shape], deconvolution: bool) -> List[Shape]:
     dilation = _spatial(param, "dilation", count, 1)
     out: List[Optional[int]] = [shape[0], int(param.get("num_output", 0)) or None]
     for size, k, p, s, d in zip(shape[2:], kernel, pad, stride, dilation):
-        extent = d * (k - 1) + 1
-        if size is None or s <= 0:
-            out.append(None)
-        elif deconvolution:
-            out.append(s * (size - 1) + extent - 2 * p)
+        if deconvolution:
+            out.append(transposed_output(size, k, s, 2 * p, d))
         else:
-            out.append((size + 2 * p - extent) // s + 1)
+            out.append(window_output(size, k, s, 2 * p, d))
     return [tuple(out)]
 
 
@@ -80,14 +79,8 @@ def _pool(layer, shapes: Sequence[Shape]) -> List[Shape]:
     floor = param.get("round_mode") in (1, "FLOOR")
     out: List[Optional[int]] = [shape[0], shape[1]]
     for size, k, p, s in zip(shape[2:], kernel, pad, stride):
-        if size is None or s <= 0:
-            out.append(None)
-            continue
-        rounding = math.floor if floor else math.ceil
-        length = int(rounding((size + 2 * p - k) / s)) + 1
-        if p and (length - 1) * s >= size + p:  # the last window must start inside the image
-            length -= 1
-        out.append(length)
+        # Caffe's ceil mode: the last window must start inside the image, checked only when padded
+        out.append(window_output(size, k, s, 2 * p, ceil=not floor, pad_before=p, clamp_last=bool(p)))
     return [tuple(out)]
 
 

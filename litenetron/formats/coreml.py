@@ -18,6 +18,9 @@ from .coreml_mil import ProgramReader
 from .coreml_nn import network_graph, plain_value
 from .schemas.coreml import ENUMS, SCHEMA
 
+NAME = "Core ML"
+EXTENSIONS = (".mlmodel", ".mlpackage", "Manifest.json")  # what the Open dialog offers
+
 MAX_PIPELINE_DEPTH = 16
 PACKAGE_MODEL = Path("Data") / "com.apple.CoreML" / "model.mlmodel"
 

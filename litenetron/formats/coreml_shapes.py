@@ -10,6 +10,7 @@ import math
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ..codecs.protobuf import Message
+from .windows import window_output
 
 Shape = Tuple[int, ...]
 
@@ -27,11 +28,7 @@ def _borders(amounts: Optional[Message]) -> List[int]:
 
 
 def _window(size: int, kernel: int, stride: int, pad: int, dilation: int = 1, ceil: bool = False) -> Optional[int]:
-    span = dilation * (kernel - 1) + 1
-    if stride <= 0 or size + pad < span:
-        return None
-    steps = (size + pad - span) / stride
-    return (math.ceil(steps) if ceil else math.floor(steps)) + 1
+    return window_output(size, kernel, stride, pad, dilation, ceil, clamp_last=False)
 
 
 def _spatial(params: Message, shape: Shape, kernel: List[int], ceil_complete: bool = False) -> Optional[List[int]]:

@@ -20,7 +20,11 @@ from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import array_loader
 from ..codecs.text import number_or_text
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from .windows import window_output
+
+NAME = "Darknet"
+EXTENSIONS = (".cfg", ".weights")  # what the Open dialog offers
 
 MAX_SECTIONS = 100_000
 MAX_DIM = 1 << 31
@@ -56,14 +60,14 @@ class Section:
         try:
             return int(float(text)) if any(c in text for c in ".eE") else int(text, 10)
         except ValueError:
-            raise ValueError(f"[{self.type}] at line {self.line}: {key}={text!r} is not a number") from None
+            raise FormatError(f"[{self.type}] at line {self.line}: {key}={text!r} is not a number") from None
 
     def ints(self, key: str) -> List[int]:
         text = self.options.get(key, "")
         try:
             return [int(part) for part in text.split(",") if part.strip()]
         except ValueError:
-            raise ValueError(f"[{self.type}] at line {self.line}: {key}={text!r} is not a list of numbers") \
+            raise FormatError(f"[{self.type}] at line {self.line}: {key}={text!r} is not a list of numbers") \
                 from None
 
 
@@ -76,10 +80,10 @@ def parse_cfg(text: str) -> List[Section]:
             continue
         if line.startswith("["):
             if not line.endswith("]"):
-                raise ValueError(f"line {number}: section header {raw.strip()!r} has no closing ']'")
+                raise FormatError(f"line {number}: section header {raw.strip()!r} has no closing ']'")
             sections.append(Section(line[1:-1].lower(), {}, number))
             if len(sections) > MAX_SECTIONS:
-                raise ValueError(f"more than {MAX_SECTIONS} sections")
+                raise FormatError(f"more than {MAX_SECTIONS} sections")
         elif "=" in line and sections:
             key, value = line.split("=", 1)
             # Darknet reads numbers with atoi/atof, which stop at a trailing "#comment" or ";comment".
@@ -97,7 +101,7 @@ def _chw(shape: Shape) -> Tuple[int, int, int]:
 
 def _check(shape: Shape, section: Section) -> Shape:
     if any(dim <= 0 or dim > MAX_DIM for dim in shape):
-        raise ValueError(f"[{section.type}] at line {section.line} computes an invalid output size "
+        raise FormatError(f"[{section.type}] at line {section.line} computes an invalid output size "
                          f"{'×'.join(map(str, shape))}")
     return shape
 
@@ -117,7 +121,7 @@ def _connected_weights(prefix: str, inputs: int, outputs: int, batch_norm: bool)
 
 
 def _conv_out(size_in: int, size: int, stride: int, pad: int) -> int:
-    return (size_in + 2 * pad - size) // max(stride, 1) + 1
+    return window_output(size_in, size, stride, 2 * pad) or 0  # 0: _check reports the impossible size
 
 
 def _layer(section: Section, index: int, shapes: List[Shape],
@@ -133,7 +137,7 @@ def _layer(section: Section, index: int, shapes: List[Shape],
     def resolve(relative: int) -> int:
         target = index + relative if relative < 0 else relative
         if not 0 <= target < index:
-            raise ValueError(f"[{kind}] at line {section.line} refers to layer {relative}, which does not "
+            raise FormatError(f"[{kind}] at line {section.line} refers to layer {relative}, which does not "
                              f"exist before layer {index}")
         return target
 
@@ -208,7 +212,7 @@ def _layer(section: Section, index: int, shapes: List[Shape],
     elif kind == "route":
         inputs = [resolve(value) for value in section.ints("layers")]
         if not inputs:
-            raise ValueError(f"[route] at line {section.line} lists no layers")
+            raise FormatError(f"[route] at line {section.line} lists no layers")
         groups = max(opt.int("groups", 1), 1)
         first = _chw(shapes[inputs[0]])
         out = (sum(_chw(shapes[i])[0] for i in inputs) // groups, first[1], first[2])

@@ -241,8 +241,8 @@ def dequantize(raw: bytes, kind: GgmlType, shape: tuple) -> Any:
     if len(raw) != kind.nbytes(count):
         raise ModelError(kind.name, f"holds {len(raw)} bytes, {kind.nbytes(count)} expected for {count} values")
     if kind.dtype:
-        from .onnx_tensors import decode_raw
-        return decode_raw(raw, kind.dtype, shape, count)
+        from ..codecs.arrays import decode_array
+        return decode_array(raw, kind.dtype, shape)
     decoder = _DECODERS.get(kind.name)
     if decoder is None:
         raise ModelError(kind.name, f"ggml type {kind.name} is not decoded by this viewer (its shape and size "

@@ -17,10 +17,13 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from ..codecs import archive
 from ..codecs.binary import open_buffer
 from ..codecs.hdf5 import SIGNATURE, Dataset, File, Group, Hdf5Error
-from ..model import Argument, Graph, Model, ModelError, Node, OpType
+from ..model import Argument, FormatError, Graph, Model, ModelError, Node, OpType
 from .keras_graph import MAX_NESTING, Weights, build_graph, tensor_value
 from .keras_tfjs import manifest_weights
 from .schemas.keras import CATEGORY, VARIABLES
+
+NAME = "Keras"
+EXTENSIONS = (".h5", ".hdf5", ".keras", ".json")  # what the Open dialog offers
 
 MAX_CONFIG = 64 << 20  # bytes of model JSON we are willing to parse
 MAX_WEIGHTS_IN_MEMORY = 2 << 30  # a compressed model.weights.h5 member is inflated into memory up to this
@@ -70,7 +73,9 @@ def read(path: Path) -> Model:
     except archive.ArchiveError as error:
         raise ModelError(path, str(error)) from None
     except json.JSONDecodeError as error:
-        raise ModelError(path, f"invalid model JSON ({error})") from None
+        raise ModelError(path, f"invalid model JSON ({error})") from error
+    except UnicodeDecodeError as error:  # json.loads of bytes decodes them first
+        raise ModelError(path, f"model JSON is not valid {error.encoding} text") from error
 
 
 def _head(path: Path) -> bytes:
@@ -155,7 +160,7 @@ def _read_json(path: Path) -> Model:
 
 def _model_from_config(config: Any, format_name: str, metadata: Any, weights: Weights) -> Model:
     if not isinstance(config, dict):
-        raise ValueError("model config is not a JSON object")
+        raise FormatError("model config is not a JSON object")
     version = _text(metadata.get("keras_version")) if isinstance(metadata, dict) else ""
     model = Model(format_name, producer=f"Keras {version}".strip(), version=version)
     graph = build_graph(config, weights, 0)
@@ -232,7 +237,7 @@ def _natural(name: str) -> Tuple:
 def _keras3_datasets(group: Group, prefix: str, depth: int) -> Iterator[Tuple[str, Dataset]]:
     """Datasets of one Keras 3 layer group: `vars/<i>` first, then nested objects, depth-first."""
     if depth > MAX_NESTING:
-        raise ValueError(f"Keras weight groups nest too deeply at {group.path}")
+        raise FormatError(f"Keras weight groups nest too deeply at {group.path}")
     names = sorted(group.keys(), key=lambda name: (name != "vars", _natural(name)))
     for name in names:
         item = group.get(name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..codecs.hdf5 import Dataset
-from ..model import Argument, Attribute, Graph, Node, OpType, Tensor, TensorType, Value
+from ..model import Argument, Attribute, FormatError, Graph, Node, OpType, Tensor, TensorType, Value
 from .keras_shapes import output_shapes
 from .schemas.keras import CATEGORY, DEFAULTS, HIDDEN_ATTRIBUTES, MODEL_CLASSES
 
@@ -153,12 +153,12 @@ class _Builder:
 
     def build(self, model_config: dict) -> Graph:
         if self.depth > MAX_NESTING:
-            raise ValueError("nested models nest too deeply")
+            raise FormatError("nested models nest too deeply")
         config = model_config.get("config")
         layers = config if isinstance(config, list) else (config or {}).get("layers") if isinstance(config, dict) \
             else None
         if not isinstance(layers, list):
-            raise ValueError("model config has no layers list")
+            raise FormatError("model config has no layers list")
         config = config if isinstance(config, dict) else {}
         graph = Graph(name=str(config.get("name", "")))
         entries = [layer for layer in layers if isinstance(layer, dict)]
@@ -267,5 +267,5 @@ class _Builder:
 def build_graph(model_config: dict, weights: Weights, depth: int = 0) -> Graph:
     """The graph of a Keras model config (`{"class_name": ..., "config": {...}}`) with its weights."""
     if not isinstance(model_config, dict):
-        raise ValueError("model config is not a JSON object")
+        raise FormatError("model config is not a JSON object")
     return _Builder(weights, depth).build(model_config)

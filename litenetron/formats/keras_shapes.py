@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Dict, List, Optional, Tuple
 
+from .windows import same_output, window_output
+
 Shape = Tuple[Optional[int], ...]
 
 _IDENTITY = (
@@ -28,14 +30,9 @@ def _pair(value, rank: int) -> Tuple[int, ...]:
 
 
 def _spatial(size: Optional[int], kernel: int, stride: int, padding: str, dilation: int = 1) -> Optional[int]:
-    if size is None:
-        return None
-    if padding == "same":
-        return math.ceil(size / stride)
-    if padding == "causal":
-        return math.ceil(size / stride)
-    effective = dilation * (kernel - 1) + 1
-    return max((size - effective) // stride + 1, 0)
+    if padding in ("same", "causal"):
+        return same_output(size, stride)
+    return window_output(size, kernel, stride, 0, dilation)
 
 
 def _split(shape: Shape, config: dict, rank: int):

@@ -23,6 +23,7 @@ from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..model import (
     Argument,
     Attribute,
+    FormatError,
     Graph,
     Model,
     ModelError,
@@ -33,6 +34,10 @@ from ..model import (
     Value,
     element_count,
 )
+from .windows import transposed_output, window_output
+
+NAME = "MXNet"
+EXTENSIONS = (".json", ".params")  # what the Open dialog offers
 
 LIST_MAGIC = 0x112
 NDARRAY_V1, NDARRAY_V2, NDARRAY_V3 = 0xF993FAC8, 0xF993FAC9, 0xF993FACA
@@ -84,16 +89,16 @@ class ArrayEntry:
 def _read_shape(reader: BinaryReader, legacy_ndim: Optional[int] = None) -> Optional[Tuple[int, ...]]:
     if legacy_ndim is not None:
         if legacy_ndim > MAX_RANK:
-            raise ValueError(f"legacy array declares {legacy_ndim} dimensions")
+            raise FormatError(f"legacy array declares {legacy_ndim} dimensions")
         return tuple(reader.uint32() for _ in range(legacy_ndim))
     ndim = reader.int32()
     if ndim < 0:
         return None  # V3: unknown shape (a "none" array)
     if ndim > MAX_RANK:
-        raise ValueError(f"array declares {ndim} dimensions")
+        raise FormatError(f"array declares {ndim} dimensions")
     dims = tuple(reader.int64() for _ in range(ndim))
     if any(dim < 0 for dim in dims):
-        raise ValueError(f"array has a negative dimension {dims}")
+        raise FormatError(f"array has a negative dimension {dims}")
     return dims
 
 
@@ -116,7 +121,7 @@ def _skip_array(reader: BinaryReader, path: Path) -> Tuple[str, Tuple[int, ...],
     flag = reader.int32()
     dtype = DTYPES.get(flag)
     if dtype is None:
-        raise ValueError(f"unknown array dtype flag {flag}")
+        raise FormatError(f"unknown array dtype flag {flag}")
     count = math.prod(shape)
     itemsize = 1 if dtype in ("uint8", "int8", "bool") else {"float16": 2, "bfloat16": 2, "int16": 2,
                                                              "uint16": 2, "float64": 8, "int64": 8,
@@ -317,10 +322,7 @@ _SAME_SHAPE = {
 
 
 def _window(size: Optional[int], kernel: int, stride: int, pad: int, dilate: int, ceil: bool) -> Optional[int]:
-    if size is None:
-        return None
-    span = size + 2 * pad - dilate * (kernel - 1) - 1
-    return (-(-span // max(stride, 1)) if ceil else span // max(stride, 1)) + 1
+    return window_output(size, kernel, stride, 2 * pad, dilate, ceil, clamp_last=False)
 
 
 def infer_shape(op: str, settings: dict, inputs: List[Optional[tuple]]) -> Optional[tuple]:
@@ -348,8 +350,8 @@ def infer_shape(op: str, settings: dict, inputs: List[Optional[tuple]]) -> Optio
                 value = get(key)
                 return value[axis] if isinstance(value, list) and axis < len(value) else default
             if op == "Deconvolution":
-                out = None if size is None else (size - 1) * at("stride", 1) - 2 * at("pad", 0) + \
-                    at("dilate", 1) * (kernel[axis] - 1) + 1 + at("adj", 0)
+                out = transposed_output(size, kernel[axis], at("stride", 1), 2 * at("pad", 0), at("dilate", 1),
+                                        at("adj", 0))
             else:
                 out = _window(size, kernel[axis], at("stride", 1), at("pad", 0), at("dilate", 1),
                               get("pooling_convention") == "full")

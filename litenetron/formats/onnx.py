@@ -12,6 +12,9 @@ from .onnx_shapes import infer_types, is_invented_symbol, strip_weights
 from .onnx_tensors import sparse_tensor_from_proto, tensor_from_proto
 from .schemas.onnx import ATTRIBUTE_TYPES, DATA_TYPES, ONNX
 
+NAME = "ONNX"
+EXTENSIONS = (".onnx", ".onnxtxt", ".pb", ".pbtxt")  # what the Open dialog offers
+
 _EXTENSIONS = (".onnx", ".onnxtxt", ".pb", ".pbtxt", ".prototxt", ".txt", ".model", ".bin", ".ort")
 # Top-level ModelProto fields and the wire types they use: a cheap signature check of the first bytes.
 _MODEL_FIELDS = {1: (0,), 2: (2,), 3: (2,), 4: (2,), 5: (0,), 6: (2,), 7: (2,), 8: (2,), 14: (2,), 20: (2,),
@@ -35,8 +38,15 @@ def match(path: Path, header: bytes) -> bool:
 
 
 def _looks_like_text(header: bytes) -> bool:
+    """UTF-8 without control characters (text format strings may hold any Unicode: `"café"`)."""
     sample = header[:512]
-    return all(32 <= byte < 127 or byte in (9, 10, 13) for byte in sample)
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(sample) - 3:  # not just a character cut by the sample's end
+            return False
+        text = sample[:error.start].decode("utf-8")
+    return all(char >= " " and char != "\x7f" or char in "\t\n\r" for char in text)
 
 
 def read(path: Path) -> Model:
@@ -233,10 +243,10 @@ class _ModelReader:
             return proto.i
         if kind == 3:
             return to_bytes(proto.s).decode("utf-8", errors="replace")
-        if kind == 4:
-            return tensor_from_proto(proto.t, self.path)
+        if kind == 4:  # a tensor attribute may leave its tensor out (onnx.load accepts it): no value
+            return None if proto.t is None else tensor_from_proto(proto.t, self.path)
         if kind == 11:
-            return sparse_tensor_from_proto(proto.sparse_tensor, self.path)
+            return None if proto.sparse_tensor is None else sparse_tensor_from_proto(proto.sparse_tensor, self.path)
         if kind == 13:
             return type_text(proto.tp)
         if kind == 6:

@@ -6,63 +6,22 @@ import math
 from pathlib import Path
 from typing import Optional
 
+from ..codecs.arrays import ML_DTYPES as _ML_DTYPES
+from ..codecs.arrays import PACKED_BITS as _PACKED_BITS
+from ..codecs.arrays import decode_array, item_bits, numpy_dtype
+from ..codecs.arrays import unpack_bits as _unpack_bits
 from ..codecs.protobuf import BytesRef, Message, PackedRef, to_bytes
 from ..model import ModelError, Tensor
 from .schemas.onnx import DATA_TYPES
 
 EXTERNAL = 1  # TensorProto.DataLocation
 
-# Sub-byte types are stored packed, low bits first.
-_PACKED_BITS = {"int4": 4, "uint4": 4, "float4_e2m1fn": 4, "int2": 2, "uint2": 2}
-# Types numpy lacks; ml_dtypes (installed with onnx) provides them.
-_ML_DTYPES = {"bfloat16", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
-              "float8_e8m0fnu", "int4", "uint4", "float4_e2m1fn", "int2", "uint2", "float6_e2m3fn",
-              "float6_e3m2fn"}
 # Storage width of the values that live in int32_data as raw bit patterns.
 _BIT_PATTERN_TYPES = {"float16": "<u2", "bfloat16": "<u2"}
 
 
-def numpy_dtype(dtype: str):
-    import numpy as np
-    if dtype in _ML_DTYPES:
-        try:
-            import ml_dtypes
-        except ImportError:
-            raise ModelError(dtype, "reading this data type needs the ml_dtypes package") from None
-        return np.dtype(getattr(ml_dtypes, dtype))
-    if dtype == "string":
-        return np.dtype(object)
-    return np.dtype(dtype).newbyteorder("<")
-
-
-def _unpack_bits(raw, count: int, bits: int, dtype: str):
-    """Sub-byte values packed into bytes, low bits first → one element per value."""
-    import numpy as np
-    data = np.frombuffer(raw, dtype=np.uint8)
-    per_byte = 8 // bits
-    if data.size * per_byte < count:
-        raise ModelError(dtype, f"holds {data.size} bytes, too few for {count} {bits}-bit values")
-    mask = (1 << bits) - 1
-    parts = [(data >> (bits * k)) & mask for k in range(per_byte)]
-    values = np.stack(parts, axis=-1).reshape(-1)[:count]
-    if dtype.startswith("float"):  # the nibble is a bit pattern, not a number
-        return values.astype(np.uint8).view(numpy_dtype(dtype))
-    if dtype.startswith("int"):  # sign-extend
-        values = values.astype(np.int8)
-        values = np.where(values >= 1 << (bits - 1), values - (1 << bits), values).astype(np.int8)
-    return values.astype(numpy_dtype(dtype)) if dtype in _ML_DTYPES else values
-
-
-def decode_raw(raw: bytes, dtype: str, shape, count: int):
-    """Little-endian bytes of `count` elements of one of our dtype names → numpy array of `shape` (sub-byte
-    types unpacked low bits first; bfloat16/float8/float4 through ml_dtypes)."""
-    import numpy as np
-    if dtype in _PACKED_BITS:
-        return _unpack_bits(raw, count, _PACKED_BITS[dtype], dtype).reshape(shape)
-    target = numpy_dtype(dtype)
-    if len(raw) != count * target.itemsize:
-        raise ModelError(dtype, f"holds {len(raw)} bytes, expected {count * target.itemsize} for shape {shape}")
-    return np.frombuffer(raw, dtype=target).reshape(shape)
+def _decode_raw(raw: bytes, dtype: str, shape, count: int):
+    return decode_array(raw, dtype, shape)
 
 
 def _typed_values(proto: Message, field: str):
@@ -148,12 +107,12 @@ def tensor_from_proto(proto: Message, model_path: Path, name: str = "") -> Tenso
 
         def load():
             expected = math.ceil(count * _item_bits(dtype) / 8)
-            return decode_raw(_read_external(target, offset, length, expected, tensor_name), dtype, shape, count)
+            return _decode_raw(_read_external(target, offset, length, expected, tensor_name), dtype, shape, count)
         return Tensor(tensor_name, dtype, shape, load, layout="external", location=target.name)
     raw = proto.get("raw_data")
     if raw is not None:
         def load():
-            return decode_raw(to_bytes(raw), dtype, shape, count)
+            return _decode_raw(to_bytes(raw), dtype, shape, count)
         location = "inline" if not isinstance(raw, BytesRef) else f"inline @{raw.offset}"
         return Tensor(tensor_name, dtype, shape, load, location=location)
 
@@ -162,12 +121,7 @@ def tensor_from_proto(proto: Message, model_path: Path, name: str = "") -> Tenso
     return Tensor(tensor_name, dtype, shape, load_typed, location="inline")
 
 
-def _item_bits(dtype: str) -> int:
-    if dtype in _PACKED_BITS:
-        return _PACKED_BITS[dtype]
-    if dtype == "string":
-        return 0
-    return numpy_dtype(dtype).itemsize * 8
+_item_bits = item_bits
 
 
 def sparse_tensor_from_proto(proto: Message, model_path: Path) -> Tensor:

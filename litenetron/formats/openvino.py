@@ -168,7 +168,7 @@ def _loader(bin_path: Path, offset: int, size: int, dtype: str, shape: Tuple[int
     def load():
         import numpy as np
 
-        from .onnx_tensors import numpy_dtype
+        from ..codecs.arrays import numpy_dtype
         with bin_path.open("rb") as stream:
             stream.seek(offset)
             raw = stream.read(size)

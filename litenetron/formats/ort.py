@@ -61,8 +61,8 @@ def _raw_bytes(raw) -> bytes:
 
 def _dense_loader(raw, dtype: str, shape: Tuple[int, ...], count: int):
     def load():
-        from .onnx_tensors import decode_raw  # the ONNX family's raw-bytes decoding (packed types included)
-        return decode_raw(_raw_bytes(raw), dtype, shape, count)
+        from ..codecs.arrays import decode_array  # the one dtype decoder (packed types included)
+        return decode_array(_raw_bytes(raw), dtype, shape)
 
     return load
 

@@ -32,7 +32,10 @@ from .paddle_shapes import infer_shapes
 from .paddle_weights import SavedTensors
 from .schemas.paddle import ATTR_FIELDS, ATTR_TYPES, DATA_TYPES, OP_CATEGORIES, PADDLE
 
-EXTENSIONS = (".pdmodel", ".paddle")
+NAME = "PaddlePaddle"
+EXTENSIONS = (".pdmodel", ".pdiparams", ".paddle", ".json", "__model__")  # what the Open dialog offers
+
+_PROGRAM_EXTENSIONS = (".pdmodel", ".paddle")
 MODEL_NAMES = ("__model__", "inference.pdmodel", "model.pdmodel", "inference.json", "model.json")
 PROGRAM_NAMES = ("__model__", "model")  # extension-less program files (with `__params__` / `params`)
 COMBINED_PARAMS = ("__params__", "params")
@@ -52,7 +55,7 @@ def match(path: Path, header: bytes) -> bool:
     if path.is_dir():
         return _folder_program(path) is not None
     name = path.name.lower()
-    if path.suffix.lower() in EXTENSIONS or name in PROGRAM_NAMES:
+    if path.suffix.lower() in _PROGRAM_EXTENSIONS or name in PROGRAM_NAMES:
         return _looks_like_program(header)
     if path.suffix.lower() == ".json":
         return looks_like_pir(header)
@@ -139,7 +142,8 @@ def _model_file(path: Path) -> Path:
     if path.suffix.lower() == ".pdiparams":
         program = path.with_suffix(".pdmodel")
         return program if program.is_file() else path.with_suffix(".json")
-    if path.suffix.lower() in EXTENSIONS or path.suffix.lower() == ".json" or path.name.lower() in PROGRAM_NAMES:
+    suffix = path.suffix.lower()
+    if suffix in _PROGRAM_EXTENSIONS or suffix == ".json" or path.name.lower() in PROGRAM_NAMES:
         return path
     return path.parent / "__model__"
 

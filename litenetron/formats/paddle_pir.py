@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from .paddle_weights import SavedTensors
 from .schemas.paddle import OP_CATEGORIES
 
@@ -104,7 +104,7 @@ def value_type(kind: Any) -> Optional[TensorType]:
 def attribute_value(attribute: Any, depth: int = 0) -> Any:
     """The plain value of a PIR attribute object (arrays recursively)."""
     if depth > MAX_DEPTH:
-        raise ValueError("attribute nested too deeply")
+        raise FormatError("attribute nested too deeply")
     if not isinstance(attribute, dict):
         return attribute
     data = attribute.get("D")

@@ -12,6 +12,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from ..codecs.protobuf import Message
 from ..model import Dim, TensorType
 from .schemas.paddle import ATTR_FIELDS
+from .windows import same_output, window_output
 
 Shape = Tuple[Dim, ...]
 
@@ -41,12 +42,7 @@ def _known(dim: Dim) -> bool:
 
 
 def _window(size: Dim, kernel: int, stride: int, pad: int, dilation: int = 1, ceil: bool = False) -> Dim:
-    if not _known(size) or stride <= 0:
-        return None
-    span = dilation * (kernel - 1) + 1
-    extra = stride - 1 if ceil else 0
-    out = (size + pad - span + extra) // stride + 1
-    return out if out >= 0 else None
+    return window_output(size, kernel, stride, pad, dilation, ceil, clamp_last=False)
 
 
 def _pads(paddings: Sequence[int], rank: int) -> List[int]:
@@ -83,7 +79,7 @@ def _sliding(op: Message, shape: Shape, kernel: List[int], channels: Dim, dilati
     for axis in range(rank):
         size, stride = sizes[axis], strides[axis] if axis < len(strides) else 1
         if algorithm == "SAME":
-            out.append(math.ceil(size / stride) if _known(size) and stride > 0 else None)
+            out.append(same_output(size, stride))
         else:
             pad = 0 if algorithm == "VALID" else pads[axis]
             dilation = dilations[axis] if axis < len(dilations) else 1

@@ -31,7 +31,8 @@ from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType,
 from . import torch_pickle
 from .torch_pickle import TorchTensor
 
-EXTENSIONS = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".tar", ".ckpt", ".pth.tar")
+NAME = "PyTorch"
+EXTENSIONS = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".tar", ".ckpt", ".pth.tar")  # also what the Open dialog offers
 PICKLE_EXTENSIONS = (".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model_state", "model", "net")
 MAX_DEPTH = 64

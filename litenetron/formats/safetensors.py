@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Tuple
 
 from ..codecs import archive
 from ..model import Graph, Model, ModelError, Tensor
-from .onnx_tensors import decode_raw
+from ..codecs.arrays import decode_array
 from .pytorch import chain_in_order, reading_order, tensor_summary, weight_nodes
 
 NAME = "safetensors"
@@ -167,7 +167,7 @@ def _tensor(path: Path, key: str, entry: Any, data_start: int, data_size: int) -
     def load():
         if code not in DTYPES or code in _NOT_DECODED:
             raise ModelError(key, f"safetensors dtype {code} is not decoded")
-        return decode_raw(archive.read_range(path, offset, end - begin), dtype, shape, count)
+        return decode_array(archive.read_range(path, offset, end - begin), dtype, shape)
     return Tensor(key, dtype, shape, load, location=f"{path.name} @{offset}", count=None if bits else count)
 
 

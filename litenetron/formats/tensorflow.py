@@ -15,6 +15,7 @@ import struct
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from ..codecs.arrays import decode_array
 from ..codecs.binary import NUMPY_DTYPES
 from ..codecs.protobuf import Message, ProtobufError, decode, open_buffer, parse_text, read_varint, to_bytes
 from ..model import (
@@ -34,6 +35,9 @@ from ..model import (
 from .schemas.tensorflow import CATEGORIES, DTYPE_NAMES, DTYPES, INPUT_NAMES, TENSORFLOW, VALUE_FIELDS
 from .tensorflow_bundle import Bundle, BundleError, find_bundle
 from .tensorflow_shapes import infer_shapes
+
+NAME = "TensorFlow"
+EXTENSIONS = (".pb", ".pbtxt", ".pbtext", ".meta", ".graphdef", ".index")  # what the Open dialog offers
 
 _CATEGORY = {op: category for category, ops in CATEGORIES.items() for op in ops}
 _TEXT_EXTENSIONS = (".pbtxt", ".pbtext", ".txt", ".prototxt")
@@ -434,11 +438,8 @@ def _tensor_values(proto: Message, dtype: Optional[str], shape: Optional[tuple])
         raise ModelError(proto.get("name", "tensor"), "tensor has no dtype or shape")
     count = element_count(shape) or 0
     content = proto.get("tensor_content")
-    if content and dtype in NUMPY_DTYPES:
-        return np.frombuffer(to_bytes(content), dtype=NUMPY_DTYPES[dtype], count=count).reshape(shape)
-    if content and dtype == "bfloat16":
-        bits = np.frombuffer(to_bytes(content), dtype="<u2", count=count)
-        return (bits.astype(np.uint32) << 16).view(np.float32).reshape(shape)
+    if content and dtype not in ("string", "resource", "variant"):
+        return decode_array(to_bytes(content), dtype, shape)
     field = VALUE_FIELDS.get(dtype)
     if field is None:
         raise ModelError(proto.get("name", "tensor"), f"values of {dtype} tensors are not shown")

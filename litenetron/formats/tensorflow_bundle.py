@@ -13,7 +13,8 @@ import struct
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from ..codecs.binary import NUMPY_DTYPES
+from ..codecs.arrays import decode_array
+from ..codecs.errors import CodecError
 from ..codecs.protobuf import decode, open_buffer, read_varint
 from ..model import Tensor
 from .schemas.tensorflow import DTYPES, TENSORFLOW
@@ -23,7 +24,7 @@ _FOOTER = 48
 _OBJECT_GRAPH_KEY = b"_CHECKPOINTABLE_OBJECT_GRAPH"
 
 
-class BundleError(ValueError):
+class BundleError(CodecError):
     """The checkpoint index or data is not what its structure declares."""
 
 
@@ -130,10 +131,9 @@ class Bundle:
             if shape_proto is not None else ()
 
         def load():
-            import numpy as np
-            if dtype not in NUMPY_DTYPES:
-                raise BundleError(f"{dtype} variables are not shown")
-            return np.frombuffer(self._bytes(entry), dtype=NUMPY_DTYPES[dtype]).reshape(shape)
+            if dtype is None or dtype in ("string", "resource", "variant"):
+                raise BundleError(f"{dtype or 'unknown'} variables are not shown")
+            return decode_array(self._bytes(entry), dtype, shape)
 
         return Tensor(key, dtype, shape, loader=load, location=self._shard(entry).name)
 

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence
 
 from ..model import Graph, Node, TensorType
+from .windows import same_output, window_output
 
 Shape = tuple
 
@@ -54,12 +55,9 @@ def _broadcast(shapes: Sequence[Shape]) -> Optional[Shape]:
 
 
 def _window(size, kernel: int, stride: int, padding: str, dilation: int = 1):
-    if size is None or stride <= 0:
-        return None
     if padding == "SAME":
-        return -(-size // stride)
-    extent = (kernel - 1) * dilation + 1
-    return (size - extent) // stride + 1 if padding == "VALID" else None
+        return same_output(size, stride)
+    return window_output(size, kernel, stride, 0, dilation) if padding == "VALID" else None
 
 
 def _spatial_axes(attrs: dict, rank: int) -> List[int]:

@@ -13,10 +13,14 @@ import math
 from pathlib import Path
 from typing import List, Optional
 
+from ..codecs.arrays import decode_array
 from ..codecs.flatbuffers import FlatBufferError, Reader, Table, VectorRef, decode_flexbuffer, file_identifier
 from ..codecs.protobuf import open_buffer
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from .schemas.tflite import BUILTIN_OPERATORS, ENUMS, TABLES, UNIONS
+
+NAME = "TensorFlow Lite"
+EXTENSIONS = (".tflite", ".lite")  # what the Open dialog offers
 
 IDENTIFIER = b"TFL3"
 
@@ -160,13 +164,9 @@ class _Buffers:
             import numpy as np
 
             data = where if isinstance(where, bytes) else bytes(source[where[0]:where[0] + where[1]])
-            if dtype in (None, "string", "resource", "variant", "int4", "uint4", "int2", "float8_e4m3fn",
-                         "float8_e5m2", "bfloat16"):
+            if dtype in (None, "string", "resource", "variant"):  # no fixed-width elements: the bytes
                 return np.frombuffer(data, dtype=np.uint8)
-            array = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"))
-            if shape is not None and all(isinstance(d, int) for d in shape) and array.size == math.prod(shape):
-                array = array.reshape(shape)
-            return array
+            return decode_array(data, dtype, shape)
 
         return load
 
@@ -282,8 +282,9 @@ def _metadata(model: Table, buffers: _Buffers, buffer) -> List[tuple]:
                 text = f"{size} bytes"
         entries.append((entry.name or "metadata", text))
     for signature in model.signature_defs or []:
-        inputs = ", ".join(item.name for item in signature.inputs or [])
-        outputs = ", ".join(item.name for item in signature.outputs or [])
+        # a TensorMap may leave its name out (flatbuffers fields are optional)
+        inputs = ", ".join(item.name or "?" for item in signature.inputs or [])
+        outputs = ", ".join(item.name or "?" for item in signature.outputs or [])
         entries.append((f"signature {signature.signature_key or ''}".strip(),
                         f"subgraph {signature.subgraph_index}: ({inputs}) -> ({outputs})"))
     return entries

@@ -19,9 +19,15 @@ from typing import Dict, List, Optional, Tuple
 
 from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..codecs.text import number_or_text
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..model import Argument, Attribute, FormatError, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from .windows import same_output, window_output
 
+NAME = "TNN"
+EXTENSIONS = (".tnnproto", ".tnnmodel")  # what the Open dialog offers
+
+# The header's fourth number: 0xFABC0002 (inputs list their dims) or 0xFABC0004 (inputs list rank, dims, dtype).
 PROTO_MAGIC = "4206624770"
+PROTO_MAGIC_V2 = "4206624772"
 MODEL_MAGICS = (0xFABC0002, 0xFABC0004)
 MAX_RANK = 16
 
@@ -111,30 +117,32 @@ def _lines(text: str) -> List[Tuple[int, str]]:
     return result
 
 
-def _input_shape(tokens: List[str]) -> Tuple[Tuple[int, ...], Optional[str]]:
-    """Dims of an input entry: plain dims, or rank + dims (+ dtype code) in newer files."""
+def _input_shape(tokens: List[str], version: int) -> Tuple[Tuple[int, ...], Optional[str]]:
+    """Dims of an input entry: `dims...` in version 1 files, `rank dims... dtype` in version 2."""
     values = [int(token) for token in tokens]
-    if len(values) >= 2 and values[0] == len(values) - 2:
-        dtype = {0: "float32", 1: "float16", 2: "int8", 3: "int32", 4: "bfloat16"}.get(values[-1])
-        return tuple(values[1:-1]), dtype
-    if values and values[0] == len(values) - 1 and len(values) != 4:
-        return tuple(values[1:]), None
-    return tuple(values), None
+    if version == 1:
+        return tuple(values), None
+    if not values or not 0 <= values[0] <= MAX_RANK or len(values) < values[0] + 1:
+        raise FormatError(f"input entry {' '.join(tokens)!r} does not list the rank and dims it declares")
+    rank = values[0]
+    dtype = RAW_DTYPES[values[rank + 1]][0] if len(values) > rank + 1 and values[rank + 1] in RAW_DTYPES else None
+    return tuple(values[1:rank + 1]), dtype
 
 
 def parse_proto(text: str) -> Tuple[List[Tuple[str, tuple, Optional[str]]], List[str], List[Layer], int]:
     """(inputs with shapes, outputs, layers, declared layer count) of a `.tnnproto`."""
     lines = _lines(text)
     if len(lines) < 5:
-        raise ValueError("is too short for a TNN proto (header, inputs, blobs, outputs and layer count)")
+        raise FormatError("is too short for a TNN proto (header, inputs, blobs, outputs and layer count)")
     header = lines[0][1].split()
-    if len(header) < 3 or (len(header) > 3 and header[3] != PROTO_MAGIC):
-        raise ValueError(f"has an unknown TNN header {lines[0][1]!r}")
+    if len(header) < 3 or (len(header) > 3 and header[3] not in (PROTO_MAGIC, PROTO_MAGIC_V2)):
+        raise FormatError(f"has an unknown TNN header {lines[0][1]!r}")
+    version = 2 if len(header) > 3 and header[3] == PROTO_MAGIC_V2 else 1
     inputs = []
     for entry in lines[1][1].split(":"):
         tokens = entry.split()
         if tokens:
-            shape, dtype = _input_shape(tokens[1:])
+            shape, dtype = _input_shape(tokens[1:], version)
             inputs.append((tokens[0], shape, dtype))
     outputs = lines[3][1].split()
     declared = int(lines[4][1].split()[0]) if lines[4][1].split() else 0
@@ -144,11 +152,11 @@ def parse_proto(text: str) -> Tuple[List[Tuple[str, tuple, Optional[str]]], List
         if not tokens:
             continue
         if len(tokens) < 4:
-            raise ValueError(f"line {number}: layer {line!r} lacks its input and output counts")
+            raise FormatError(f"line {number}: layer {line!r} lacks its input and output counts")
         kind, name = tokens[0], tokens[1]
         input_count, output_count = int(tokens[2]), int(tokens[3])
         if input_count < 0 or output_count < 0 or 4 + input_count + output_count > len(tokens):
-            raise ValueError(f"line {number}: layer {name!r} declares more inputs/outputs than it lists")
+            raise FormatError(f"line {number}: layer {name!r} declares more inputs/outputs than it lists")
         rest = tokens[4:]
         layers.append(Layer(kind, name, rest[:input_count], rest[input_count:input_count + output_count],
                             rest[input_count + output_count:], number))
@@ -158,16 +166,16 @@ def parse_proto(text: str) -> Tuple[List[Tuple[str, tuple, Optional[str]]], List
 def _raw(reader: BinaryReader, name: str) -> RawBuffer:
     magic = reader.uint32()
     if magic not in MODEL_MAGICS:
-        raise ValueError(f"raw buffer {name!r} has a bad magic number 0x{magic:08X} at offset {reader.position - 4}")
+        raise FormatError(f"raw buffer {name!r} has a bad magic number 0x{magic:08X} at offset {reader.position - 4}")
     code, length = reader.int32(), reader.int32()
     if code not in RAW_DTYPES:
-        raise ValueError(f"raw buffer {name!r} has an unknown data type {code}")
+        raise FormatError(f"raw buffer {name!r} has an unknown data type {code}")
     dtype, itemsize = RAW_DTYPES[code]
     dims = None
     if magic == 0xFABC0004:
         rank = reader.int32()
         if not 0 <= rank <= MAX_RANK:
-            raise ValueError(f"raw buffer {name!r} declares {rank} dimensions")
+            raise FormatError(f"raw buffer {name!r} declares {rank} dimensions")
         dims = tuple(reader.int32() for _ in range(rank))
     length = max(length, 0)
     offset = reader.skip(length, f"raw buffer {name!r}")
@@ -256,22 +264,41 @@ def _buffer_shape(buffer: RawBuffer, layer: Layer, attributes: Dict[str, object]
     return (buffer.count,)
 
 
-def _window(size: int, kernel: int, stride: int, pad: int, pad_type: int, ceil: bool, dilation: int = 1) -> int:
+def _window(size: int, kernel: int, stride: int, pad: int, pad_type: int, ceil: bool,
+            dilation: int = 1) -> Optional[int]:
     """Output length of a convolution or pooling window (pad type -1: explicit, 0: SAME, 1: VALID)."""
-    stride = max(stride, 1)
     if pad_type == 0:
-        return -(-size // stride)
-    if pad_type == 1:
-        return -(-(size - dilation * (kernel - 1)) // stride)
-    span = size + 2 * pad - dilation * (kernel - 1) - 1
-    return (-(-span // stride) if ceil else span // stride) + 1
+        return same_output(size, stride)
+    return window_output(size, kernel, stride, 0 if pad_type == 1 else 2 * pad, dilation, ceil)
+
+
+class _NotANumber(Exception):
+    """A layer parameter that shape inference needs is text, not a number: the shape stays unknown."""
+
+
+def _numeric(settings: Dict[str, object]):
+    """settings.get that hands out only numbers and lists of integers."""
+    def get(key: str, default: object = None) -> object:
+        value = settings.get(key, default)
+        if value is None or isinstance(value, int) or isinstance(value, float) and math.isfinite(value):
+            return value
+        if isinstance(value, list) and all(isinstance(item, int) for item in value):
+            return value
+        raise _NotANumber(key)
+    return get
 
 
 def infer_shape(layer: Layer, settings: Dict[str, object], inputs: List[Optional[tuple]]) -> Optional[tuple]:
     """The output shape (NCHW) of the common layers, from their inputs' shapes and params; None if unknown."""
+    try:
+        return _infer_shape(layer, _numeric(settings), inputs)
+    except _NotANumber:
+        return None
+
+
+def _infer_shape(layer: Layer, get, inputs: List[Optional[tuple]]) -> Optional[tuple]:
     first = inputs[0] if inputs else None
     kind = layer.type[len("Quantized"):] if layer.type.startswith("Quantized") else layer.type
-    get = settings.get
     if first is None or any(not isinstance(d, int) for d in first):
         return None
     if kind in CATEGORIES_SAME_SHAPE:

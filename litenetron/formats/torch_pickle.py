@@ -412,13 +412,16 @@ def _load_legacy(path: Path, view: memoryview) -> Loaded:
 
 def load_tar(path: Path) -> Loaded:
     """The oldest `torch.save` format: a tar with `storages`, `tensors` and `pickle` members."""
-    with tarfile.open(str(path), mode="r:") as tar:
-        members = archive.tar_members(tar)
-        for name in ("storages", "tensors", "pickle"):
-            if name not in members:
-                raise PickleError(f"legacy torch tar has no '{name}' member")
-        spans = {name: (members[name].offset_data, members[name].size) for name in ("storages", "tensors")}
-        pickle_bytes = archive.read_tar_member(tar, "pickle", MAX_PICKLE_BYTES)
+    try:
+        with tarfile.open(str(path), mode="r:") as tar:
+            members = archive.tar_members(tar)
+            for name in ("storages", "tensors", "pickle"):
+                if name not in members:
+                    raise PickleError(f"legacy torch tar has no '{name}' member")
+            spans = {name: (members[name].offset_data, members[name].size) for name in ("storages", "tensors")}
+            pickle_bytes = archive.read_tar_member(tar, "pickle", MAX_PICKLE_BYTES)
+    except tarfile.TarError as error:
+        raise archive.ArchiveError(f"damaged tar archive ({error})") from error
     mapping, view = _mapped(path)
     try:
         objects = _tar_objects(path, view, spans)

@@ -33,6 +33,9 @@ from .pytorch import chain_in_order
 from .schemas.torchscript import CATEGORY_OF
 from .torch_pickle import TorchTensor
 
+NAME = "PyTorch"
+EXTENSIONS = (".pt", ".pth", ".ptl")  # what the Open dialog offers
+
 MAX_SOURCE = 16 << 20
 MAX_INLINE_DEPTH = 48
 MAX_NODES = 50_000

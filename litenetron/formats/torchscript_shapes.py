@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..model import TensorType
 from .schemas.torchscript import ARGUMENT_NAMES, SCALAR_TYPES, SHAPE_KEEPING
+from .windows import transposed_output, window_output
 
 Shape = Tuple[Any, ...]
 _ABSENT = object()  # an argument the call left out (its default applies), unlike an explicit None
@@ -171,10 +172,9 @@ def _convolution(bound: Dict[str, Any], transposed: Optional[bool] = None) -> Op
             spatial.append(None)
         else:
             if transposed:
-                out = (size - 1) * s - 2 * pads[index] + d * (kernel - 1) + output_padding[index] + 1
+                spatial.append(transposed_output(size, kernel, s, 2 * pads[index], d, output_padding[index]))
             else:
-                out = (size + 2 * pads[index] - d * (kernel - 1) - 1) // s + 1
-            spatial.append(out if out > 0 else None)
+                spatial.append(window_output(size, kernel, s, 2 * pads[index], d))
     out_channels = w.shape[0] if not transposed else w.shape[1] * groups
     return TensorType(x.dtype or w.dtype, x.shape[:-n - 1] + (out_channels,) + tuple(spatial))
 
@@ -195,14 +195,7 @@ def _pool(n: int, dilated: bool) -> Callable[[Dict[str, Any]], Any]:
         spatial = []
         for index, size in enumerate(x.shape[-n:]):
             k, s, p, d = kernel[index], stride[index], padding[index], dilation[index]
-            if not _is_int(size) or s < 1:
-                spatial.append(None)
-                continue
-            numerator = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)
-            out = numerator // s + 1
-            if ceil and (out - 1) * s >= size + p:
-                out -= 1  # the last window must start inside the input or its left padding
-            spatial.append(out if out > 0 else None)
+            spatial.append(window_output(size, k, s, 2 * p, d, ceil, pad_before=p))
         out_type = TensorType(x.dtype, x.shape[:-n] + tuple(spatial))
         return [out_type, TensorType("int64", out_type.shape)]
     return rule

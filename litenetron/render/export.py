@@ -48,12 +48,18 @@ def options_from_args(args: Namespace) -> ViewOptions:
 
 def export_graph(graph: Graph, path: Union[str, Path], options: ViewOptions, scale: float = 2.0) -> None:
     """Draw `graph` into `path` (.png at `scale` pixels per unit, or .svg), laid out with Pillow's font metrics."""
-    from .fonts import PillowFonts
+    from .fonts import PillowFonts, svg_fonts
 
     suffix = _check_suffix(path)
     if suffix == ".png" and not scale > 0:
         raise ModelError(path, f"the scale must be positive, not {scale}")
-    scene = build_scene(graph, options, PillowFonts(scale if suffix == ".png" else 1.0).measure)
+    if suffix == ".png":
+        try:
+            import PIL.Image  # noqa: F401
+        except ImportError:
+            raise ModelError(path, "PNG export needs Pillow (pip install pillow); SVG export works without it") \
+                from None
+    scene = build_scene(graph, options, (PillowFonts(scale) if suffix == ".png" else svg_fonts()).measure)
     try:
         if suffix == ".png":
             from .png import render_png

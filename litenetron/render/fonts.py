@@ -92,3 +92,14 @@ class PillowFonts:
             width = self.fonts[text_style].getlength(self.text(text)) / self.scale
             size = self._cache[key] = (width, self._line_height[text_style])
         return size
+
+
+def svg_fonts():
+    """The fonts an SVG is measured with: Pillow's view of the installed font, or the built-in table of
+    DejaVu Sans widths when Pillow is not installed (SVG export needs only the standard library)."""
+    try:
+        import PIL.ImageFont  # noqa: F401
+    except ImportError:
+        from .font_table import TableFonts
+        return TableFonts()
+    return PillowFonts(1.0)

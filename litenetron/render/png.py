@@ -140,10 +140,9 @@ def _draw_box(draw: Any, strip: _Strip, box: Box) -> None:
     header = strip.xy(0, box.y + box.title_height)[1]
     draw.rounded_rectangle((x0, y0, x1, y1), radius, fill=_rgb(box.body_fill))
     draw.rounded_rectangle((x0, y0, x1, header), radius, fill=_rgb(box.fill), corners=(True, True, False, False))
-    for index, row in enumerate(box.rows):
-        if row.fill and (index < len(box.rows) - 1 or box.body_fill == style.ROW_FILL):
-            top = strip.xy(0, box.row_top(index))[1]
-            draw.rectangle((x0, top, x1, top + box.row_height * strip.scale), fill=_rgb(row.fill))
+    for index, row in box.band_rows():
+        top = strip.xy(0, box.row_top(index))[1]
+        draw.rectangle((x0, top, x1, top + box.row_height * strip.scale), fill=_rgb(row.fill))
     draw.line(((x0, header), (x1, header)), fill=_rgb(style.BORDER_COLOR), width=border)
     draw.rounded_rectangle((x0, y0, x1, y1), radius, outline=_rgb(style.BORDER_COLOR), width=border)
 

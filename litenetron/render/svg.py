@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .. import style
 from ..scene import Box, Edge, Point, Scene, arrow, row_width, smooth_path
-from .fonts import PillowFonts
+from .fonts import PillowFonts, svg_fonts
 
 
 def _number(value: float) -> str:
@@ -75,10 +75,9 @@ def _write_box(out: IO[str], box: Box, fonts: PillowFonts) -> None:
         out.write(f'<path d="{outline}" fill="{box.body_fill}"/>\n')
         header = _rounded(box.x, box.y, box.width, box.title_height, box.radius, bottom=False)
         out.write(f'<path d="{header}" fill="{box.fill}"/>\n')
-        for index, row in enumerate(box.rows):
-            if row.fill and (index < len(box.rows) - 1 or box.body_fill == style.ROW_FILL):
-                out.write(f'<rect x="{_number(box.x)}" y="{_number(box.row_top(index))}" '
-                          f'width="{_number(box.width)}" height="{_number(box.row_height)}" fill="{row.fill}"/>\n')
+        for index, row in box.band_rows():
+            out.write(f'<rect x="{_number(box.x)}" y="{_number(box.row_top(index))}" '
+                      f'width="{_number(box.width)}" height="{_number(box.row_height)}" fill="{row.fill}"/>\n')
         bottom = box.y + box.title_height
         out.write(f'<path d="M{_number(box.x)},{_number(bottom)}H{_number(box.x + box.width)}" {border}/>\n')
         out.write(f'<path d="{outline}" fill="none" {border}/>\n')
@@ -99,7 +98,7 @@ def _write_box(out: IO[str], box: Box, fonts: PillowFonts) -> None:
 
 def render_svg(scene: Scene, path: Union[str, Path]) -> None:
     """Write the scene as a standalone SVG document (scene units become SVG user units)."""
-    fonts = PillowFonts(1.0)
+    fonts = svg_fonts()
     margin = style.MARGIN
     width, height = scene.width + 2 * margin, scene.height + 2 * margin
     family = quoteattr(f"{fonts.family}, {style.FONT_FALLBACKS}")

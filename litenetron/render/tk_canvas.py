@@ -361,11 +361,10 @@ class GraphCanvas:
             inset = style.BORDER_WIDTH  # keeps the frame's outline visible around the header band
             c.create_polygon(rounded_rect(x0 + inset, y0 + inset, x1 - inset, header, radius, top_only=True),
                              smooth=True, fill=box.fill, outline="", tags=(tag, "box"))
-            for index, row in enumerate(box.rows):
-                if row.fill and (index < len(box.rows) - 1 or box.body_fill == style.ROW_FILL):
-                    top = box.row_top(index) * z - oy
-                    c.create_rectangle(x0 + inset, top, x1 - inset, top + box.row_height * z, fill=row.fill,
-                                       outline="", tags=(tag, "box"))
+            for index, row in box.band_rows():
+                top = box.row_top(index) * z - oy
+                c.create_rectangle(x0 + inset, top, x1 - inset, top + box.row_height * z, fill=row.fill,
+                                   outline="", tags=(tag, "box"))
             c.create_line(x0, header, x1, header, fill=style.BORDER_COLOR, width=style.BORDER_WIDTH,
                           tags=(tag, "box"))
         measure = self.measure
