@@ -239,7 +239,8 @@ class Insight:
             window.show_opened(path, model, prepared)
 
         window.runner.run(f"Opening {Path(path).name}…", work, done,
-                          lambda error: window._failed(f"Cannot compare with {Path(path).name}", error, path, "comparing"))
+                          lambda error: window._failed(f"Cannot compare with {Path(path).name}", error, path,
+                                                       "comparing"))
 
     def _other(self) -> Tuple[str, Model]:
         comparison = self.comparison

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 from ..codecs import archive
-from ..model import Graph, Model, ModelError, Tensor
 from ..codecs.arrays import decode_array
+from ..model import Graph, Model, ModelError, Tensor
 from .pytorch import chain_in_order, reading_order, tensor_summary, weight_nodes
 
 NAME = "safetensors"
