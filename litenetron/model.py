@@ -11,6 +11,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
 from .codecs.errors import CodecError, FormatError  # noqa: F401 - FormatError: readers import it from here
@@ -147,7 +148,8 @@ class Tensor:
         except ModelError:
             raise
         except OSError as error:
-            raise ModelError(self.name, f"cannot read the values ({error.strerror or error})") from error
+            where = f": {Path(error.filename).name}" if error.filename else ""   # which companion file is missing
+            raise ModelError(self.name, f"cannot read the values ({error.strerror or error}{where})") from error
         except MemoryError as error:
             raise ModelError(self.name, "cannot read the values (they do not fit in memory)") from error
         except RecursionError as error:
