@@ -359,5 +359,5 @@ def test_random_edits_of_a_document_fail_cleanly(tmp_path, data):
 def test_open_dialog_offers_graph_models():
     from litenetron.app.window import file_types
 
-    assert ("TensorFlow.js graph model", "model.json") in file_types()
+    assert ("TensorFlow.js graph model", "*.json") in file_types()
     assert tfjs.NAME == "TensorFlow.js graph model" and tfjs.EXTENSIONS == (".json",)
