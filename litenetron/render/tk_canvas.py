@@ -13,7 +13,7 @@ import tkinter.font as tkfont
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import style
-from ..scene import Box, Edge, Scene, arrow, row_width, smooth_path
+from ..scene import BOXED_KINDS, Box, Edge, Scene, arrow, row_width, smooth_path
 
 CELL = 256.0           # grid index cell size, scene units
 MARGIN = 200.0         # screen pixels drawn beyond the window edges, so short pans draw little
@@ -329,8 +329,11 @@ class GraphCanvas:
             self.drawn_edges[edge_id] = self._draw_edge(self.scene.edges[edge_id])
         if new_edges and self.drawn_boxes:
             self.canvas.tag_lower("edge")
-        for box_id in sorted(b for b in boxes if b not in self.drawn_boxes):
+        new_boxes = sorted(b for b in boxes if b not in self.drawn_boxes)
+        for box_id in new_boxes:
             self.drawn_boxes[box_id] = self._draw_box(self.scene.boxes[box_id])
+        if new_boxes or new_edges:
+            self.canvas.tag_lower("group-frame")  # expanded groups lie under the edges that cross them
 
     def _size_fonts(self) -> None:
         """Text sizes for the zoom: exact at 100% (what the scene was measured with), a little small elsewhere."""
@@ -346,17 +349,18 @@ class GraphCanvas:
         x0, y0 = box.x * z - ox, box.y * z - oy
         x1, y1 = x0 + box.width * z, y0 + box.height * z
         outline, width = self._box_outline(box.id)
+        tags = (tag, "box", "frame", "group-frame") if box.kind == "frame" else (tag, "box", "frame")
         if self.simple:
-            fill = box.fill if box.kind == "node" else style.PILL_COLORS[0]
-            return c.create_rectangle(x0, y0, x1, y1, fill=fill, outline=outline, width=width,
-                                      tags=(tag, "box", "frame"))
+            fill = box.body_fill if box.kind == "frame" else box.fill if box.kind in BOXED_KINDS \
+                else style.PILL_COLORS[0]
+            return c.create_rectangle(x0, y0, x1, y1, fill=fill, outline=outline, width=width, tags=tags)
         radius = box.radius * z
-        if not box.rows:
+        if not box.rows and box.kind != "frame":
             frame = c.create_polygon(rounded_rect(x0, y0, x1, y1, radius), smooth=True, fill=box.fill,
                                      outline=outline, width=width, tags=(tag, "box", "frame"))
         else:  # the picture the PNG export draws: header band, chain bands, separator, rows on the body colour
             frame = c.create_polygon(rounded_rect(x0, y0, x1, y1, radius), smooth=True, fill=box.body_fill,
-                                     outline=outline, width=width, tags=(tag, "box", "frame"))
+                                     outline=outline, width=width, tags=tags)
             header = y0 + box.title_height * z
             inset = style.BORDER_WIDTH  # keeps the frame's outline visible around the header band
             c.create_polygon(rounded_rect(x0 + inset, y0 + inset, x1 - inset, header, radius, top_only=True),
@@ -454,15 +458,18 @@ class GraphCanvas:
         """The box (preferred) or edge at screen position (x, y)."""
         if self.scene is None:
             return None, None
-        edge = None
+        edge = frame = None
         for item in reversed(self.canvas.find_overlapping(x - 2, y - 2, x + 2, y + 2)):
             for tag in self.canvas.gettags(item):
                 kind, _, number = tag.partition(":")
                 if kind == "node" and number:
-                    return self.scene.boxes[int(number)], None
+                    box = self.scene.boxes[int(number)]
+                    if box.kind != "frame":
+                        return box, None
+                    frame = frame or box  # the innermost frame under the pointer, unless an edge is hit
                 if kind == "edge" and number and edge is None:
                     edge = self.scene.edges[int(number)]
-        return None, edge
+        return (None, edge) if edge is not None else (frame, None)
 
     # -- events -------------------------------------------------------------------------------------------
 
