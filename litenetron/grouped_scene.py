@@ -38,6 +38,10 @@ Keys = FrozenSet[Tuple[str, ...]]
 # ("frame", key) expanded.
 Item = Tuple[str, object]
 Point = Tuple[float, float]
+# A piece of a link inside one group's layout: (from item or ("in", value) port, to item or ("out", value) port,
+# value name). Stable across scenes, so cached layouts keep their routes.
+Segment = Tuple[Item, Item, str]
+PORT_SIZE = (1.0, 1.0)
 
 FRAME_PAD = 10.0        # inside a frame, around its members
 GROUP_TEXT = "#1A1A1A"
@@ -63,8 +67,8 @@ class _Local:
     width: float
     height: float
     places: Dict[Item, Tuple[float, float]]          # item → top-left
-    routes: Dict[int, List[Point]]                   # edge key → polyline
-    labels: Dict[int, Optional[Point]]
+    routes: Dict[Segment, List[Point]]
+    labels: Dict[Segment, Optional[Point]]
 
 
 class GroupedLayout:
@@ -91,11 +95,11 @@ class GroupedLayout:
                         if ("node", index) not in writers:
                             writers.append(("node", index))
 
-    def _order(self, item: Item) -> Tuple[int, int]:
+    def _order(self, item: Item) -> tuple:
         """Inputs first, then file order (a group by its first node), outputs last: a stable layout input."""
         kind, what = item
-        if kind in ("input", "output"):
-            return (0 if kind == "input" else 2, what)
+        if kind in ("input", "output", "in", "out"):
+            return (0 if kind in ("input", "in") else 2, what)
         return (1, what if kind == "node" else self._first[what])
 
     # -- boxes ----------------------------------------------------------------------------------------------
@@ -190,18 +194,26 @@ class GroupedLayout:
         links = self._links(shown)
         inside = self._inside(expanded)
 
-        # each link belongs to the layout of the innermost group holding both ends
-        by_group: Dict[Tuple[str, ...], List[Tuple[int, Item, Item]]] = {}
-        ends: List[Tuple[Item, Item]] = []
-        for number, (source, target, _) in enumerate(links):
+        # a link is routed in pieces: out of each frame around its source (to a port on the frame's inside),
+        # across the innermost group holding both ends, into each frame around its target (from a port)
+        segments: Dict[Tuple[str, ...], Set[Segment]] = {}
+        pieces: List[List[Tuple[Tuple[str, ...], Segment]]] = []
+        for source, target, value in links:
             a, b = self._chain(owner, source), self._chain(owner, target)
             depth = 0
             while depth < min(len(a), len(b)) and a[depth] == b[depth]:
                 depth += 1
-            common = a[depth - 1][1]
-            rep_a, rep_b = a[depth] if depth < len(a) else source, b[depth] if depth < len(b) else target
-            by_group.setdefault(common, []).append((number, rep_a, rep_b))
-            ends.append((rep_a, rep_b))
+            path: List[Tuple[Tuple[str, ...], Segment]] = []
+            for level in range(len(a) - 2, depth - 1, -1):  # frames around the source, innermost first
+                frame = a[level][1]
+                path.append((frame, (a[level + 1], ("out", value.name), value.name)))
+            path.append((a[depth - 1][1], (a[depth], b[depth], value.name)))
+            for level in range(depth, len(b) - 1):
+                frame = b[level][1]
+                path.append((frame, (("in", value.name), b[level + 1], value.name)))
+            for key, segment in path:
+                segments.setdefault(key, set()).add(segment)
+            pieces.append(path)
 
         members: Dict[Tuple[str, ...], List[Item]] = {}
         for item, key in owner.items():
@@ -212,11 +224,11 @@ class GroupedLayout:
             cache_key = (key, inside[key])
             local = self.cache.get(cache_key)
             if local is None:
-                local = self.cache[cache_key] = self._lay_out(members.get(key, []), by_group.get(key, []), links,
-                                                              locals_)
+                local = self.cache[cache_key] = self._lay_out(members.get(key, []), segments.get(key, set()),
+                                                              links, locals_)
                 yield done + 1, len(order)
             locals_[key] = local
-        yield self._compose(locals_, links, ends, owner)
+        yield self._compose(locals_, links, pieces)
 
     def _chain(self, owner: Dict[Item, Tuple[str, ...]], item: Item) -> List[Item]:
         """The frames from the root down to `item`, and `item` itself: [("frame", ()), ..., item]."""
@@ -251,6 +263,8 @@ class GroupedLayout:
         return order[::-1]
 
     def _size(self, item: Item, locals_: Dict[Tuple[str, ...], _Local]) -> Tuple[float, float]:
+        if item[0] in ("in", "out"):
+            return PORT_SIZE
         if item[0] == "frame":
             local = locals_[item[1]]
             header = self._box(item).title_height
@@ -259,39 +273,44 @@ class GroupedLayout:
         box = self._box(item)
         return box.width, box.height
 
-    def _lay_out(self, items: List[Item], edges: List[Tuple[int, Item, Item]],
-                 links: Sequence[Tuple[Item, Item, Value]], locals_: Dict[Tuple[str, ...], _Local]) -> _Local:
-        items = sorted(items, key=self._order)
-        index = {item: i for i, item in enumerate(items)}
-        sizes = [self._size(item, locals_) for item in items]
-        pairs, label_sizes, groups = [], [], []
-        group_ids: Dict[Tuple[Item, str], int] = {}
-        for number, a, b in edges:
-            source, _, value = links[number]
-            pairs.append((index[a], index[b]))
-            group = (source, value.name)
-            label = self._label(links[number]) if group not in group_ids else ""
-            label_sizes.append(self._label_size(label) if label else None)
-            groups.append(group_ids.setdefault(group, len(group_ids)))
+    def _lay_out(self, items: List[Item], segments: Set[Segment], links: Sequence[Tuple[Item, Item, Value]],
+                 locals_: Dict[Tuple[str, ...], _Local]) -> _Local:
+        """The layout of one group's members and the pieces of links inside it (ports are 1×1 stand-ins for
+        where a link crosses the frame)."""
+        ordered = sorted(segments, key=lambda segment: (self._order(segment[0]), self._order(segment[1]),
+                                                        segment[2]))
+        ports = sorted({end for segment in ordered for end in segment[:2] if end[0] in ("in", "out")},
+                       key=self._order)
+        items = sorted(items, key=self._order) + ports
         if not items:
             return _Local(0.0, 0.0, {}, {}, {})
+        index = {item: i for i, item in enumerate(items)}
+        sizes = [self._size(item, locals_) for item in items]
+        values = {value.name: value for _, _, value in links}
+        pairs, label_sizes, groups = [], [], []
+        group_ids: Dict[Tuple[Item, str], int] = {}
+        for a, b, name in ordered:
+            pairs.append((index[a], index[b]))
+            group = (a, name)
+            label = "" if group in group_ids or a[0] == "in" or b[0] == "out" else self._label(values[name])
+            label_sizes.append(self._label_size(label) if label else None)
+            groups.append(group_ids.setdefault(group, len(group_ids)))
         result = layout(sizes, pairs, label_sizes=label_sizes, edge_groups=groups,
                         horizontal=self.options.horizontal)
         places = {item: (cx - w / 2, cy - h / 2) for item, (cx, cy), (w, h) in zip(items, result.centers, sizes)}
-        routes = {number: [(float(x), float(y)) for x, y in route]
-                  for (number, _, _), route in zip(edges, result.routes)}
-        labels = {number: position for (number, _, _), position in zip(edges, result.label_positions)}
+        routes = {segment: [(float(x), float(y)) for x, y in route] for segment, route in zip(ordered, result.routes)}
+        labels = {segment: position for segment, position in zip(ordered, result.label_positions)}
         return _Local(result.width, result.height, places, routes, labels)
 
-    def _label(self, link: Tuple[Item, Item, Value]) -> str:
-        return edge_label(link[2], self.options)
+    def _label(self, value: Value) -> str:
+        return edge_label(value, self.options)
 
     def _label_size(self, label: str) -> Tuple[float, float]:
         width, height = self.measure(label, "label")
         return math.ceil(width + 2 * style.LABEL_PAD), math.ceil(height + 2 * style.LABEL_PAD)
 
     def _compose(self, locals_: Dict[Tuple[str, ...], _Local], links: Sequence[Tuple[Item, Item, Value]],
-                 ends: Sequence[Tuple[Item, Item]], owner: Dict[Item, Tuple[str, ...]]) -> Scene:
+                 pieces: Sequence[Sequence[Tuple[Tuple[str, ...], Segment]]]) -> Scene:
         """Absolute positions: each frame's members offset by the frame's place in its parent."""
         origin: Dict[Tuple[str, ...], Point] = {(): (0.0, 0.0)}
         frames: List[Box] = []
@@ -303,6 +322,8 @@ class GroupedLayout:
             ox, oy = origin[key]
             local = locals_[key]
             for item, (x, y) in sorted(local.places.items(), key=lambda entry: self._order(entry[0])):
+                if item[0] in ("in", "out"):
+                    continue
                 box = replace(self._box(item), x=ox + x, y=oy + y)
                 if item[0] == "frame":
                     box.width, box.height = self._size(item, locals_)
@@ -319,38 +340,27 @@ class GroupedLayout:
         edges: List[Edge] = []
         sizes: List[Optional[Tuple[float, float]]] = []
         labelled: Set[Tuple[Item, str]] = set()
-        route_home = {number: key for key in locals_ for number in locals_[key].routes}
-        for number, (source, target, value) in enumerate(links):
-            key = route_home[number]
-            ox, oy = origin[key]
-            local = locals_[key]
-            points = [(x + ox, y + oy) for x, y in local.routes[number]]
-            rep_a, rep_b = ends[number]
-            if rep_a != source:
-                points.insert(0, _port(where[source], self.options.horizontal, out=True))
-            if rep_b != target:
-                points.append(_port(where[target], self.options.horizontal, out=False))
-            position = local.labels.get(number)
-            label = ""
-            if position is not None and (source, value.name) not in labelled:
-                label = self._label(links[number])
+        for (source, target, value), path in zip(links, pieces):
+            points: List[Point] = []
+            label, spot = "", None
+            for key, segment in path:
+                ox, oy = origin[key]
+                points.extend((x + ox, y + oy) for x, y in locals_[key].routes[segment])
+                position = locals_[key].labels.get(segment)
+                if position is not None and segment[0][0] != "in" and segment[1][0] != "out":
+                    spot = (position[0] + ox, position[1] + oy)
+            if spot is not None and (source, value.name) not in labelled:
+                label = self._label(value)
                 labelled.add((source, value.name))
             edge = Edge(len(edges), where[source].id, where[target].id, value, label, points,
                         dashed=value.name.startswith(CONTROL_PREFIX))
             if label:
-                edge.label_x, edge.label_y = position[0] + ox, position[1] + oy
+                edge.label_x, edge.label_y = spot
             edges.append(edge)
             sizes.append(self._label_size(label) if label else None)
         _drop_hidden_labels(others, edges, sizes)
         root = locals_[()]
         return Scene(self.graph, self.options, boxes, edges, root.width, root.height)
-
-
-def _port(box: Box, horizontal: bool, out: bool) -> Point:
-    """Where an edge leaves (out) or enters a box: the middle of its bottom / top (right / left) side."""
-    if horizontal:
-        return (box.x + box.width if out else box.x, box.y + box.height / 2)
-    return (box.x + box.width / 2, box.y + box.height if out else box.y)
 
 
 def _group_box(group: Group) -> Box:

@@ -140,6 +140,7 @@ class Scene:
     edges: List[Edge]
     width: float
     height: float
+    grouping: Optional[Any] = None  # the window's collapse state of the graph (app.grouping.GroupState)
 
 
 # Control characters (invalid in SVG/XML, unlayoutable by fonts) are drawn as escapes; lone surrogates as "�".

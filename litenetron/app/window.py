@@ -46,9 +46,9 @@ SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
 def prepare_scene(graph: Graph, options, measure) -> tuple:
     """(scene, its canvas index): everything slow about showing a graph, done in a worker thread."""
     from ..render.tk_canvas import SceneIndex
-    from ..scene import build_scene
+    from .grouping import initial_scene
 
-    scene = build_scene(graph, options, measure)
+    scene = initial_scene(graph, options, measure)
     return scene, SceneIndex(scene)
 
 
@@ -93,12 +93,16 @@ class MainWindow:
         self.graph_choice.bind("<<ComboboxSelected>>", self._graph_chosen)
         self.breadcrumb = ttk.Frame(self.toolbar)
         self.breadcrumb.pack(side="left")
+        self.location = ttk.Label(self.toolbar, text="")  # the groups around the selected box
+        self.location.pack(side="left", padx=8)
+        self.sliced = None  # a collapse state being laid out in slices (grouping.SlicedLayout)
 
         self.body = ttk.Frame(root)
         self.body.pack(side="top", fill="both", expand=True)
         self.welcome = Welcome(self.body, self.command_open, self.open_sample, self.open_path)
         self.panes = ttk.PanedWindow(self.body, orient="horizontal")
         self.canvas = GraphCanvas(self.panes, self._canvas_selected, self._canvas_activated)
+        self.canvas.on_toggle = self.toggle_group
         self.right = ttk.Frame(self.panes)
         self.find = FindPanel(self.right, self._find_chosen)
         self.sidebar = Sidebar(self.right, self._background, self.enter_subgraph)
@@ -174,6 +178,91 @@ class MainWindow:
     def command_properties(self) -> None:
         if self.model is not None:
             self.sidebar.show_model(self.model)
+
+    # -- groups -------------------------------------------------------------------------------------------
+
+    @property
+    def grouping(self):
+        return self.scene.grouping if self.scene is not None else None
+
+    def command_expand_all(self) -> None:
+        if self.grouping is not None:
+            self.show_groups(self.grouping.tree.all_keys(), sliced=True)
+
+    def command_collapse_all(self) -> None:
+        if self.grouping is not None:
+            self.show_groups(set())
+
+    def command_expand_to_level(self) -> None:
+        from tkinter import simpledialog
+
+        if self.grouping is None:
+            return
+        depth = self.grouping.tree.depth
+        level = simpledialog.askinteger("Expand to Level", f"Open groups down to level (0 to {depth}):",
+                                        parent=self.root, minvalue=0, maxvalue=max(depth, 0), initialvalue=1)
+        if level is not None:
+            self.expand_to_level(level)
+
+    def expand_to_level(self, level: int) -> None:
+        if self.grouping is not None:
+            self.show_groups(self.grouping.tree.level(level), sliced=True)
+
+    def command_toggle_minimap(self) -> None:
+        self.canvas.show_minimap(not self.canvas.minimap_shown)
+
+    def toggle_group(self, box) -> None:
+        """Expand a collapsed group's box, collapse an expanded group's frame."""
+        state = self.grouping
+        if state is None or box.group is None:
+            return
+        expanded = set(state.expanded if state.expanded is not None else state.tree.all_keys())
+        if box.kind == "group":
+            expanded.add(box.group.key)
+        else:
+            expanded.discard(box.group.key)
+        self.show_groups(expanded)
+
+    def show_groups(self, expanded, sliced: bool = False) -> None:
+        """Draw the graph with exactly these groups open; `sliced`: lay it out in slices between events, with
+        progress and Cancel in the status bar (Expand All on a big graph)."""
+        from .grouping import SlicedLayout, scene_for
+
+        state, graph = self.grouping, self.graph
+        if state is None or graph is None:
+            return
+        self._stop_slices()
+        if not sliced:
+            scene = scene_for(state, expanded)
+            self._show_grouped(graph, scene)
+            return
+
+        def progress(done: int, total: int) -> None:
+            self.message.configure(text=f"Laying out groups… {done:,} of {total:,}")
+            self.progress.configure(mode="determinate", maximum=max(total, 1), value=done)
+
+        def finished(scene) -> None:
+            self._stop_slices()
+            self._show_grouped(graph, scene)
+
+        self.cancel_button.configure(command=self._stop_slices)
+        self.cancel_button.pack(side="right")
+        self.progress.pack(side="right", padx=6)
+        self.sliced = SlicedLayout(self.root, state, expanded, progress, finished)
+
+    def _stop_slices(self) -> None:
+        if self.sliced is not None:
+            self.sliced.cancel()
+            self.sliced = None
+            self.cancel_button.configure(command=self.runner.cancel)
+            self.progress.configure(mode="indeterminate", value=0)
+            self._busy(self.runner.current)
+
+    def _show_grouped(self, graph: Graph, scene) -> None:
+        from ..render.tk_canvas import SceneIndex
+
+        if graph is self.graph:
+            self._scene_ready(graph, (scene, SceneIndex(scene)))
 
     def command_about(self) -> None:
         messagebox.showinfo("About litenetron", f"litenetron {__version__}\nA lightweight viewer for neural "
@@ -320,7 +409,12 @@ class MainWindow:
     # -- canvas and find callbacks ------------------------------------------------------------------------
 
     def _canvas_selected(self, box, edge) -> None:
-        if box is not None and box.node is not None:
+        self._show_location(box)
+        if box is not None and box.group is not None:
+            from .grouping import show_group
+
+            show_group(self.sidebar, box.group, self.graph)
+        elif box is not None and box.node is not None:
             self.sidebar.show_node(box.node, self.graph)
         elif box is not None and box.argument is not None:
             self._show_argument(box.argument)
@@ -342,6 +436,18 @@ class MainWindow:
                                          self._box_text(producer), [self._box_text(b) for b in consumers])
             self.sidebar.title.configure(text=f"{box.kind if box else 'argument'} {argument.name}")
 
+    def _show_location(self, box) -> None:
+        """The breadcrumb's group part: where the selected box sits."""
+        from .grouping import node_location
+
+        text = ""
+        if box is not None and self.grouping is not None:
+            if box.group is not None:
+                text = " › ".join(group.name for group in box.group.ancestors()[1:] + [box.group])
+            elif box.node is not None:
+                text = node_location(self.grouping.tree, box.node)
+        self.location.configure(text=f"in  {text}" if text else "")
+
     @staticmethod
     def _box_text(box) -> str:
         if box is None:
@@ -351,16 +457,31 @@ class MainWindow:
         return f"{box.kind} {box.title}"
 
     def _canvas_activated(self, box) -> None:
-        if box.node is not None and box.node.graphs:
+        if box.group is not None:
+            self.toggle_group(box)
+        elif box.node is not None and box.node.graphs:
             self.enter_subgraph(box.node)
 
     def _find_chosen(self, match: Match) -> None:
         box = self.canvas.box_for(node=match.node, argument=match.argument)
+        if box is None and match.node is not None and self.grouping is not None:
+            box = self._reveal(match.node)
         if box is None:
             return
         self.canvas.select(box.id)
         self.canvas.center_on(box.id)
         self._canvas_selected(box, None)
+
+    def _reveal(self, node: Node):
+        """Open the groups around a node hidden in a collapsed group; its box in the new scene."""
+        from .grouping import node_index
+
+        state = self.grouping
+        index = node_index(state.tree, node)
+        if index is None or state.expanded is None:
+            return None
+        self.show_groups(state.tree.reveal(index, state.expanded))
+        return self.canvas.box_for(node=node)
 
     # -- export -------------------------------------------------------------------------------------------
 
@@ -377,7 +498,12 @@ class MainWindow:
         from ..render.export import export_graph
 
         graph, options = self.graph, self.options
-        return self.runner.run(f"Exporting {Path(path).name}…", lambda _task: export_graph(graph, path, options, 2.0),
+        state = self.grouping
+        expand, expanded = "all", None  # what the window shows: flat, or its groups as they are
+        if state is not None and state.expanded is not None:
+            expand, expanded = "auto", set(state.expanded)
+        return self.runner.run(f"Exporting {Path(path).name}…",
+                               lambda _task: export_graph(graph, path, options, 2.0, expand, expanded),
                                lambda _result: self.message.configure(text=f"Exported {path}"),
                                lambda error: self._failed("Export failed", error))
 
