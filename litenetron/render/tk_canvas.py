@@ -509,8 +509,8 @@ class GraphCanvas:
                 kind, _, number = tag.partition(":")
                 if kind == "node" and number:
                     box = self.scene.boxes[int(number)]
-                    if box.kind != "frame":
-                        return box, None
+                    if box.kind != "frame" or y <= self.screen_box(box.id)[1] + box.title_height * self.zoom:
+                        return box, None  # a box, or a frame's header
                     frame = frame or box  # the innermost frame under the pointer, unless an edge is hit
                 if kind == "edge" and number and edge is None:
                     edge = self.scene.edges[int(number)]
