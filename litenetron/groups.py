@@ -9,6 +9,8 @@ its name says nothing), so collapsing never loses or duplicates a node.
 
 from __future__ import annotations
 
+import gc
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
@@ -25,6 +27,7 @@ MAX_PERIODS = 24
 MIN_PERIOD = 3
 MIN_REPEATS = 2
 REPEAT_PREFIX = "block"
+MAX_RUN = 128  # blocks of one run shown side by side at most; longer runs are cut into runs of runs
 
 
 @dataclass
@@ -267,6 +270,17 @@ def _finish(graph: Graph, root: Group, source: str) -> GroupTree:
 
 def build_tree(graph: Graph) -> GroupTree:
     """Groups from the names when they carry scopes, else from repeated runs of operators."""
+    # Many small lists over a big model's heap: the cyclic collector would rescan that heap again and again.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_tree(graph)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build_tree(graph: Graph) -> GroupTree:
     producers = _producer_index(graph)
     paths = adopt_sources(name_paths(graph), producers, [node.name for node in graph.nodes])
     # a scope around (nearly) everything, like `gpu_0/` or a model's own name, tells nothing: look inside it
@@ -274,9 +288,10 @@ def build_tree(graph: Graph) -> GroupTree:
     if firsts and firsts.most_common(1)[0][1] >= 0.9 * len(paths):
         outer = firsts.most_common(1)[0][0]
         paths = [path[1:] if path and path[0] == outer else path for path in paths]
-    tree = _finish(graph, _tree_from_paths(graph, paths), "names")
-    if tree.root.groups() and tree.root.size and len(tree.root.members) < tree.root.size:
-        return tree
+    if any(paths):
+        tree = _finish(graph, _tree_from_paths(graph, paths), "names")
+        if tree.root.groups() and tree.root.size and len(tree.root.members) < tree.root.size:
+            return tree
     return _finish(graph, _tree_from_paths(graph, repeat_paths(graph, producers)), "repeats")
 
 
@@ -352,12 +367,13 @@ def _best_run(types: Sequence[str], start: int, stop: int) -> Optional[List[int]
     for positions in candidates:
         for stride in range(1, 5):
             anchors = positions[::stride]
-            counts = [Counter(types[a:b]) for a, b in zip(anchors, anchors[1:])]
+            pieces = [tuple(types[a:b]) for a, b in zip(anchors, anchors[1:])]
             run_start = 0
-            for j in range(1, len(counts) + 1):
+            for j in range(1, len(pieces) + 1):
                 length = anchors[j] - anchors[j - 1]
-                if j < len(counts) and length >= MIN_PERIOD and _similar(counts[j - 1], counts[j], length) and \
-                        abs((anchors[j + 1] - anchors[j]) - length) <= max(1, length // 10):
+                if j < len(pieces) and length >= MIN_PERIOD and (pieces[j - 1] == pieces[j] or (
+                        abs(len(pieces[j]) - length) <= max(1, length // 10) and
+                        _similar(Counter(pieces[j - 1]), Counter(pieces[j]), length))):
                     continue
                 blocks = j - run_start
                 cover = anchors[j] - anchors[run_start]
@@ -406,9 +422,12 @@ def repeat_paths(graph: Graph, producers: Optional[Sequence[Sequence[int]]] = No
         shift = min(steps, key=lambda d: (sum(cuts[min(max(b + d, start), stop)] for b in bounds), abs(d)))
         bounds = [min(max(b + shift, start), stop) for b in bounds]
         prefix = f"{REPEAT_PREFIX}{number}" if number else REPEAT_PREFIX
+        # thousands of small blocks: runs of `chunk` blocks make a level between, so no level is a sea
+        chunk = math.ceil((len(bounds) - 1) / MAX_RUN) if len(bounds) - 1 > MAX_RUN else 0
         for k, (a, b) in enumerate(zip(bounds, bounds[1:])):
+            path = [prefix, str(k // chunk), str(k)] if chunk else [prefix, str(k)]
             for index in range(a, b):
-                paths[index] = [prefix, str(k)]
+                paths[index] = path
         number += 1
         spans.extend(span for span in ((start, bounds[0]), (bounds[-1], stop))
                      if span[1] - span[0] >= MIN_PERIOD * MIN_REPEATS)
