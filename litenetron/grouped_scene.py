@@ -82,6 +82,7 @@ class GroupedLayout:
         self._inputs = input_arguments(self.graph)
         self._producers: Dict[str, List[Item]] = {}
         self._node_by_name: Dict[str, int] = {}
+        self._all_links: Optional[List[Tuple[Item, Item, Value]]] = None
         self._first = {group.key: min(group.node_indices(), default=0) for group in tree.groups()}
         for k, argument in enumerate(self._inputs):
             for value in argument.values:
@@ -150,8 +151,8 @@ class GroupedLayout:
             owner[("output", k)] = ()
         return owner, shown
 
-    def _links(self, shown: Sequence[Item]) -> List[Tuple[Item, Item, Value]]:
-        """(source item, target item, value) per tensor between two visible items, once each."""
+    def _node_links(self) -> List[Tuple[Item, Item, Value]]:
+        """(producer, consumer, value) per tensor between nodes and graph inputs/outputs, found once."""
         links: List[Tuple[Item, Item, Value]] = []
         seen: Set[Tuple[Item, Item, str]] = set()
 
@@ -166,16 +167,33 @@ class GroupedLayout:
                         sources = self._producers.get(bare) or (
                             [("node", self._node_by_name[bare])] if bare in self._node_by_name else [])
                     for source in sources:
-                        source = shown[source[1]] if source[0] == "node" else source
                         key = (source, target, value.name)
-                        if source != target and key not in seen:
+                        if key not in seen:
                             seen.add(key)
                             links.append((source, target, value))
 
         for index, node in enumerate(self.graph.nodes):
-            consume(shown[index], node.inputs)
+            consume(("node", index), node.inputs)
         for k, argument in enumerate(self.graph.outputs):
             consume(("output", k), [argument])
+        return links
+
+    def _links(self, shown: Sequence[Item]) -> List[Tuple[Item, Item, Value]]:
+        """(source item, target item, value) per tensor between two visible items, once each."""
+        if self._all_links is None:
+            self._all_links = self._node_links()
+        links: List[Tuple[Item, Item, Value]] = []
+        seen: Set[Tuple[Item, Item, str]] = set()
+        for source, target, value in self._all_links:
+            if source[0] == "node":
+                source = shown[source[1]]
+            if target[0] == "node":
+                target = shown[target[1]]
+            if source != target:
+                key = (source, target, value.name)
+                if key not in seen:
+                    seen.add(key)
+                    links.append((source, target, value))
         return links
 
     # -- scenes -----------------------------------------------------------------------------------------

@@ -1,15 +1,17 @@
-"""The window's side of groups: the collapse state of the graph shown, laying out a new state in slices on the
-Tk thread (so Expand All never freezes the window), and the sidebar and breadcrumb texts of a group.
+"""The window's side of groups: the collapse state of the graph shown, laying out a big new state (Expand All)
+in the background so the window stays responsive, and the sidebar and breadcrumb texts of a group.
 
-Each expanded group is laid out on its own and cached (grouped_scene.GroupedLayout), so a step that expands one
-group is short; a big Expand All is many short steps with the event loop running between them.
+Each expanded group is laid out on its own and cached (grouped_scene.GroupedLayout), so expanding one group is
+short enough to do on the Tk thread.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional, Set, Tuple
+from typing import Callable, Optional, Set, Tuple
 
 from ..grouped_scene import GroupedLayout, format_count
 from ..groups import Group, GroupTree, build_tree, default_expansion
@@ -17,8 +19,7 @@ from ..model import Graph, Node
 from ..scene import Scene, ViewOptions, build_scene
 
 Keys = Set[Tuple[str, ...]]
-SLICE_SECONDS = 0.015   # work per slice: leaves the rest of a 30 ms frame to the event loop
-SLICE_GAP_MS = 1
+POLL_MS = 25
 
 
 @dataclass
@@ -48,43 +49,65 @@ def scene_for(state: GroupState, expanded: Keys) -> Scene:
     return scene
 
 
-class SlicedLayout:
-    """Runs `GroupedLayout.steps` a slice at a time with `widget.after`, reporting (done, total) and finally the
-    scene; `cancel()` stops it (what was laid out stays cached for the next try)."""
+class BackgroundLayout:
+    """Lays out a collapse state in a worker thread (GroupedLayout.steps, then the canvas index), reporting
+    `progress(done, total)` and finally `done((scene, index))` on the Tk thread; `cancel()` drops it (what was
+    laid out stays cached for the next try). The worker gives the interpreter up between groups and every few
+    milliseconds, so pan and zoom keep being drawn while it works."""
 
     def __init__(self, widget, state: GroupState, expanded: Keys, progress: Callable[[int, int], None],
-                 done: Callable[[Scene], None]):
+                 done: Callable[[tuple], None], failed: Callable[[BaseException], None]):
         self.widget, self.state, self.expanded = widget, state, set(expanded)
-        self.progress, self.done = progress, done
-        self.steps: Iterator[object] = state.layout.steps(self.expanded)
-        self.cancelled = False
-        self._after: Optional[str] = widget.after(SLICE_GAP_MS, self._slice)
+        self.progress, self.done, self.failed = progress, done, failed
+        self.results: queue.Queue = queue.Queue()
+        self.cancelled = threading.Event()
+        threading.Thread(target=self._work, daemon=True, name="litenetron: groups").start()
+        self._after: Optional[str] = widget.after(POLL_MS, self._poll)
 
     def cancel(self) -> None:
-        self.cancelled = True
+        self.cancelled.set()
         if self._after is not None:
             self.widget.after_cancel(self._after)
             self._after = None
 
-    def _slice(self) -> None:
+    def _work(self) -> None:
+        from ..render.tk_canvas import SceneIndex
+
+        try:
+            for result in self.state.layout.steps(self.expanded):
+                if self.cancelled.is_set():
+                    return
+                if isinstance(result, Scene):
+                    result.grouping = self.state.with_expanded(self.expanded)
+                    self.results.put(("done", (result, SceneIndex(result))))
+                else:
+                    self.results.put(("progress", result))
+                time.sleep(0)  # let the Tk thread run between groups
+        except BaseException as error:  # handed to the window, which shows it
+            self.results.put(("failed", error))
+
+    def _poll(self) -> None:
         self._after = None
-        end = time.perf_counter() + SLICE_SECONDS
-        while not self.cancelled:
-            result = next(self.steps)
-            if isinstance(result, Scene):
-                result.grouping = self.state.with_expanded(self.expanded)
-                self.done(result)
-                return
-            self.progress(*result)
-            if time.perf_counter() > end:
+        progress = None
+        while True:
+            try:
+                kind, payload = self.results.get_nowait()
+            except queue.Empty:
                 break
-        if not self.cancelled:
-            self._after = self.widget.after(SLICE_GAP_MS, self._slice)
+            if kind == "progress":
+                progress = payload
+            else:
+                (self.done if kind == "done" else self.failed)(payload)
+                return
+        if progress is not None:
+            self.progress(*progress)
+        if not self.cancelled.is_set():
+            self._after = self.widget.after(POLL_MS, self._poll)
 
 
 def node_location(tree: GroupTree, node: Node) -> str:
     """`layers.3 › self_attn › q_proj`: the groups around a node, outermost first ("" at the top level)."""
-    index = _index_of(tree, node)
+    index = node_index(tree, node)
     if index is None:
         return ""
     owner = tree.owner[index]
@@ -92,15 +115,11 @@ def node_location(tree: GroupTree, node: Node) -> str:
     return " › ".join(group.name for group in chain)
 
 
-def _index_of(tree: GroupTree, node: Node) -> Optional[int]:
+def node_index(tree: GroupTree, node: Node) -> Optional[int]:
     for index, candidate in enumerate(tree.graph.nodes):
         if candidate is node:
             return index
     return None
-
-
-def node_index(tree: GroupTree, node: Node) -> Optional[int]:
-    return _index_of(tree, node)
 
 
 def show_group(sidebar, group: Group, graph: Graph) -> None:

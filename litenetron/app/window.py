@@ -95,7 +95,7 @@ class MainWindow:
         self.breadcrumb.pack(side="left")
         self.location = ttk.Label(self.toolbar, text="")  # the groups around the selected box
         self.location.pack(side="left", padx=8)
-        self.sliced = None  # a collapse state being laid out in slices (grouping.SlicedLayout)
+        self.sliced = None  # a collapse state being laid out in the background (grouping.BackgroundLayout)
 
         self.body = ttk.Frame(root)
         self.body.pack(side="top", fill="both", expand=True)
@@ -224,9 +224,10 @@ class MainWindow:
         self.show_groups(expanded)
 
     def show_groups(self, expanded, sliced: bool = False) -> None:
-        """Draw the graph with exactly these groups open; `sliced`: lay it out in slices between events, with
-        progress and Cancel in the status bar (Expand All on a big graph)."""
-        from .grouping import SlicedLayout, scene_for
+        """Draw the graph with exactly these groups open; `sliced`: lay it out in the background, with progress
+        and Cancel in the status bar (Expand All on a big graph)."""
+        from ..render.tk_canvas import SceneIndex
+        from .grouping import BackgroundLayout, scene_for
 
         state, graph = self.grouping, self.graph
         if state is None or graph is None:
@@ -234,21 +235,27 @@ class MainWindow:
         self._stop_slices()
         if not sliced:
             scene = scene_for(state, expanded)
-            self._show_grouped(graph, scene)
+            self._scene_ready(graph, (scene, SceneIndex(scene)))
             return
 
         def progress(done: int, total: int) -> None:
             self.message.configure(text=f"Laying out groups… {done:,} of {total:,}")
             self.progress.configure(mode="determinate", maximum=max(total, 1), value=done)
 
-        def finished(scene) -> None:
+        def finished(prepared) -> None:
             self._stop_slices()
-            self._show_grouped(graph, scene)
+            self._scene_ready(graph, prepared)
 
+        def failed(error: BaseException) -> None:
+            self._stop_slices()
+            self._failed("Cannot lay out the groups", error)
+
+        self.message.configure(text="Laying out groups…")
         self.cancel_button.configure(command=self._stop_slices)
         self.cancel_button.pack(side="right")
+        self.progress.configure(mode="determinate", value=0)
         self.progress.pack(side="right", padx=6)
-        self.sliced = SlicedLayout(self.root, state, expanded, progress, finished)
+        self.sliced = BackgroundLayout(self.root, state, expanded, progress, finished, failed)
 
     def _stop_slices(self) -> None:
         if self.sliced is not None:
@@ -257,12 +264,9 @@ class MainWindow:
             self.cancel_button.configure(command=self.runner.cancel)
             self.progress.configure(mode="indeterminate", value=0)
             self._busy(self.runner.current)
-
-    def _show_grouped(self, graph: Graph, scene) -> None:
-        from ..render.tk_canvas import SceneIndex
-
-        if graph is self.graph:
-            self._scene_ready(graph, (scene, SceneIndex(scene)))
+            if self.scene is not None and self.model is not None:
+                self.message.configure(text=f"{Path(self.path).name} — {self.model.format} — "
+                                            f"{len(self.scene.graph.nodes):,} nodes")
 
     def command_about(self) -> None:
         messagebox.showinfo("About litenetron", f"litenetron {__version__}\nA lightweight viewer for neural "
