@@ -423,15 +423,19 @@ class GraphCanvas:
 
     def _overview_text(self, box: Box, x0: float, y0: float, x1: float, y1: float, tag: str) -> None:
         """At overview zoom: the op type or group name at a readable size, where the box has room for it."""
-        text = box.title
+        text = box.group.name if box.group is not None else box.title
         width = self.measure(text, "title")[0] * OVERVIEW_TEXT_PIXELS / style.FONTS["title"].size
         header = min(y1 - y0, max(OVERVIEW_TEXT_PIXELS + 2, box.title_height * self.zoom))
-        if x1 - x0 < width + 4 or header < OVERVIEW_TEXT_PIXELS + 2:
+        if header < OVERVIEW_TEXT_PIXELS + 2 and box.group is None:
             return
-        colour = box.text_color if box.kind != "frame" else style.ROW_TEXT_COLOR
-        middle = y0 + header / 2 if box.kind == "frame" else (y0 + y1) / 2
-        self.canvas.create_text((x0 + x1) / 2, middle, text=text, fill=colour, font=self.overview_font,
-                                tags=(tag, "box"))
+        if x1 - x0 >= width + 4 and header >= OVERVIEW_TEXT_PIXELS + 2:
+            colour = box.text_color if box.kind != "frame" else style.ROW_TEXT_COLOR
+            middle = y0 + header / 2 if box.kind == "frame" else (y0 + y1) / 2
+            self.canvas.create_text((x0 + x1) / 2, middle, text=text, fill=colour, font=self.overview_font,
+                                    tags=(tag, "box"))
+        elif box.kind == "group":  # a group's name beside its box: what the overview is for
+            self.canvas.create_text(x1 + 3, (y0 + y1) / 2, text=text, anchor="w", fill=style.ROW_TEXT_COLOR,
+                                    font=self.overview_font, tags=(tag, "box"))
 
     def _edge_path(self, edge: Edge) -> Tuple[List[float], List[float]]:
         path = self.paths.get(edge.id)
