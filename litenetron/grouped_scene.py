@@ -9,7 +9,8 @@ extended across frame borders to the boxes they join.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from copy import copy
+from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
 from . import style
@@ -83,6 +84,7 @@ class GroupedLayout:
         self._producers: Dict[str, List[Item]] = {}
         self._node_by_name: Dict[str, int] = {}
         self._all_links: Optional[List[Tuple[Item, Item, Value]]] = None
+        self._labels: Dict[str, str] = {}
         self._first = {group.key: min(group.node_indices(), default=0) for group in tree.groups()}
         for k, argument in enumerate(self._inputs):
             for value in argument.values:
@@ -321,7 +323,10 @@ class GroupedLayout:
         return _Local(result.width, result.height, places, routes, labels)
 
     def _label(self, value: Value) -> str:
-        return edge_label(value, self.options)
+        label = self._labels.get(value.name)
+        if label is None:
+            label = self._labels[value.name] = edge_label(value, self.options)
+        return label
 
     def _label_size(self, label: str) -> Tuple[float, float]:
         width, height = self.measure(label, "label")
@@ -342,7 +347,8 @@ class GroupedLayout:
             for item, (x, y) in sorted(local.places.items(), key=lambda entry: self._order(entry[0])):
                 if item[0] in ("in", "out"):
                     continue
-                box = replace(self._box(item), x=ox + x, y=oy + y)
+                box = copy(self._box(item))  # a shallow copy: rows and model objects are shared
+                box.x, box.y = ox + x, oy + y
                 if item[0] == "frame":
                     box.width, box.height = self._size(item, locals_)
                     inner = locals_[item[1]]

@@ -167,3 +167,17 @@ def test_export_draws_the_collapse_state(opened, tmp_path):
     assert len(re.findall(r'class="box frame"', text)) == frames == len(expanded)
     nodes = sum(1 for box in opened.scene.boxes if box.kind == "node")
     assert len(re.findall(r'class="box node"', text)) == nodes < len(opened.scene.graph.nodes)
+
+
+def test_view_options_keep_the_groups_open(opened):
+    box = group_box(opened, "layers.9/mlp")
+    opened.toggle_group(box)
+    assert group_box(opened, "layers.9/mlp", "frame")
+    key(opened, "<Control-d>", opened.canvas.canvas)  # Show Attributes: laid out again
+    settle(opened)
+    assert opened.options.show_attributes
+    assert group_box(opened, "layers.9/mlp", "frame")
+    key(opened, "<Control-d>", opened.canvas.canvas)
+    settle(opened)
+    assert not opened.options.show_attributes
+    assert group_box(opened, "layers.9/mlp", "frame")

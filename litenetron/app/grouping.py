@@ -34,10 +34,12 @@ class GroupState:
         return GroupState(self.tree, self.layout, None if expanded is None else set(expanded))
 
 
-def initial_scene(graph: Graph, options: ViewOptions, measure) -> Scene:
-    """The first picture of a graph: flat when small, else collapsed by the window's rule (groups.py)."""
-    tree = build_tree(graph)
-    state = GroupState(tree, GroupedLayout(tree, options, measure), default_expansion(tree))
+def initial_scene(graph: Graph, options: ViewOptions, measure, keep: Optional[GroupState] = None) -> Scene:
+    """The first picture of a graph: flat when small, else collapsed by the window's rule (groups.py); with
+    `keep`, the groups open as they were (new view options need a new layout, not a new tree)."""
+    tree = keep.tree if keep is not None else build_tree(graph)
+    expanded = keep.expanded if keep is not None else default_expansion(tree)
+    state = GroupState(tree, GroupedLayout(tree, options, measure), expanded)
     scene = build_scene(graph, options, measure) if state.expanded is None else state.layout.scene(state.expanded)
     scene.grouping = state
     return scene

@@ -43,12 +43,13 @@ SCENE_CACHE = 8
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
 
 
-def prepare_scene(graph: Graph, options, measure) -> tuple:
-    """(scene, its canvas index): everything slow about showing a graph, done in a worker thread."""
+def prepare_scene(graph: Graph, options, measure, keep=None) -> tuple:
+    """(scene, its canvas index): everything slow about showing a graph, done in a worker thread. `keep`: the
+    collapse state (grouping.GroupState) to keep, e.g. when a view option changes."""
     from ..render.tk_canvas import SceneIndex
     from .grouping import initial_scene
 
-    scene = initial_scene(graph, options, measure)
+    scene = initial_scene(graph, options, measure, keep)
     return scene, SceneIndex(scene)
 
 
@@ -233,6 +234,8 @@ class MainWindow:
         if state is None or graph is None:
             return
         self._stop_slices()
+        for key in [key for key in self.scenes if key[0] == id(graph)]:  # laid out with other groups open
+            del self.scenes[key]
         if not sliced:
             scene = scene_for(state, expanded)
             self._scene_ready(graph, (scene, SceneIndex(scene)))
@@ -376,7 +379,9 @@ class MainWindow:
             self._scene_ready(graph, self.scenes[key])
             return
         options, measure = self.options, self.canvas.measure
-        self.runner.run(f"Laying out {len(graph.nodes):,} nodes…", lambda _task: prepare_scene(graph, options, measure),
+        keep = self.grouping if self.scene is not None and self.scene.graph is graph else None
+        self.runner.run(f"Laying out {len(graph.nodes):,} nodes…",
+                        lambda _task: prepare_scene(graph, options, measure, keep),
                         lambda prepared: self._scene_ready(graph, prepared),
                         lambda error: self._failed("Cannot lay out the graph", error))
 
