@@ -181,3 +181,16 @@ def test_view_options_keep_the_groups_open(opened):
     settle(opened)
     assert not opened.options.show_attributes
     assert group_box(opened, "layers.9/mlp", "frame")
+
+
+def test_expand_to_level(opened, monkeypatch):
+    monkeypatch.setattr("tkinter.simpledialog.askinteger", lambda *args, **kwargs: 0)
+    opened.command_expand_to_level()
+    pump(opened.root, lambda: opened.sliced is None)
+    assert sum(1 for box in opened.scene.boxes if box.kind == "group") == LAYERS
+    assert not any(box.kind == "frame" for box in opened.scene.boxes)
+    monkeypatch.setattr("tkinter.simpledialog.askinteger", lambda *args, **kwargs: 1)
+    opened.command_expand_to_level()
+    pump(opened.root, lambda: opened.sliced is None)
+    assert sum(1 for box in opened.scene.boxes if box.kind == "frame") == LAYERS
+    assert all(box.group.depth == 2 for box in opened.scene.boxes if box.kind == "group")

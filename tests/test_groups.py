@@ -32,9 +32,13 @@ def assert_partition(tree) -> None:
 
 
 @pytest.fixture(scope="module")
-def deep(tmp_path_factory):
-    path = transformer_onnx(tmp_path_factory.mktemp("gpt") / "deep.onnx", layers=48, padding=12)
-    return open_model(path).graphs[0]
+def deep_path(tmp_path_factory):
+    return transformer_onnx(tmp_path_factory.mktemp("gpt") / "deep.onnx", layers=48, padding=12)
+
+
+@pytest.fixture(scope="module")
+def deep(deep_path):
+    return open_model(deep_path).graphs[0]
 
 
 def groups_named(tree, name: str):
@@ -216,3 +220,34 @@ def test_grouped_scene_edges_enter_collapsed_groups_with_shapes(deep):
 def test_group_members_are_groups_or_indices(deep):
     tree = build_tree(deep)
     assert all(isinstance(member, (int, Group)) for group in tree.root.walk() for member in group.members)
+
+
+# -- export and the command line --------------------------------------------------------------------------
+
+
+def test_cli_export_expand_levels(deep_path, tmp_path, capsys):
+    from litenetron.__main__ import main
+
+    collapsed, flat, level = tmp_path / "collapsed.svg", tmp_path / "flat.svg", tmp_path / "level1.svg"
+    assert main([str(deep_path), "--export", str(collapsed), "--expand", "0"]) == 0
+    assert main([str(deep_path), "--export", str(flat), "--expand", "all"]) == 0
+    assert main([str(deep_path), "--export", str(level), "--expand", "1"]) == 0
+    text = collapsed.read_text()
+    assert text.count('class="box group"') == 48 and 'class="box frame"' not in text
+    text = flat.read_text()
+    assert 'class="box group"' not in text and text.count('class="box node"') == 48 * 38 + 3
+    text = level.read_text()
+    assert text.count('class="box frame"') == 48 and text.count('class="box group"') == 48 * 2
+    assert main([str(deep_path), "--export", str(tmp_path / "x.svg"), "--expand", "deep"]) == 1
+    assert "--expand" in capsys.readouterr().err
+
+
+def test_cli_export_default_follows_the_window_rule(deep_path, tmp_path):
+    from litenetron.__main__ import main
+    from litenetron.groups import MAX_BOXES
+
+    path = tmp_path / "default.svg"
+    assert main([str(deep_path), "--export", str(path)]) == 0
+    text = path.read_text()
+    boxes = text.count('class="box node"') + text.count('class="box group"')
+    assert 0 < boxes <= MAX_BOXES + 2  # plus the input and output pills
