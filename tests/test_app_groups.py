@@ -107,6 +107,7 @@ def test_find_reveals_a_node_in_a_collapsed_group(opened):
     box = opened.canvas.box_for(node=target)
     assert box is not None and opened.canvas.selected_box == box.id
     assert opened.location.cget("text") == "in  layers.11 › self_attn"  # q_proj holds one node: no group
+    assert opened.sidebar.tree.item("location.group", "values")[0] == "layers.11 › self_attn"
     opened.find.pack_forget()
 
 

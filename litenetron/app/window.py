@@ -425,6 +425,10 @@ class MainWindow:
             show_group(self.sidebar, box.group, self.graph)
         elif box is not None and box.node is not None:
             self.sidebar.show_node(box.node, self.graph)
+            location = self.location.cget("text")
+            if location:  # where the node sits among the groups
+                self.sidebar.row(self.sidebar.section("Location", "location"), "group", location[len("in  "):],
+                                 iid="location.group")
         elif box is not None and box.argument is not None:
             self._show_argument(box.argument)
         elif edge is not None:
