@@ -231,7 +231,7 @@ class MainWindow:
         from .grouping import BackgroundLayout, scene_for
 
         state, graph = self.grouping, self.graph
-        if state is None or graph is None:
+        if state is None or graph is None or not state.tree.root.groups():  # nothing to open or close
             return
         self._stop_slices()
         for key in [key for key in self.scenes if key[0] == id(graph)]:  # laid out with other groups open
