@@ -15,7 +15,7 @@ from ..scene import Scene
 
 WIDTH, HEIGHT = 220, 160      # pixels, the largest the overview gets
 PAD = 6
-MAX_RECTANGLES = 3000          # more boxes than this: every n-th one (frames always)
+MAX_RECTANGLES = 1200          # more boxes than this: every n-th one (frames always)
 VIEWPORT_COLOR = "#E0201B"
 FILL = "#FAFAFA"
 
