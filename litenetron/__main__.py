@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--show-attributes", action="store_true", help="list attributes inside the boxes")
     parser.add_argument("--show-names", action="store_true", help="label boxes and edges with names")
     parser.add_argument("--hide-weights", action="store_true", help="do not list weights inside the boxes")
+    parser.add_argument("--expand", metavar="all|N|auto",
+                        help="with --export: draw every group open (all), open down to depth N (0: all "
+                             "collapsed), or as the window opens the graph (auto, the default)")
     parser.add_argument("--scale", type=float, default=2.0, help="PNG pixel scale (default 2)")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
     return parser

@@ -49,6 +49,10 @@ class Row:
         return "", self.text
 
 
+# Box kinds drawn as rectangles (the others, graph inputs and outputs, as pills).
+BOXED_KINDS = ("node", "group", "frame")
+
+
 @dataclass
 class Box:
     id: int
@@ -65,11 +69,12 @@ class Box:
     argument: Optional[Argument] = None
     title_height: float = 0.0  # header band height; rows follow, each `row_height` tall
     row_height: float = 0.0
+    group: Optional[Any] = None  # kind "group" (collapsed: one box) or "frame" (expanded): a groups.Group
 
     @property
     def radius(self) -> float:
         """Corner radius: pills are rounder than operator boxes."""
-        if self.kind == "node":
+        if self.kind in BOXED_KINDS:
             return style.CORNER_RADIUS
         return min(self.title_height / 2, self.height / 2)
 
@@ -84,6 +89,8 @@ class Box:
     @property
     def body_fill(self) -> str:
         """Colour below the header: white behind rows, or the last chain band's when there are only bands."""
+        if self.kind == "frame":
+            return style.FRAME_FILL
         if self.rows and self.chain_count == len(self.rows):
             return self.rows[-1].fill
         return style.ROW_FILL
@@ -102,13 +109,13 @@ class Box:
 
     def title_left(self, text_width: float) -> float:
         """Left end of the header text: after the padding in boxes with rows (like Netron), else centred."""
-        if self.kind == "node" and self.rows:
+        if self.kind in BOXED_KINDS and (self.rows or self.kind == "frame"):
             return self.x + style.TITLE_PAD_X
         return self.x + (self.width - text_width) / 2
 
     def row_left(self, text_width: float) -> float:
         """Left end of a row's text: after the padding in operator boxes, centred in pills."""
-        if self.kind == "node":
+        if self.kind in BOXED_KINDS:
             return self.x + style.ROW_PAD_X
         return self.x + (self.width - text_width) / 2
 
@@ -140,6 +147,7 @@ class Scene:
     edges: List[Edge]
     width: float
     height: float
+    grouping: Optional[Any] = None  # the window's collapse state of the graph (app.grouping.GroupState)
 
 
 # Control characters (invalid in SVG/XML, unlayoutable by fonts) are drawn as escapes; lone surrogates as "�".
@@ -276,30 +284,41 @@ def _size_box(box: Box, measure: Measure) -> None:
         height += len(box.rows) * box.row_height
         if box.chain_count < len(box.rows):
             height += 2 * style.ROWS_PAD_Y
-    if box.kind != "node":  # pills keep their text clear of the round ends
+    if box.kind not in BOXED_KINDS:  # pills keep their text clear of the round ends
         width += box.title_height / 2
     box.width = math.ceil(max(width, style.MIN_BOX_WIDTH))
     box.height = math.ceil(height)
 
 
+def input_arguments(graph: Graph) -> List[Argument]:
+    """The graph inputs drawn as pills: old ONNX files list every initializer as a graph input too, and those
+    are rows, not pills."""
+    return [argument for argument in graph.inputs
+            if not (argument.values and all(value.initializer is not None for value in argument.values))]
+
+
+def pill_box(box_id: int, kind: str, argument: Argument) -> Box:
+    """The pill of a graph input or output (`kind` "input" / "output")."""
+    pill_fill, pill_text = style.PILL_COLORS
+    title = shorten_middle(argument.name or _first_name(argument), style.MAX_TITLE_CHARS)
+    return Box(box_id, kind, title, pill_fill, pill_text, _pill_rows(argument), argument=argument)
+
+
+def node_box(box_id: int, node: Node, options: ViewOptions) -> Box:
+    fill, text_color = style.category_colors(node.type.category)
+    title = node.name if options.show_names and node.name else node.type.name
+    return Box(box_id, "node", shorten_middle(title, style.MAX_TITLE_CHARS), fill, text_color,
+               node_rows(node, options), node=node)
+
+
 def _graph_boxes(graph: Graph, options: ViewOptions) -> List[Box]:
     boxes: List[Box] = []
-    pill_fill, pill_text = style.PILL_COLORS
-    for argument in graph.inputs:
-        # Old ONNX files list every initializer as a graph input too: those are rows, not pills.
-        if argument.values and all(value.initializer is not None for value in argument.values):
-            continue
-        title = shorten_middle(argument.name or _first_name(argument), style.MAX_TITLE_CHARS)
-        boxes.append(Box(len(boxes), "input", title, pill_fill, pill_text, _pill_rows(argument), argument=argument))
+    for argument in input_arguments(graph):
+        boxes.append(pill_box(len(boxes), "input", argument))
     for node in graph.nodes:
-        fill, text_color = style.category_colors(node.type.category)
-        title = node.name if options.show_names and node.name else node.type.name
-        boxes.append(Box(len(boxes), "node", shorten_middle(title, style.MAX_TITLE_CHARS), fill, text_color,
-                         node_rows(node, options), node=node))
+        boxes.append(node_box(len(boxes), node, options))
     for argument in graph.outputs:
-        title = shorten_middle(argument.name or _first_name(argument), style.MAX_TITLE_CHARS)
-        boxes.append(Box(len(boxes), "output", title, pill_fill, pill_text, _pill_rows(argument),
-                         argument=argument))
+        boxes.append(pill_box(len(boxes), "output", argument))
     return boxes
 
 

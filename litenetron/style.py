@@ -50,6 +50,10 @@ ARROW_LENGTH = 7.0
 ARROW_WIDTH = 5.0
 DASH = (4.0, 3.0)        # control dependencies: dash and gap length
 
+# Expanded groups: a frame with a header band around their members.
+FRAME_FILL = "#F4F6F8"
+FRAME_HEADER_FILL = "#DDE3EA"
+
 # The outline of the selected box/edge in the window: red, so it stands out from every header colour.
 SELECTION_COLOR = "#E0201B"
 BACKGROUND = "#FFFFFF"

@@ -68,7 +68,9 @@ class Insight:
         self.mode = "category"
         self.symbols: Dict[str, int] = {}
         self.costs: Dict[Tuple[int, tuple], GraphCosts] = {}
-        self.originals: Dict[int, Dict[int, Tuple[str, str]]] = {}   # id(scene) → box id → (fill, text colour)
+        # id(scene) → (the scene, box id → its category fill and text colour); holding the scene keeps its id
+        # from being reused by another
+        self.originals: Dict[int, Tuple[object, Dict[int, Tuple[str, str]]]] = {}
         self.comparison: Optional[Comparison] = None
         self.legend = Legend(window.status)
         window.sidebar.activate_row = self.row_activated
@@ -101,7 +103,11 @@ class Insight:
         if scene is None:
             self.legend.set("", [])
             return
-        originals = self.originals.setdefault(id(scene), {box.id: (box.fill, box.text_color) for box in scene.boxes})
+        if id(scene) not in self.originals:
+            while len(self.originals) >= 16:
+                del self.originals[next(iter(self.originals))]
+            self.originals[id(scene)] = (scene, {box.id: (box.fill, box.text_color) for box in scene.boxes})
+        originals = self.originals[id(scene)][1]
         for box in scene.boxes:
             box.fill, box.text_color = originals[box.id]
         entries: List[Tuple[str, str]] = []

@@ -30,12 +30,13 @@ SCENE_CACHE = 8
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
 
 
-def prepare_scene(graph: Graph, options, measure) -> tuple:
-    """(scene, its canvas index): everything slow about showing a graph, done in a worker thread."""
+def prepare_scene(graph: Graph, options, measure, keep=None) -> tuple:
+    """(scene, its canvas index): everything slow about showing a graph, done in a worker thread. `keep`: the
+    collapse state (grouping.GroupState) to keep, e.g. when a view option changes."""
     from ..render.tk_canvas import SceneIndex
-    from ..scene import build_scene
+    from .grouping import initial_scene
 
-    scene = build_scene(graph, options, measure)
+    scene = initial_scene(graph, options, measure, keep)
     return scene, SceneIndex(scene)
 
 
@@ -80,12 +81,16 @@ class MainWindow:
         self.graph_choice.bind("<<ComboboxSelected>>", self._graph_chosen)
         self.breadcrumb = ttk.Frame(self.toolbar)
         self.breadcrumb.pack(side="left")
+        self.location = ttk.Label(self.toolbar, text="")  # the groups around the selected box
+        self.location.pack(side="left", padx=8)
+        self.sliced = None  # a collapse state being laid out in the background (grouping.BackgroundLayout)
 
         self.body = ttk.Frame(root)
         self.body.pack(side="top", fill="both", expand=True)
         self.welcome = Welcome(self.body, self.command_open, self.open_sample, self.open_path)
         self.panes = ttk.PanedWindow(self.body, orient="horizontal")
         self.canvas = GraphCanvas(self.panes, self._canvas_selected, self._canvas_activated)
+        self.canvas.on_toggle = self.toggle_group
         self.right = ttk.Frame(self.panes)
         self.find = FindPanel(self.right, self._find_chosen)
         self.sidebar = Sidebar(self.right, self._background, self.enter_subgraph)
@@ -189,6 +194,97 @@ class MainWindow:
 
     def command_colour_bytes(self) -> None:
         self.insight.set_mode("bytes")
+
+    # -- groups -------------------------------------------------------------------------------------------
+
+    @property
+    def grouping(self):
+        return self.scene.grouping if self.scene is not None else None
+
+    def command_expand_all(self) -> None:
+        if self.grouping is not None:
+            self.show_groups(self.grouping.tree.all_keys(), sliced=True)
+
+    def command_collapse_all(self) -> None:
+        if self.grouping is not None:
+            self.show_groups(set())
+
+    def command_expand_to_level(self) -> None:
+        from tkinter import simpledialog
+
+        if self.grouping is None:
+            return
+        depth = self.grouping.tree.depth
+        level = simpledialog.askinteger("Expand to Level", f"Open groups down to level (0 to {depth}):",
+                                        parent=self.root, minvalue=0, maxvalue=max(depth, 0), initialvalue=1)
+        if level is not None:
+            self.expand_to_level(level)
+
+    def expand_to_level(self, level: int) -> None:
+        if self.grouping is not None:
+            self.show_groups(self.grouping.tree.level(level), sliced=True)
+
+    def command_toggle_minimap(self) -> None:
+        self.canvas.show_minimap(not self.canvas.minimap_shown)
+
+    def toggle_group(self, box) -> None:
+        """Expand a collapsed group's box, collapse an expanded group's frame."""
+        state = self.grouping
+        if state is None or box.group is None:
+            return
+        expanded = set(state.expanded if state.expanded is not None else state.tree.all_keys())
+        if box.kind == "group":
+            expanded.add(box.group.key)
+        else:
+            expanded.discard(box.group.key)
+        self.show_groups(expanded)
+
+    def show_groups(self, expanded, sliced: bool = False) -> None:
+        """Draw the graph with exactly these groups open; `sliced`: lay it out in the background, with progress
+        and Cancel in the status bar (Expand All on a big graph)."""
+        from ..render.tk_canvas import SceneIndex
+        from .grouping import BackgroundLayout, scene_for
+
+        state, graph = self.grouping, self.graph
+        if state is None or graph is None or not state.tree.root.groups():  # nothing to open or close
+            return
+        self._stop_slices()
+        for key in [key for key in self.scenes if key[0] == id(graph)]:  # laid out with other groups open
+            del self.scenes[key]
+        if not sliced:
+            scene = scene_for(state, expanded)
+            self._scene_ready(graph, (scene, SceneIndex(scene)))
+            return
+
+        def progress(done: int, total: int) -> None:
+            self.message.configure(text=f"Laying out groups… {done:,} of {total:,}")
+            self.progress.configure(mode="determinate", maximum=max(total, 1), value=done)
+
+        def finished(prepared) -> None:
+            self._stop_slices()
+            self._scene_ready(graph, prepared)
+
+        def failed(error: BaseException) -> None:
+            self._stop_slices()
+            self._failed("Cannot lay out the groups", error)
+
+        self.message.configure(text="Laying out groups…")
+        self.cancel_button.configure(command=self._stop_slices)
+        self.cancel_button.pack(side="right")
+        self.progress.configure(mode="determinate", value=0)
+        self.progress.pack(side="right", padx=6)
+        self.sliced = BackgroundLayout(self.root, state, expanded, progress, finished, failed)
+
+    def _stop_slices(self) -> None:
+        if self.sliced is not None:
+            self.sliced.cancel()
+            self.sliced = None
+            self.cancel_button.configure(command=self.runner.cancel)
+            self.progress.configure(mode="indeterminate", value=0)
+            self._busy(self.runner.current)
+            if self.scene is not None and self.model is not None:
+                self.message.configure(text=f"{Path(self.path).name} — {self.model.format} — "
+                                            f"{len(self.scene.graph.nodes):,} nodes")
 
     def command_about(self) -> None:
         messagebox.showinfo("About litenetron", f"litenetron {__version__}\nA lightweight viewer for neural "
@@ -301,7 +397,9 @@ class MainWindow:
             self._scene_ready(graph, self.scenes[key])
             return
         options, measure = self.options, self.canvas.measure
-        self.runner.run(f"Laying out {len(graph.nodes):,} nodes…", lambda _task: prepare_scene(graph, options, measure),
+        keep = self.grouping if self.scene is not None and self.scene.graph is graph else None
+        self.runner.run(f"Laying out {len(graph.nodes):,} nodes…",
+                        lambda _task: prepare_scene(graph, options, measure, keep),
                         lambda prepared: self._scene_ready(graph, prepared),
                         lambda error: self._failed("Cannot lay out the graph", error, doing="laying out"))
 
@@ -339,9 +437,18 @@ class MainWindow:
     # -- canvas and find callbacks ------------------------------------------------------------------------
 
     def _canvas_selected(self, box, edge) -> None:
-        if box is not None and box.node is not None:
+        self._show_location(box)
+        if box is not None and box.group is not None:
+            from .grouping import show_group
+
+            show_group(self.sidebar, box.group, self.graph)
+        elif box is not None and box.node is not None:
             self.sidebar.show_node(box.node, self.graph)
             self.insight.node_shown(box.node)
+            location = self.location.cget("text")
+            if location:  # where the node sits among the groups
+                self.sidebar.row(self.sidebar.section("Location", "location"), "group", location[len("in  "):],
+                                 iid="location.group")
         elif box is not None and box.argument is not None:
             self._show_argument(box.argument)
         elif edge is not None:
@@ -362,6 +469,18 @@ class MainWindow:
                                          self._box_text(producer), [self._box_text(b) for b in consumers])
             self.sidebar.title.configure(text=f"{box.kind if box else 'argument'} {argument.name}")
 
+    def _show_location(self, box) -> None:
+        """The breadcrumb's group part: where the selected box sits."""
+        from .grouping import node_location
+
+        text = ""
+        if box is not None and self.grouping is not None:
+            if box.group is not None:
+                text = " › ".join(group.name for group in box.group.ancestors()[1:] + [box.group])
+            elif box.node is not None:
+                text = node_location(self.grouping.tree, box.node)
+        self.location.configure(text=f"in  {text}" if text else "")
+
     @staticmethod
     def _box_text(box) -> str:
         if box is None:
@@ -371,16 +490,31 @@ class MainWindow:
         return f"{box.kind} {box.title}"
 
     def _canvas_activated(self, box) -> None:
-        if box.node is not None and box.node.graphs:
+        if box.group is not None:
+            self.toggle_group(box)
+        elif box.node is not None and box.node.graphs:
             self.enter_subgraph(box.node)
 
     def _find_chosen(self, match: Match) -> None:
         box = self.canvas.box_for(node=match.node, argument=match.argument)
+        if box is None and match.node is not None and self.grouping is not None:
+            box = self._reveal(match.node)
         if box is None:
             return
         self.canvas.select(box.id)
         self.canvas.center_on(box.id)
         self._canvas_selected(box, None)
+
+    def _reveal(self, node: Node):
+        """Open the groups around a node hidden in a collapsed group; its box in the new scene."""
+        from .grouping import node_index
+
+        state = self.grouping
+        index = node_index(state.tree, node)
+        if index is None or state.expanded is None:
+            return None
+        self.show_groups(state.tree.reveal(index, state.expanded))
+        return self.canvas.box_for(node=node)
 
     # -- export -------------------------------------------------------------------------------------------
 
@@ -397,7 +531,12 @@ class MainWindow:
         from ..render.export import export_graph
 
         graph, options = self.graph, self.options
-        return self.runner.run(f"Exporting {Path(path).name}…", lambda _task: export_graph(graph, path, options, 2.0),
+        state = self.grouping
+        expand, expanded = "all", None  # what the window shows: flat, or its groups as they are
+        if state is not None and state.expanded is not None:
+            expand, expanded = "auto", set(state.expanded)
+        return self.runner.run(f"Exporting {Path(path).name}…",
+                               lambda _task: export_graph(graph, path, options, 2.0, expand, expanded),
                                lambda _result: self.message.configure(text=f"Exported {path}"),
                                lambda error: self._failed("Export failed", error, doing="exporting"))
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from argparse import Namespace
 from pathlib import Path
-from typing import Union
+from typing import Optional, Set, Tuple, Union
 
 from ..model import Graph, Model, ModelError
-from ..scene import ViewOptions, build_scene
+from ..scene import Scene, ViewOptions, build_scene
+
+# `--expand`: "all" draws every group open (flat, as without groups); a number N opens groups down to depth N
+# (0: every top-level group collapsed); "auto" is the window's rule (flat when small, else collapsed to ≤ 300
+# boxes).
+EXPAND_CHOICES = "auto, all or a depth (0, 1, 2, …)"
 
 FORMATS = (".png", ".svg")
 
@@ -46,8 +51,35 @@ def options_from_args(args: Namespace) -> ViewOptions:
                        horizontal=bool(getattr(args, "horizontal", False)))
 
 
-def export_graph(graph: Graph, path: Union[str, Path], options: ViewOptions, scale: float = 2.0) -> None:
-    """Draw `graph` into `path` (.png at `scale` pixels per unit, or .svg), laid out with Pillow's font metrics."""
+def grouped_export_scene(graph: Graph, options: ViewOptions, measure, expand: Union[str, int, None],
+                         expanded: Optional[Set[Tuple[str, ...]]] = None) -> Scene:
+    """The scene an export draws: `expanded` (the window's collapse state) when given, else by `expand`."""
+    from ..grouped_scene import GroupedLayout
+    from ..groups import build_tree, default_expansion
+
+    if expanded is None and expand == "all":
+        return build_scene(graph, options, measure)
+    tree = build_tree(graph)
+    if expanded is None:
+        expanded = default_expansion(tree) if expand in (None, "auto") else tree.level(int(expand))
+    if expanded is None or not tree.root.groups():
+        return build_scene(graph, options, measure)
+    return GroupedLayout(tree, options, measure).scene(expanded)
+
+
+def parse_expand(text: Optional[str]) -> Union[str, int]:
+    """`--expand` value: "auto", "all" or a depth ≥ 0."""
+    if text is None or text in ("auto", "all"):
+        return text or "auto"
+    if text.isdigit():
+        return int(text)
+    raise ModelError("--expand", f"'{text}' is not one of {EXPAND_CHOICES}")
+
+
+def export_graph(graph: Graph, path: Union[str, Path], options: ViewOptions, scale: float = 2.0,
+                 expand: Union[str, int, None] = "all", expanded: Optional[Set[Tuple[str, ...]]] = None) -> None:
+    """Draw `graph` into `path` (.png at `scale` pixels per unit, or .svg), laid out with Pillow's font metrics;
+    groups collapsed as `expanded` says (the window's state) or by the `expand` rule."""
     from .fonts import PillowFonts, svg_fonts
 
     suffix = _check_suffix(path)
@@ -59,7 +91,8 @@ def export_graph(graph: Graph, path: Union[str, Path], options: ViewOptions, sca
         except ImportError:
             raise ModelError(path, "PNG export needs Pillow (pip install pillow); SVG export works without it") \
                 from None
-    scene = build_scene(graph, options, (PillowFonts(scale) if suffix == ".png" else svg_fonts()).measure)
+    measure = (PillowFonts(scale) if suffix == ".png" else svg_fonts()).measure
+    scene = grouped_export_scene(graph, options, measure, expand, expanded)
     try:
         if suffix == ".png":
             from .png import render_png
@@ -80,4 +113,5 @@ def export_model(model: Model, path: Union[str, Path], args: Namespace) -> None:
     _check_suffix(path)
     graph = select_graph(model, getattr(args, "graph", None))
     scale = getattr(args, "scale", None)
-    export_graph(graph, path, options_from_args(args), 2.0 if scale is None else float(scale))
+    export_graph(graph, path, options_from_args(args), 2.0 if scale is None else float(scale),
+                 expand=parse_expand(getattr(args, "expand", None)))

@@ -133,7 +133,7 @@ def _draw_box(draw: Any, strip: _Strip, box: Box) -> None:
     x1, y1 = strip.xy(box.x + box.width, box.y + box.height)
     radius = box.radius * strip.scale
     border = max(1, round(style.BORDER_WIDTH * strip.scale))
-    if not box.rows:
+    if not box.rows and box.kind != "frame":
         draw.rounded_rectangle((x0, y0, x1, y1), radius, fill=_rgb(box.fill), outline=_rgb(style.BORDER_COLOR),
                                width=border)
         return
@@ -218,11 +218,14 @@ def render_png(scene: Scene, path: Union[str, Path], scale: float = 2.0) -> None
             big = Image.new("RGB", (width * factor, rows * factor), background)
             draw = ImageDraw.Draw(big)
             shapes = _Strip(scale, top, factor)
+            for box, span in boxes:  # expanded groups' frames lie under the edges that cross them
+                if box.kind == "frame" and visible(span):
+                    _draw_box(draw, shapes, box)
             for edge, span in edges:
                 if visible(span):
                     _draw_edge(draw, shapes, edge)
             for box, span in boxes:
-                if visible(span):
+                if box.kind != "frame" and visible(span):
                     _draw_box(draw, shapes, box)
             image = big.reduce(factor) if factor > 1 else big
             del big, draw

@@ -71,7 +71,7 @@ def _write_box(out: IO[str], box: Box, fonts: PillowFonts) -> None:
     out.write(f'<g class="box {box.kind}" id="box-{box.id}">\n')
     border = f'stroke="{style.BORDER_COLOR}" stroke-width="{_number(style.BORDER_WIDTH)}"'
     outline = _rounded(box.x, box.y, box.width, box.height, box.radius)
-    if box.rows:
+    if box.rows or box.kind == "frame":
         out.write(f'<path d="{outline}" fill="{box.body_fill}"/>\n')
         header = _rounded(box.x, box.y, box.width, box.title_height, box.radius, bottom=False)
         out.write(f'<path d="{header}" fill="{box.fill}"/>\n')
@@ -108,6 +108,11 @@ def render_svg(scene: Scene, path: Union[str, Path]) -> None:
                   f'viewBox="0 0 {_number(width)} {_number(height)}" font-family={family}>\n')
         out.write(f'<rect width="100%" height="100%" fill="{style.BACKGROUND}"/>\n')
         out.write(f'<g transform="translate({_number(margin)},{_number(margin)})">\n')
+        out.write('<g class="frames">\n')
+        for box in scene.boxes:  # expanded groups' frames lie under the edges that cross them
+            if box.kind == "frame":
+                _write_box(out, box, fonts)
+        out.write("</g>\n")
         out.write(f'<g class="edges" fill="none" stroke="{style.EDGE_COLOR}" '
                   f'stroke-width="{_number(style.EDGE_WIDTH)}">\n')
         for edge in scene.edges:
@@ -122,6 +127,7 @@ def render_svg(scene: Scene, path: Union[str, Path]) -> None:
         out.write("</g>\n")
         out.write('<g class="boxes">\n')
         for box in scene.boxes:
-            _write_box(out, box, fonts)
+            if box.kind != "frame":
+                _write_box(out, box, fonts)
         out.write("</g>\n</g>\n</svg>\n")
 

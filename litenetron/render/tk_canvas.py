@@ -13,7 +13,7 @@ import tkinter.font as tkfont
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import style
-from ..scene import Box, Edge, Scene, arrow, row_width, smooth_path
+from ..scene import BOXED_KINDS, Box, Edge, Scene, arrow, row_width, smooth_path
 
 CELL = 256.0           # grid index cell size, scene units
 MARGIN = 200.0         # screen pixels drawn beyond the window edges, so short pans draw little
@@ -22,6 +22,7 @@ MAX_FIT_ZOOM = 2.0     # Fit to Window does not blow a three-box graph up to fil
 TEXT_MIN_PIXELS = 5    # below this title size, boxes are drawn without text (overview)
 HINTING_SLACK = 0.94   # fonts away from zoom 1 are picked a little small: hinting widens small sizes unevenly
 HOVER = "#3B82D8"
+OVERVIEW_TEXT_PIXELS = 9  # op types and group names drawn at this size in overview zoom, where they fit
 LABEL_REACH = 150.0    # how far an edge label may stick out beside its route, scene units
 SHIFT_OR_CONTROL = 0x1 | 0x4  # Tk event state bits
 EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥"
@@ -140,6 +141,7 @@ class GraphCanvas:
         self.measure = TkMeasure(self.canvas)
         # one font per text style, resized with the zoom: Tk re-lays out every text item that uses it
         self.fonts: Dict[str, tkfont.Font] = {name: base_font(self.canvas, name) for name in style.FONTS}
+        self.overview_font = base_font(self.canvas, "title", OVERVIEW_TEXT_PIXELS)
         self.scene: Optional[Scene] = None
         self.index: Optional[SceneIndex] = None
         self.zoom = 1.0
@@ -153,6 +155,12 @@ class GraphCanvas:
         self.paths: Dict[int, Tuple[List[float], List[float]]] = {}  # edge id → smoothed line, arrowhead
         self._press: Optional[Tuple[int, int]] = None
         self._dragged = False
+        # a click on the +/− at the start of a group's header: on_toggle(box) (set by the window)
+        self.on_toggle: Optional[Callable[[Box], None]] = None
+        from .minimap import Minimap
+
+        self.minimap = Minimap(self.frame, self.look_at)
+        self.minimap_shown = True
         self._bind()
 
     # -- scene --------------------------------------------------------------------------------------------
@@ -170,13 +178,15 @@ class GraphCanvas:
         self.selected_box = self.selected_edge = None
         self.hover = None
         self.scene = scene
+        self.minimap.set_scene(scene)
+        self._place_minimap()
         if scene is None:
             self.index = None
             return
         self.index = index if index is not None and index.scene is scene else SceneIndex(scene)
         box = self.box_for(node=selected) if keep_view and selected is not None else None
         self.selected_box = box.id if box is not None else None
-        box = self.box_for(node=anchor[0], argument=anchor[1]) if anchor else None
+        box = self.box_for(node=anchor[0], argument=anchor[1], group=anchor[4]) if anchor else None
         if box is None:
             self.initial_view()
         else:
@@ -200,15 +210,35 @@ class GraphCanvas:
         else:
             box = min((self.scene.boxes[i] for i in self.drawn_boxes),
                       key=lambda b: (centre(b)[0] - width / 2) ** 2 + (centre(b)[1] - height / 2) ** 2)
-        return (box.node, box.argument) + centre(box)
+        return (box.node, box.argument) + centre(box) + (box.group.key if box.group is not None else None,)
 
-    def box_for(self, node=None, argument=None) -> Optional[Box]:
+    def box_for(self, node=None, argument=None, group=None) -> Optional[Box]:
+        """The box of a node, a graph input/output, or a group (its collapsed box or its frame, by key)."""
         if self.scene is None:
             return None
         for box in self.scene.boxes:
-            if (node is not None and box.node is node) or (argument is not None and box.argument is argument):
+            if (node is not None and box.node is node) or (argument is not None and box.argument is argument) or \
+                    (group is not None and box.group is not None and box.group.key == group):
                 return box
         return None
+
+    # -- minimap ------------------------------------------------------------------------------------------
+
+    def show_minimap(self, shown: bool) -> None:
+        self.minimap_shown = shown
+        self._place_minimap()
+
+    def _place_minimap(self) -> None:
+        if self.minimap_shown and self.scene is not None and self.scene.boxes:
+            self.minimap.place()
+        else:
+            self.minimap.hide()
+
+    def look_at(self, x: float, y: float) -> None:
+        """Centre the view on scene point (x, y), keeping the zoom."""
+        width, height = self.size()
+        self.ox, self.oy = x * self.zoom - width / 2, y * self.zoom - height / 2
+        self.redraw()
 
     def first_edge(self, box: Box) -> Optional[Edge]:
         for edge in self.scene.edges if self.scene else ():
@@ -316,6 +346,7 @@ class GraphCanvas:
             return
         width, height = self.size()
         z = self.zoom
+        self.minimap.show_view(self.ox / z, self.oy / z, (self.ox + width) / z, (self.oy + height) / z)
         boxes, edges = self.index.query((self.ox - MARGIN) / z, (self.oy - MARGIN) / z,
                                         (self.ox + width + MARGIN) / z, (self.oy + height + MARGIN) / z)
         for box_id in [b for b in self.drawn_boxes if b not in boxes]:
@@ -329,8 +360,11 @@ class GraphCanvas:
             self.drawn_edges[edge_id] = self._draw_edge(self.scene.edges[edge_id])
         if new_edges and self.drawn_boxes:
             self.canvas.tag_lower("edge")
-        for box_id in sorted(b for b in boxes if b not in self.drawn_boxes):
+        new_boxes = sorted(b for b in boxes if b not in self.drawn_boxes)
+        for box_id in new_boxes:
             self.drawn_boxes[box_id] = self._draw_box(self.scene.boxes[box_id])
+        if new_boxes or new_edges:
+            self.canvas.tag_lower("group-frame")  # expanded groups lie under the edges that cross them
 
     def _size_fonts(self) -> None:
         """Text sizes for the zoom: exact at 100% (what the scene was measured with), a little small elsewhere."""
@@ -346,17 +380,20 @@ class GraphCanvas:
         x0, y0 = box.x * z - ox, box.y * z - oy
         x1, y1 = x0 + box.width * z, y0 + box.height * z
         outline, width = self._box_outline(box.id)
+        tags = (tag, "box", "frame", "group-frame") if box.kind == "frame" else (tag, "box", "frame")
         if self.simple:
-            fill = box.fill if box.kind == "node" else style.PILL_COLORS[0]
-            return c.create_rectangle(x0, y0, x1, y1, fill=fill, outline=outline, width=width,
-                                      tags=(tag, "box", "frame"))
+            fill = box.body_fill if box.kind == "frame" else box.fill if box.kind in BOXED_KINDS \
+                else style.PILL_COLORS[0]
+            item = c.create_rectangle(x0, y0, x1, y1, fill=fill, outline=outline, width=width, tags=tags)
+            self._overview_text(box, x0, y0, x1, y1, tag)
+            return item
         radius = box.radius * z
-        if not box.rows:
+        if not box.rows and box.kind != "frame":
             frame = c.create_polygon(rounded_rect(x0, y0, x1, y1, radius), smooth=True, fill=box.fill,
                                      outline=outline, width=width, tags=(tag, "box", "frame"))
         else:  # the picture the PNG export draws: header band, chain bands, separator, rows on the body colour
             frame = c.create_polygon(rounded_rect(x0, y0, x1, y1, radius), smooth=True, fill=box.body_fill,
-                                     outline=outline, width=width, tags=(tag, "box", "frame"))
+                                     outline=outline, width=width, tags=tags)
             header = y0 + box.title_height * z
             inset = style.BORDER_WIDTH  # keeps the frame's outline visible around the header band
             c.create_polygon(rounded_rect(x0 + inset, y0 + inset, x1 - inset, header, radius, top_only=True),
@@ -382,6 +419,22 @@ class GraphCanvas:
                 left += measure(name, "row_name")[0] * z
             c.create_text(left, middle, text=rest, anchor="w", font=self.fonts["row"], fill=colour, tags=(tag, "box"))
         return frame
+
+    def _overview_text(self, box: Box, x0: float, y0: float, x1: float, y1: float, tag: str) -> None:
+        """At overview zoom: the op type or group name at a readable size, where the box has room for it."""
+        text = box.group.name if box.group is not None else box.title
+        width = self.measure(text, "title")[0] * OVERVIEW_TEXT_PIXELS / style.FONTS["title"].size
+        header = min(y1 - y0, max(OVERVIEW_TEXT_PIXELS + 2, box.title_height * self.zoom))
+        if header < OVERVIEW_TEXT_PIXELS + 2 and box.group is None:
+            return
+        if x1 - x0 >= width + 4 and header >= OVERVIEW_TEXT_PIXELS + 2:
+            colour = box.text_color if box.kind != "frame" else style.ROW_TEXT_COLOR
+            middle = y0 + header / 2 if box.kind == "frame" else (y0 + y1) / 2
+            self.canvas.create_text((x0 + x1) / 2, middle, text=text, fill=colour, font=self.overview_font,
+                                    tags=(tag, "box"))
+        elif box.kind == "group":  # a group's name beside its box: what the overview is for
+            self.canvas.create_text(x1 + 3, (y0 + y1) / 2, text=text, anchor="w", fill=style.ROW_TEXT_COLOR,
+                                    font=self.overview_font, tags=(tag, "box"))
 
     def _edge_path(self, edge: Edge) -> Tuple[List[float], List[float]]:
         path = self.paths.get(edge.id)
@@ -453,15 +506,18 @@ class GraphCanvas:
         """The box (preferred) or edge at screen position (x, y)."""
         if self.scene is None:
             return None, None
-        edge = None
+        edge = frame = None
         for item in reversed(self.canvas.find_overlapping(x - 2, y - 2, x + 2, y + 2)):
             for tag in self.canvas.gettags(item):
                 kind, _, number = tag.partition(":")
                 if kind == "node" and number:
-                    return self.scene.boxes[int(number)], None
+                    box = self.scene.boxes[int(number)]
+                    if box.kind != "frame" or y <= self.screen_box(box.id)[1] + box.title_height * self.zoom:
+                        return box, None  # a box, or a frame's header
+                    frame = frame or box  # the innermost frame under the pointer, unless an edge is hit
                 if kind == "edge" and number and edge is None:
                     edge = self.scene.edges[int(number)]
-        return None, edge
+        return (None, edge) if edge is not None else (frame, None)
 
     # -- events -------------------------------------------------------------------------------------------
 
@@ -514,6 +570,14 @@ class GraphCanvas:
         box, edge = self.hit(event.x, event.y)
         self.select(box.id if box else None, edge.id if edge else None)
         self.on_select(box, edge)
+        if box is not None and box.group is not None and self.on_toggle is not None and self._on_mark(box, event):
+            self.on_toggle(box)
+
+    def _on_mark(self, box: Box, event) -> bool:
+        """Whether a click at the event falls on the +/− that starts a group's header."""
+        x0, y0, _, _ = self.screen_box(box.id)
+        mark = (style.TITLE_PAD_X + self.measure("+ ", "title")[0] + 2) * self.zoom
+        return x0 <= event.x <= x0 + mark and y0 <= event.y <= y0 + box.title_height * self.zoom
 
     def _on_double(self, event) -> None:
         # a quick second press arrives here instead of <ButtonPress-1>: it may start a drag too
