@@ -12,6 +12,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from typing import List, Sequence
 
+from .layered import LayeredGraph, layers_of
+
 PATIENCE = 6
 MAX_ROUNDS = 24
 WORK_BUDGET = 2_000_000
@@ -57,8 +59,11 @@ def count_between(upper: Sequence[int], down, down_w, pos, width: int) -> int:
     return crossings
 
 
-def count_crossings(layers: Sequence[Sequence[int]], down, down_w, pos) -> int:
-    return sum(count_between(layers[i], down, down_w, pos, len(layers[i + 1])) for i in range(len(layers) - 1))
+def count_crossings(graph: LayeredGraph) -> int:
+    """Weighted crossings of the whole graph in its current layer order."""
+    layers, pos = graph.layers, graph.positions()
+    return sum(count_between(layers[i], graph.down, graph.down_w, pos, len(layers[i + 1]))
+               for i in range(len(layers) - 1))
 
 
 def _sort_layer(layer: List[int], neighbours, weights, pos, bias_right: bool) -> List[int]:
@@ -292,18 +297,19 @@ def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
     return best, best_layers, used
 
 
-def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequence[Sequence[int]] = (),
-                 rank: Sequence[int] = ()) -> List[List[int]]:
-    """Reorder the layers to reduce weighted edge crossings; returns the best order found.
+def order_layers(graph: LayeredGraph) -> None:
+    """Reorder `graph.layers` (the depth-first order of `layers_of` when empty) to reduce weighted edge
+    crossings, keeping the best order found.
 
-    `chains` (source then dummies) and `rank` enable the whole-chain placement of long tensor chains,
-    alternated with the sweeps while that keeps improving and the work budget lasts.
+    Whole-chain placement of long tensor chains alternates with the sweeps while that keeps improving
+    and the work budget lasts.
     """
+    up, up_w, down, down_w, chains, rank = graph.up, graph.up_w, graph.down, graph.down_w, graph.chains, graph.rank
     pos = [0] * len(up)
     edges = sum(len(d) for d in down) or 1
     rounds = max(2, min(MAX_ROUNDS, WORK_BUDGET // (4 * edges)))
     best = None
-    best_layers = layers
+    best_layers = graph.layers or layers_of(graph)
     for phase in range(PLACEMENTS if chains else 1):
         layers = [list(layer) for layer in best_layers]
         for layer in layers:
@@ -319,17 +325,15 @@ def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequen
         best, best_layers = crossings, found
         if not best or rounds <= 0:
             break
-    return best_layers
+    graph.layers = best_layers
 
 
-def tuck_feeders(layers: List[List[int]], up, down, down_w, count: int) -> List[List[int]]:
+def tuck_feeders(graph: LayeredGraph) -> None:
     """Move the feeders of a node (real sources with that node as their only neighbour: constants) next to
     its other inputs, on the side facing the nearer end of the layer, so that a fan of constants does not
     push two columns apart. A layer keeps its new order only if that adds no crossings below it."""
-    pos = [0] * len(up)
-    for layer in layers:
-        for i, v in enumerate(layer):
-            pos[v] = i
+    layers, up, down, down_w, count = graph.layers, graph.up, graph.down, graph.down_w, graph.count
+    pos = graph.positions()
     result = []
     for r, layer in enumerate(layers):
         if r + 1 == len(layers):
@@ -366,4 +370,4 @@ def tuck_feeders(layers: List[List[int]], up, down, down_w, count: int) -> List[
             for i, v in enumerate(layer):
                 pos[v] = i
             result.append(layer)
-    return result
+    graph.layers = result

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import deque
 from typing import List, Sequence, Set
 
+from .layered import LayeredGraph
+
 # alignments wider than this times the narrowest one are left out of the balancing
 WIDTH_TOLERANCE = 1.25
 # layered graphs up to this many vertices try both alignment rules (each costs four alignments)
@@ -136,19 +138,20 @@ def _one_alignment(layers, neighbours, count, left, right, marked, above: bool, 
     return [x[b] for b in root]
 
 
-def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, left: Sequence[float],
-                         right: Sequence[float], gap_real: float, gap_dummy: float) -> List[float]:
-    """Centre x per vertex (left borders start near 0); no two vertices of a layer overlap.
+def horizontal_positions(graph: LayeredGraph, left: Sequence[float], right: Sequence[float], gap_real: float,
+                         gap_dummy: float) -> None:
+    """Set `graph.x`, the centre x per vertex (left borders start near 0); no two vertices of a layer overlap.
+
+    `left` / `right`: the room each vertex needs left and right of its centre; `gap_real` / `gap_dummy`:
+    the separation beside a real vertex / a dummy.
 
     Two alignment rules are balanced (real nodes following real neighbours first, or any neighbour that
     continues the flow); the one with the shorter horizontal edge extent wins: each suits other graphs.
     Huge layered graphs use the first rule only.
     """
+    layers, up, down, count = graph.layers, graph.up, graph.down, graph.count
     size = len(left)
-    pos = [0] * size
-    for layer in layers:
-        for i, v in enumerate(layer):
-            pos[v] = i
+    pos = graph.positions()
     marked = type1_conflicts(layers, up, count, pos)
     # room towards each neighbour in a layer, half of the separation included
     room_left = [left[v] + (gap_real if v < count else gap_dummy) / 2 for v in range(size)]
@@ -164,7 +167,7 @@ def horizontal_positions(layers: Sequence[Sequence[int]], up, down, count: int, 
                 spread += abs(xs[w] - xv)
         if best_spread < 0 or spread < best_spread:
             best, best_spread = xs, spread
-    return best
+    graph.x = best
 
 
 def _balanced(layers, up, down, count, left, right, room_left, room_right, marked, real_first: bool):
@@ -213,11 +216,20 @@ def _balanced(layers, up, down, count, left, right, room_left, room_right, marke
     return [x - low for x in result]
 
 
-def vertical_positions(rank_heights: Sequence[float], gaps: Sequence[float]) -> List[float]:
-    """Centre y per layer: each layer as tall as its tallest box, `gaps[r]` between layers r and r+1."""
+def vertical_positions(graph: LayeredGraph, gaps: Sequence[float]) -> None:
+    """Set the layer heights (each layer as tall as its tallest box), the centre y per layer with `gaps[r]`
+    between layers r and r+1, and `graph.y` per vertex."""
+    heights = [0.0] * len(graph.layers)
+    rank = graph.rank
+    for v in range(graph.count):
+        h = 2 * graph.half_h[v]
+        if h > heights[rank[v]]:
+            heights[rank[v]] = h
     centres = []
     top = 0.0
-    for r, height in enumerate(rank_heights):
+    for r, height in enumerate(heights):
         centres.append(top + height / 2)
         top += height + (gaps[r] if r < len(gaps) else 0.0)
-    return centres
+    graph.layer_height = heights
+    graph.layer_y = centres
+    graph.y = [centres[r] for r in rank]
