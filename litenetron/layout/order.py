@@ -27,11 +27,39 @@ CHAIN_SLOTS = 2
 CHAIN_WORK = 1_000_000
 # rounds of chain placement followed by sweeps, while they keep improving
 PLACEMENTS = 2
+# layers up to this wide count crossings with slice sums, wider ones with a Fenwick tree
+NARROW = 96
 
 
 def count_between(upper: Sequence[int], down, down_w, pos, width: int) -> int:
-    """Weighted crossings between a layer and the next (`width` vertices): a Fenwick tree over the lower
-    positions collects the weight already seen to the right of each new edge end."""
+    """Weighted crossings between a layer and the next (`width` vertices): each new edge end crosses the
+    weight already seen at lower positions to its right. Ends of one vertex never cross each other, so a
+    vertex's ends are all counted before any is added. Narrow layers sum a slice of the weights per lower
+    position (a loop in C); wide ones use a Fenwick tree."""
+    if width > NARROW:
+        return _count_between_wide(upper, down, down_w, pos, width)
+    seen = [0] * width
+    crossings = 0
+    for v in upper:
+        nb = down[v]
+        if not nb:
+            continue
+        if len(nb) == 1:
+            p = pos[nb[0]]
+            weight = down_w[v][0]
+            crossings += weight * sum(seen[p + 1:])
+            seen[p] += weight
+            continue
+        ends = [(pos[w], weight) for w, weight in zip(nb, down_w[v])]
+        for p, weight in ends:
+            crossings += weight * sum(seen[p + 1:])
+        for p, weight in ends:
+            seen[p] += weight
+    return crossings
+
+
+def _count_between_wide(upper: Sequence[int], down, down_w, pos, width: int) -> int:
+    """`count_between` with a Fenwick tree over the lower positions."""
     tree = [0] * (width + 1)
     seen = 0
     crossings = 0
@@ -185,17 +213,14 @@ def _chain_crossings(layers, chain: Sequence[int], first: int, down, down_w, pos
         ends = down[c]
         if not ends:
             continue
+        layer = layers[first + k]
         pc = pos[c]
-        mine = [(pos[y], wy) for y, wy in zip(ends, down_w[c])]
-        for u in layers[first + k]:
-            if u == c:
-                continue
-            left_of = pos[u] < pc
-            for x, wx in zip(down[u], down_w[u]):
-                px = pos[x]
-                for py, wy in mine:
-                    if (px > py) if left_of else (px < py):
-                        total += wx * wy
+        left, right = layer[:pc], layer[pc + 1:]
+        for y, wy in zip(ends, down_w[c]):
+            py = pos[y]
+            # edges from the left of c that end right of y, and from the right of c that end left of it
+            total += wy * (sum([wx for u in left for x, wx in zip(down[u], down_w[u]) if pos[x] > py])
+                           + sum([wx for u in right for x, wx in zip(down[u], down_w[u]) if pos[x] < py]))
     return total
 
 

@@ -9,8 +9,7 @@ wider than the narrowest), which keeps every separation constraint.
 
 from __future__ import annotations
 
-from collections import deque
-from typing import List, Sequence, Set
+from typing import List, Sequence, Set, Tuple
 
 from .layered import LayeredGraph
 
@@ -50,14 +49,44 @@ def type1_conflicts(layers: Sequence[Sequence[int]], up, count: int, pos) -> Set
     return marked
 
 
-def _one_alignment(layers, neighbours, count, left, right, marked, above: bool, real_first: bool):
-    """x per vertex for one of the four alignments; layers come in processing order (mirrored if needed).
+def _medians(neighbours, count: int, pos: Sequence[int], real_first: bool) -> List[Tuple[int, ...]]:
+    """Per vertex, the neighbours (one layer up or down) it may align with: the median one or two of the
+    neighbours it prefers, left one first.
+
+    A vertex aligns with a dummy neighbour if it is a dummy (chains stay straight), else preferably with a
+    neighbour that continues the flow: a constant hanging above a node should not pull it sideways. With
+    `real_first` a real node also passes over dummies: a residual chain ending at an Add then bends in
+    instead of pulling the column towards it. The same list serves the left and (reversed) the right
+    alignments of one vertical direction.
+    """
+    medians: List[Tuple[int, ...]] = [()] * len(neighbours)
+    for v, nb in enumerate(neighbours):
+        if not nb:
+            continue
+        if len(nb) == 1:
+            medians[v] = (nb[0],)
+            continue
+        if v >= count:
+            preferred = [u for u in nb if u >= count]
+        else:
+            preferred = [u for u in nb if neighbours[u] and (u < count or not real_first)]
+            preferred = preferred or [u for u in nb if neighbours[u]]
+        if preferred:
+            nb = preferred
+        if len(nb) > 1:
+            nb = sorted(nb, key=pos.__getitem__)
+        d = len(nb)
+        lo, hi = (d - 1) // 2, d // 2
+        medians[v] = (nb[lo],) if lo == hi else (nb[lo], nb[hi])
+    return medians
+
+
+def _one_alignment(layers, medians, left, right, marked, above: bool):
+    """x per vertex for one of the four alignments; layers come in processing order (mirrored if needed),
+    `medians` (from `_medians`) in the matching left-to-right order.
 
     `left`/`right` are the room each vertex needs towards the previous / next vertex of its layer (half
-    the separation included). A vertex aligns with a dummy neighbour if it is a dummy (chains stay
-    straight), else preferably with a neighbour that continues the flow: a constant hanging above a node
-    should not pull it sideways. With `real_first` a real node also passes over dummies: a residual chain
-    ending at an Add then bends in instead of pulling the column towards it.
+    the separation included).
     """
     size = len(left)
     hpos = [0] * size
@@ -69,30 +98,7 @@ def _one_alignment(layers, neighbours, count, left, right, marked, above: bool, 
     for layer in layers:
         r = -1
         for v in layer:
-            nb = neighbours[v]
-            if not nb:
-                continue
-            if len(nb) == 1:
-                m = nb[0]
-                p = hpos[m]
-                if r < p and not (marked and (m * size + v if above else v * size + m) in marked):
-                    align[m] = v
-                    root[v] = root[m]
-                    align[v] = root[v]
-                    r = p
-                continue
-            if v >= count:
-                preferred = [u for u in nb if u >= count]
-            else:
-                preferred = [u for u in nb if neighbours[u] and (u < count or not real_first)]
-                preferred = preferred or [u for u in nb if neighbours[u]]
-            if preferred:
-                nb = preferred
-            if len(nb) > 1:
-                nb = sorted(nb, key=hpos.__getitem__)
-            d = len(nb)
-            lo, hi = (d - 1) // 2, d // 2
-            for m in (nb[lo],) if lo == hi else (nb[lo], nb[hi]):
+            for m in medians[v]:
                 if align[v] != v:
                     break
                 p = hpos[m]
@@ -101,40 +107,54 @@ def _one_alignment(layers, neighbours, count, left, right, marked, above: bool, 
                     root[v] = root[m]
                     align[v] = root[v]
                     r = p
-    # block graph: root(u) must stand left of root(v) by the separation of u and v
-    succ: List[List[int]] = [[] for _ in range(size)]
-    weight: List[List[float]] = [[] for _ in range(size)]
+    # Blocks are packed by a longest path over "root(u) left of root(v)" for neighbours u, v of a layer.
+    # A block's members run down its `align` cycle, one per layer in processing order, so its constraints
+    # are its members' right neighbours in that order: no constraint graph needs to be built.
+    after = [-1] * size
     indegree = [0] * size
     for layer in layers:
-        if len(layer) < 2:
-            continue
-        prev = layer[0]
-        for v in layer[1:]:
-            b = root[v]
-            succ[root[prev]].append(b)
-            weight[root[prev]].append(right[prev] + left[v])
-            indegree[b] += 1
+        prev = -1
+        for v in layer:
+            if prev >= 0:
+                after[prev] = v
+                indegree[root[v]] += 1
             prev = v
-    queue = deque(v for v in range(size) if root[v] == v and indegree[v] == 0)
-    order = []
+    order = [v for v in range(size) if root[v] == v and indegree[v] == 0]
     x = [0.0] * size
-    while queue:
-        b = queue.popleft()
-        order.append(b)
+    done = 0
+    while done < len(order):     # FIFO over `order` itself (Kahn's algorithm)
+        b = order[done]
+        done += 1
         xb = x[b]
-        for c, w in zip(succ[b], weight[b]):
-            if x[c] < xb + w:
-                x[c] = xb + w
-            indegree[c] -= 1
-            if indegree[c] == 0:
-                queue.append(c)
+        v = b
+        while True:
+            n = after[v]
+            if n >= 0:
+                c = root[n]
+                w = xb + (right[v] + left[n])
+                if x[c] < w:
+                    x[c] = w
+                indegree[c] -= 1
+                if not indegree[c]:
+                    order.append(c)
+            v = align[v]
+            if v == b:
+                break
     # pull blocks right up to their nearest right neighbour
     for b in reversed(order):
-        cs = succ[b]
-        if cs:
-            limit = min([x[c] - w for c, w in zip(cs, weight[b])])
-            if limit > x[b]:
-                x[b] = limit
+        limit = None
+        v = b
+        while True:
+            n = after[v]
+            if n >= 0:
+                w = x[root[n]] - (right[v] + left[n])
+                if limit is None or w < limit:
+                    limit = w
+            v = align[v]
+            if v == b:
+                break
+        if limit is not None and limit > x[b]:
+            x[b] = limit
     return [x[b] for b in root]
 
 
@@ -159,7 +179,7 @@ def horizontal_positions(graph: LayeredGraph, left: Sequence[float], right: Sequ
     best: List[float] = []
     best_spread = -1.0
     for real_first in (True, False) if size <= BOTH_RULES_SIZE else (True,):
-        xs = _balanced(layers, up, down, count, left, right, room_left, room_right, marked, real_first)
+        xs = _balanced(layers, pos, up, down, count, left, right, room_left, room_right, marked, real_first)
         spread = 0.0
         for v in range(size):
             xv = xs[v]
@@ -170,21 +190,20 @@ def horizontal_positions(graph: LayeredGraph, left: Sequence[float], right: Sequ
     graph.x = best
 
 
-def _balanced(layers, up, down, count, left, right, room_left, room_right, marked, real_first: bool):
-    """The four Brandes–Köpf alignments balanced into one placement."""
+def _balanced(layers, pos, up, down, count, left, right, room_left, room_right, marked, real_first: bool):
+    """The four Brandes–Köpf alignments balanced into one placement (`pos`: slot per vertex in `layers`)."""
     size = len(left)
     candidates = []
     for vertical in ("down", "up"):
         ordered = list(layers) if vertical == "down" else list(reversed(layers))
-        neighbours = up if vertical == "down" else down
+        medians = _medians(up if vertical == "down" else down, count, pos, real_first)
         for horizontal in ("left", "right"):
             if horizontal == "left":
-                xs = _one_alignment(ordered, neighbours, count, room_left, room_right, marked,
-                                    vertical == "down", real_first)
+                xs = _one_alignment(ordered, medians, room_left, room_right, marked, vertical == "down")
             else:
                 mirrored = [list(reversed(layer)) for layer in ordered]
-                xs = _one_alignment(mirrored, neighbours, count, room_right, room_left, marked,
-                                    vertical == "down", real_first)
+                xs = _one_alignment(mirrored, [m[::-1] for m in medians], room_right, room_left, marked,
+                                    vertical == "down")
                 xs = [-x for x in xs]
             candidates.append((horizontal, xs))
     # align the four to the narrowest one: left ones by their left border, right ones by their right border
