@@ -365,10 +365,10 @@ def test_chain_placement_work_is_bounded_on_wide_graphs(monkeypatch):
     visited = []
     counted = order._chain_crossings
 
-    def counting(layers, chain, first, down, down_w, pos):
+    def counting(layers, chain, first, down, down_w, pos, incoming):
         visited.append(sum(len(layers[first + k]) + sum(len(down[u]) for u in layers[first + k])
                            for k in range(len(chain))))
-        return counted(layers, chain, first, down, down_w, pos)
+        return counted(layers, chain, first, down, down_w, pos, incoming)
 
     monkeypatch.setattr(order, "_chain_crossings", counting)
     rng = random.Random(3)

@@ -204,23 +204,47 @@ def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: Li
             return
 
 
-def _chain_crossings(layers, chain: Sequence[int], first: int, down, down_w, pos) -> int:
+def _chain_crossings(layers, chain: Sequence[int], first: int, down, down_w, pos, incoming) -> int:
     """Weighted crossings between the edges leaving a chain's vertices (source at layer `first`, then its
     dummies) and the other edges of the same layer pairs: the only crossings that change when the
-    chain moves sideways, the other edges keeping their order."""
+    chain moves sideways, the other edges keeping their order.
+
+    Only the edges of the shorter side of each chain vertex are visited: the other side's share follows
+    from `incoming` (per vertex: the weight of all its edges from above), which holds for every order.
+    """
     total = 0
     for k, c in enumerate(chain):
         ends = down[c]
         if not ends:
             continue
         layer = layers[first + k]
+        lower = layers[first + k + 1]
         pc = pos[c]
-        left, right = layer[:pc], layer[pc + 1:]
-        for y, wy in zip(ends, down_w[c]):
-            py = pos[y]
-            # edges from the left of c that end right of y, and from the right of c that end left of it
-            total += wy * (sum([wx for u in left for x, wx in zip(down[u], down_w[u]) if pos[x] > py])
-                           + sum([wx for u in right for x, wx in zip(down[u], down_w[u]) if pos[x] < py]))
+        mine = [(pos[y], wy) for y, wy in zip(ends, down_w[c])]
+        if 2 * pc < len(layer):
+            # from the left of c: ends right of y cross; from the right: ends left of y, which are all the
+            # ends left of y but c's own and those from the left
+            side = [(pos[x], wx) for u in layer[:pc] for x, wx in zip(down[u], down_w[u])]
+            for py, wy in mine:
+                left_gt = left_lt = 0
+                for px, wx in side:
+                    if px > py:
+                        left_gt += wx
+                    elif px < py:
+                        left_lt += wx
+                own = sum([w for p, w in mine if p < py])
+                total += wy * (left_gt + sum(map(incoming.__getitem__, lower[:py])) - own - left_lt)
+        else:
+            side = [(pos[x], wx) for u in layer[pc + 1:] for x, wx in zip(down[u], down_w[u])]
+            for py, wy in mine:
+                right_gt = right_lt = 0
+                for px, wx in side:
+                    if px < py:
+                        right_lt += wx
+                    elif px > py:
+                        right_gt += wx
+                own = sum([w for p, w in mine if p > py])
+                total += wy * (right_lt + sum(map(incoming.__getitem__, lower[py + 1:])) - own - right_gt)
     return total
 
 
@@ -246,6 +270,10 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
     long_chains.sort(key=lambda chain: (-down_w[chain[0]][down[chain[0]].index(chain[1])], -len(chain)))
     # what one crossing count of a chain costs: the vertices and edges of every layer it spans
     load = [len(layer) + sum(len(down[u]) for u in layer) for layer in layers]
+    incoming = [0] * len(down)
+    for ends, weights in zip(down, down_w):
+        for x, wx in zip(ends, weights):
+            incoming[x] += wx
     work = 0
     for chain in long_chains:
         first = rank[chain[0]]
@@ -256,7 +284,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
             continue
         work += cost
         dummies = chain[1:]
-        best = _chain_crossings(layers, chain, first, down, down_w, pos)
+        best = _chain_crossings(layers, chain, first, down, down_w, pos, incoming)
         if not best:
             continue
         original = [pos[d] for d in dummies]
@@ -264,7 +292,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
         for side in ("left", "right"):
             for slot in range(CHAIN_SLOTS):
                 _move_chain(layers, dummies, rank, pos, side, slot)
-                crossings = _chain_crossings(layers, chain, first, down, down_w, pos)
+                crossings = _chain_crossings(layers, chain, first, down, down_w, pos, incoming)
                 if crossings < best:
                     best, choice = crossings, (side, slot)
         if choice is None:
