@@ -9,6 +9,8 @@ wider than the narrowest), which keeps every separation constraint.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from operator import add, sub
 from typing import List, Sequence, Set, Tuple
 
 from .layered import LayeredGraph
@@ -81,18 +83,43 @@ def _medians(neighbours, count: int, pos: Sequence[int], real_first: bool) -> Li
     return medians
 
 
-def _one_alignment(layers, medians, left, right, marked, above: bool):
+@dataclass
+class _Slots:
+    """Where each vertex stands in its layer, read left to right and mirrored (right to left)."""
+
+    pos: List[int]          # slot from the left
+    mirrored: List[int]     # slot from the right
+    after: List[int]        # right neighbour in the layer, or -1
+    before: List[int]       # left neighbour in the layer, or -1
+    not_first: List[int]    # vertices with a left neighbour
+    not_last: List[int]     # vertices with a right neighbour
+
+
+def _slots(layers: Sequence[Sequence[int]], size: int) -> _Slots:
+    slots = _Slots([0] * size, [0] * size, [-1] * size, [-1] * size, [], [])
+    pos, mirrored, after, before = slots.pos, slots.mirrored, slots.after, slots.before
+    for layer in layers:
+        last = len(layer) - 1
+        for i, v in enumerate(layer):
+            pos[v] = i
+            mirrored[v] = last - i
+        for a, b in zip(layer, layer[1:]):
+            after[a] = b
+            before[b] = a
+        slots.not_first.extend(layer[1:])
+        slots.not_last.extend(layer[:-1])
+    return slots
+
+
+def _one_alignment(layers, medians, hpos, after, not_first, left, right, marked, above: bool):
     """x per vertex for one of the four alignments; layers come in processing order (mirrored if needed),
-    `medians` (from `_medians`) in the matching left-to-right order.
+    `medians` (from `_medians`), `hpos` (slot per vertex), `after` (next vertex in the layer) and
+    `not_first` (vertices with a previous one) in the matching left-to-right order.
 
     `left`/`right` are the room each vertex needs towards the previous / next vertex of its layer (half
     the separation included).
     """
     size = len(left)
-    hpos = [0] * size
-    for layer in layers:
-        for i, v in enumerate(layer):
-            hpos[v] = i
     root = list(range(size))
     align = list(range(size))
     for layer in layers:
@@ -110,15 +137,9 @@ def _one_alignment(layers, medians, left, right, marked, above: bool):
     # Blocks are packed by a longest path over "root(u) left of root(v)" for neighbours u, v of a layer.
     # A block's members run down its `align` cycle, one per layer in processing order, so its constraints
     # are its members' right neighbours in that order: no constraint graph needs to be built.
-    after = [-1] * size
     indegree = [0] * size
-    for layer in layers:
-        prev = -1
-        for v in layer:
-            if prev >= 0:
-                after[prev] = v
-                indegree[root[v]] += 1
-            prev = v
+    for v in not_first:
+        indegree[root[v]] += 1
     order = [v for v in range(size) if root[v] == v and indegree[v] == 0]
     x = [0.0] * size
     done = 0
@@ -171,15 +192,15 @@ def horizontal_positions(graph: LayeredGraph, left: Sequence[float], right: Sequ
     """
     layers, up, down, count = graph.layers, graph.up, graph.down, graph.count
     size = len(left)
-    pos = graph.positions()
-    marked = type1_conflicts(layers, up, count, pos)
+    slots = _slots(layers, size)
+    marked = type1_conflicts(layers, up, count, slots.pos)
     # room towards each neighbour in a layer, half of the separation included
     room_left = [left[v] + (gap_real if v < count else gap_dummy) / 2 for v in range(size)]
     room_right = [right[v] + (gap_real if v < count else gap_dummy) / 2 for v in range(size)]
     best: List[float] = []
     best_spread = -1.0
     for real_first in (True, False) if size <= BOTH_RULES_SIZE else (True,):
-        xs = _balanced(layers, pos, up, down, count, left, right, room_left, room_right, marked, real_first)
+        xs = _balanced(layers, slots, up, down, count, left, right, room_left, room_right, marked, real_first)
         spread = 0.0
         for v in range(size):
             xv = xs[v]
@@ -190,26 +211,27 @@ def horizontal_positions(graph: LayeredGraph, left: Sequence[float], right: Sequ
     graph.x = best
 
 
-def _balanced(layers, pos, up, down, count, left, right, room_left, room_right, marked, real_first: bool):
-    """The four Brandes–Köpf alignments balanced into one placement (`pos`: slot per vertex in `layers`)."""
-    size = len(left)
+def _balanced(layers, slots: _Slots, up, down, count, left, right, room_left, room_right, marked,
+              real_first: bool):
+    """The four Brandes–Köpf alignments balanced into one placement."""
     candidates = []
     for vertical in ("down", "up"):
         ordered = list(layers) if vertical == "down" else list(reversed(layers))
-        medians = _medians(up if vertical == "down" else down, count, pos, real_first)
+        medians = _medians(up if vertical == "down" else down, count, slots.pos, real_first)
         for horizontal in ("left", "right"):
             if horizontal == "left":
-                xs = _one_alignment(ordered, medians, room_left, room_right, marked, vertical == "down")
+                xs = _one_alignment(ordered, medians, slots.pos, slots.after, slots.not_first, room_left,
+                                    room_right, marked, vertical == "down")
             else:
-                mirrored = [list(reversed(layer)) for layer in ordered]
-                xs = _one_alignment(mirrored, [m[::-1] for m in medians], room_right, room_left, marked,
-                                    vertical == "down")
+                mirrored = [layer[::-1] for layer in ordered]
+                xs = _one_alignment(mirrored, [m[::-1] for m in medians], slots.mirrored, slots.before,
+                                    slots.not_last, room_right, room_left, marked, vertical == "down")
                 xs = [-x for x in xs]
             candidates.append((horizontal, xs))
     # align the four to the narrowest one: left ones by their left border, right ones by their right border
     spans = []
     for _, xs in candidates:
-        spans.append((min(xs[v] - left[v] for v in range(size)), max(xs[v] + right[v] for v in range(size))))
+        spans.append((min(map(sub, xs, left)), max(map(add, xs, right))))
     widths = [high - low for low, high in spans]
     narrow = min(range(4), key=lambda k: (widths[k], k))
     # an alignment much wider than the narrowest one has drifted (blocks pushed into a staircase);
@@ -221,17 +243,14 @@ def _balanced(layers, pos, up, down, count, left, right, room_left, room_right, 
         delta = spans[narrow][0] - spans[k][0] if horizontal == "left" else spans[narrow][1] - spans[k][1]
         shifted.append([x + delta for x in xs])
     if len(kept) == 4:
-        result = []
-        for a, b, c, d in zip(*shifted):
-            values = sorted((a, b, c, d))
-            result.append((values[1] + values[2]) / 2)
+        result = [(values[1] + values[2]) / 2 for values in map(sorted, zip(*shifted))]
     elif len(kept) == 3:
         result = [sorted(values)[1] for values in zip(*shifted)]
     elif len(kept) == 2:
         result = [(a + b) / 2 for a, b in zip(*shifted)]
     else:
         result = shifted[0]
-    low = min((result[v] - left[v] for v in range(size)), default=0.0)
+    low = min(map(sub, result, left), default=0.0)
     return [x - low for x in result]
 
 
