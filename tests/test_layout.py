@@ -481,3 +481,40 @@ def test_crossing_count_equals_brute_force(seed):
     for layer in graph.layers:
         rng.shuffle(layer)
     assert count_crossings(graph) == brute_force_crossings(graph)
+
+
+def brute_force_chain_crossings(graph, chain) -> int:
+    """Weighted crossings between the steps leaving a chain's vertices and every other step of the same
+    layer pairs, every pair compared."""
+    pos = graph.positions()
+    total = 0
+    for c in chain:
+        layer = graph.layers[graph.rank[c]]
+        for y, wy in zip(graph.down[c], graph.down_w[c]):
+            for u in layer:
+                if u == c:
+                    continue
+                for x, wx in zip(graph.down[u], graph.down_w[u]):
+                    if (pos[u] - pos[c]) * (pos[x] - pos[y]) < 0:
+                        total += wx * wy
+    return total
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_chain_crossing_count_equals_brute_force(seed):
+    # the shortcut count (only the shorter side of each chain vertex visited) on every chain, in the
+    # ordered layers and in shuffled ones, where chain vertices stand anywhere in their layers
+    from litenetron.layout.order import _chain_crossings
+
+    graph, _ = layered_random_graph(seed)
+    incoming = [sum(weights) for weights in graph.up_w]
+    rng = random.Random(seed)
+    for attempt in range(2):
+        if attempt:
+            for layer in graph.layers:
+                rng.shuffle(layer)
+        pos = graph.positions()
+        for chain in graph.chains:
+            found = _chain_crossings(graph.layers, chain, graph.rank[chain[0]], graph.down, graph.down_w, pos,
+                                     incoming)
+            assert found == brute_force_chain_crossings(graph, chain)

@@ -98,19 +98,20 @@ def _sort_layer(layer: List[int], neighbours, weights, pos, bias_right: bool) ->
     """Weighted barycenter order; vertices without neighbours on that side keep their slots."""
     keyed = []
     fixed = []
+    sign = -1 if bias_right else 1
     for slot, v in enumerate(layer):
         nb = neighbours[v]
-        if not nb:
+        if len(nb) == 1:
+            keyed.append((pos[nb[0]], sign * slot, v))
+        elif not nb:
             fixed.append(slot)
-        elif len(nb) == 1:
-            keyed.append((pos[nb[0]], -slot if bias_right else slot, v))
         else:
             total = 0
             mass = 0
             for u, weight in zip(nb, weights[v]):
                 total += pos[u] * weight
                 mass += weight
-            keyed.append((total / mass, -slot if bias_right else slot, v))
+            keyed.append((total / mass, sign * slot, v))
     if not keyed:
         return layer
     keyed.sort()
