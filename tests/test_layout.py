@@ -518,3 +518,22 @@ def test_chain_crossing_count_equals_brute_force(seed):
             found = _chain_crossings(graph.layers, chain, graph.rank[chain[0]], graph.down, graph.down_w, pos,
                                      incoming)
             assert found == brute_force_chain_crossings(graph, chain)
+
+
+def test_layout_restores_the_garbage_collector_state():
+    # the layout pauses the cyclic collector while it runs and must leave it as it found it
+    import gc
+
+    sizes, edges = random_dag(2)
+    assert gc.isenabled()
+    layout(sizes, edges)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        layout(sizes, edges)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        layout(sizes, [(0, len(sizes))])
+    assert gc.isenabled()

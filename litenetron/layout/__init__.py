@@ -55,6 +55,7 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
     """
     # The phases build hundreds of thousands of small lists and tuples but never a reference cycle, so
     # the cyclic collector would only rescan them again and again (a third of the time on big graphs).
+    # The state is restored as found (the first of two concurrent layouts switches it back on).
     collecting = gc.isenabled()
     gc.disable()
     try:
