@@ -156,9 +156,21 @@ def _swap_gain(v: int, w: int, side, side_w, pos) -> int:
     return gain
 
 
-def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: List[bool]) -> None:
+def _single(neighbours, weights):
+    """Per vertex: its only neighbour and that edge's weight, or (-1, 0) when it has none or several."""
+    only = [-1] * len(neighbours)
+    only_w = [0] * len(neighbours)
+    for v, nb in enumerate(neighbours):
+        if len(nb) == 1:
+            only[v] = nb[0]
+            only_w[v] = weights[v][0]
+    return only, only_w
+
+
+def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: List[bool], singles) -> None:
     """Swap adjacent vertices while that removes crossings; only layers next to a change are revisited.
-    Layers that were reordered are flagged in `changed`."""
+    Layers that were reordered are flagged in `changed`. `singles`: `_single` of the up and the down side."""
+    up_one, up_one_w, down_one, down_one_w = singles
     dirty = [True] * len(layers)
     for _ in range(TRANSPOSE_PASSES):
         improved = False
@@ -171,24 +183,22 @@ def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: Li
                 v, w = layer[i], layer[i + 1]
                 gain = 0
                 # the common case inline: one edge on each side per vertex
-                a, b = up[v], up[w]
-                if a and b:
-                    if len(a) == 1 and len(b) == 1:
-                        pa, pb = pos[a[0]], pos[b[0]]
-                        if pa != pb:
-                            product = up_w[v][0] * up_w[w][0]
-                            gain += product if pa > pb else -product
-                    else:
-                        gain += _swap_gain(v, w, up, up_w, pos)
-                a, b = down[v], down[w]
-                if a and b:
-                    if len(a) == 1 and len(b) == 1:
-                        pa, pb = pos[a[0]], pos[b[0]]
-                        if pa != pb:
-                            product = down_w[v][0] * down_w[w][0]
-                            gain += product if pa > pb else -product
-                    else:
-                        gain += _swap_gain(v, w, down, down_w, pos)
+                a, b = up_one[v], up_one[w]
+                if a >= 0 and b >= 0:
+                    pa, pb = pos[a], pos[b]
+                    if pa != pb:
+                        product = up_one_w[v] * up_one_w[w]
+                        gain += product if pa > pb else -product
+                elif up[v] and up[w]:
+                    gain += _swap_gain(v, w, up, up_w, pos)
+                a, b = down_one[v], down_one[w]
+                if a >= 0 and b >= 0:
+                    pa, pb = pos[a], pos[b]
+                    if pa != pb:
+                        product = down_one_w[v] * down_one_w[w]
+                        gain += product if pa > pb else -product
+                elif down[v] and down[w]:
+                    gain += _swap_gain(v, w, down, down_w, pos)
                 if gain > 0:
                     layer[i], layer[i + 1] = w, v
                     pos[v], pos[w] = i + 1, i
@@ -309,7 +319,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
     return moved
 
 
-def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
+def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int, singles):
     """Barycenter sweeps with transpose from the given order; returns (crossings, layers, rounds used) of
     the best order. Crossings are recounted only between layers that changed."""
     pairs = [count_between(layers[r], down, down_w, pos, len(layers[r + 1])) for r in range(len(layers) - 1)]
@@ -336,7 +346,7 @@ def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
                 for i, v in enumerate(layer):
                     pos[v] = i
         if round_ % TRANSPOSE_EVERY == TRANSPOSE_EVERY - 1:
-            _transpose(layers, up, up_w, down, down_w, pos, changed)
+            _transpose(layers, up, up_w, down, down_w, pos, changed, singles)
         still = 0 if any(changed) else still + 1
         for r in range(len(layers) - 1):
             if changed[r] or changed[r + 1]:
@@ -364,6 +374,7 @@ def order_layers(graph: LayeredGraph) -> None:
     rounds = max(2, min(MAX_ROUNDS, WORK_BUDGET // (4 * edges)))
     best = None
     best_layers = graph.layers or layers_of(graph)
+    singles = (*_single(up, up_w), *_single(down, down_w))
     for phase in range(PLACEMENTS if chains else 1):
         layers = [list(layer) for layer in best_layers]
         for layer in layers:
@@ -372,7 +383,7 @@ def order_layers(graph: LayeredGraph) -> None:
         moved = bool(chains) and place_chains(layers, chains, rank, down, down_w, pos)
         if phase and not moved:
             break   # the sweeps would only repeat themselves
-        crossings, found, used = _sweeps(layers, up, up_w, down, down_w, pos, rounds)
+        crossings, found, used = _sweeps(layers, up, up_w, down, down_w, pos, rounds, singles)
         rounds -= used
         if best is not None and crossings >= best:
             break
