@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO, require_bench
 from litenetron.layout import layout
-from litenetron.layout.dummies import build_layered, layers_of
+from litenetron.layout.dummies import build_layered
 from litenetron.layout.order import count_crossings, order_layers, tuck_feeders
 
 EPS = 1e-6
@@ -207,13 +207,8 @@ def test_crossing_reduction_untangles():
     for i in range(0, count - 2, 2):
         edges += [(i, i + 3), (i + 1, i + 2)]
     graph = build_layered(count, ranks, edges, list(range(len(edges))))
-    layers = layers_of(graph)
-    ordered = order_layers([list(layer) for layer in layers], graph.up, graph.up_w, graph.down, graph.down_w)
-    pos = [0] * graph.size
-    for layer in ordered:
-        for i, v in enumerate(layer):
-            pos[v] = i
-    assert count_crossings(ordered, graph.down, graph.down_w, pos) == 0
+    order_layers(graph)
+    assert count_crossings(graph) == 0
 
 
 def test_cli_contract(tmp_path):
@@ -333,13 +328,8 @@ def test_split_chains_cross_less():
     found = []
     for budget in (0, 1000):
         graph = build_layered(count, ranks, edges, keys, split_budget=budget)
-        ordered = order_layers(layers_of(graph), graph.up, graph.up_w, graph.down, graph.down_w, graph.chains,
-                               graph.rank)
-        pos = [0] * graph.size
-        for layer in ordered:
-            for i, v in enumerate(layer):
-                pos[v] = i
-        found.append(count_crossings(ordered, graph.down, graph.down_w, pos))
+        order_layers(graph)
+        found.append(count_crossings(graph))
     assert found[1] < found[0]
 
 
@@ -361,8 +351,10 @@ def test_constant_fans_sit_on_the_outer_side():
     assert xs[right] - xs[left] < 60.0 + 2 * 20.0
     # a layer whose new order would add crossings keeps its order: feeder 1 of node 3 would move left of
     # node 0, whose edge to node 2 it would then cross
-    layers = [[0, 1], [2, 3]]
-    assert tuck_feeders(layers, [[], [], [0], [0, 1]], [[2, 3], [3], [], []], [[1, 1], [1], [], []], 4) == layers
+    graph = build_layered(4, [0, 0, 1, 1], [(0, 2), (0, 3), (1, 3)], [0, 1, 2])
+    graph.layers = [[0, 1], [2, 3]]
+    tuck_feeders(graph)
+    assert graph.layers == [[0, 1], [2, 3]]
 
 
 def test_chain_placement_work_is_bounded_on_wide_graphs(monkeypatch):
@@ -373,10 +365,10 @@ def test_chain_placement_work_is_bounded_on_wide_graphs(monkeypatch):
     visited = []
     counted = order._chain_crossings
 
-    def counting(layers, chain, first, down, down_w, pos):
+    def counting(layers, chain, first, down, down_w, pos, incoming):
         visited.append(sum(len(layers[first + k]) + sum(len(down[u]) for u in layers[first + k])
                            for k in range(len(chain))))
-        return counted(layers, chain, first, down, down_w, pos)
+        return counted(layers, chain, first, down, down_w, pos, incoming)
 
     monkeypatch.setattr(order, "_chain_crossings", counting)
     rng = random.Random(3)
@@ -388,3 +380,160 @@ def test_chain_placement_work_is_bounded_on_wide_graphs(monkeypatch):
     assert len(result.centers) == count
     assert visited, "chain placement did not run"
     assert sum(visited) <= order.CHAIN_WORK * order.PLACEMENTS
+
+
+def layered_random_graph(seed: int):
+    """The phases up to the coordinates, run by hand on a random graph with cycles, duplicates, minlens and
+    shared tensors: the LayeredGraph as the routes and labels receive it, plus the input edges."""
+    from litenetron.layout.acyclic import back_edges
+    from litenetron.layout.position import horizontal_positions, vertical_positions
+    from litenetron.layout.rank import rank_nodes
+
+    rng = random.Random(seed)
+    count = rng.randint(2, 70)
+    sizes = [(rng.randint(1, 150), rng.randint(1, 90)) for _ in range(count)]
+    edges = [(rng.randrange(count), rng.randrange(count)) for _ in range(rng.randint(1, 3 * count))]
+    normal = [i for i, (v, w) in enumerate(edges) if v != w]
+    flipped = back_edges(count, [edges[i] for i in normal])
+    dag = [(edges[i][1], edges[i][0]) if f else edges[i] for i, f in zip(normal, flipped)]
+    keys = [(f, i if f else v) for (v, _), i, f in zip(dag, normal, flipped)]
+    key_ids = {}
+    group_ids = [key_ids.setdefault(key, len(key_ids)) for key in keys]
+    ranks = rank_nodes(count, [(v, w, rng.randint(1, 3)) for v, w in dag], group_ids)
+    graph = build_layered(count, ranks, dag, group_ids, count, origin=normal, flipped=flipped)
+    order_layers(graph)
+    tuck_feeders(graph)
+    half = [w / 2 for w, _ in sizes] + [0.0] * (graph.size - count)
+    graph.half_w = half
+    graph.half_h = [h / 2 for _, h in sizes] + [0.0] * (graph.size - count)
+    horizontal_positions(graph, half, half, 20.0, 10.0)
+    vertical_positions(graph, [15.0] * (len(graph.layers) - 1))
+    return graph, edges
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_layered_graph_invariants(seed):
+    graph, edges = layered_random_graph(seed)
+    size, rank = graph.size, graph.rank
+    # every vertex stands in exactly one layer, the layer of its rank
+    placed = sorted(v for layer in graph.layers for v in layer)
+    assert placed == list(range(size))
+    for r, layer in enumerate(graph.layers):
+        assert all(rank[v] == r for v in layer)
+    # unit steps, stored on both ends with the same weight
+    for v in range(size):
+        assert len(set(graph.down[v])) == len(graph.down[v])
+        for w, weight in zip(graph.down[v], graph.down_w[v]):
+            assert rank[w] == rank[v] + 1
+            assert graph.up_w[w][graph.up[w].index(v)] == weight
+    assert sum(map(len, graph.up)) == sum(map(len, graph.down))
+    # a chain is its source and then its own dummies one layer apart; every dummy is in exactly one chain
+    owners = [0] * size
+    for chain in graph.chains:
+        assert chain[0] < graph.count and all(d >= graph.count for d in chain[1:])
+        assert [rank[d] for d in chain] == list(range(rank[chain[0]], rank[chain[0]] + len(chain)))
+        for d in chain[1:]:
+            owners[d] += 1
+    assert owners[graph.count:] == [1] * (size - graph.count)
+    # each layered edge stands for one input edge and runs along steps whose weight counts it
+    used = {}
+    assert len(graph.edges) == len(graph.origin) == len(graph.flipped)
+    for j, (upper, lower) in enumerate(graph.edges):
+        v, w = edges[graph.origin[j]]
+        assert (upper, lower) == ((w, v) if graph.flipped[j] else (v, w))
+        assert graph.source(j) == v
+        path = graph.path(j, lower)
+        assert path[0] == upper and path[-1] == lower
+        for a, b in zip(path, path[1:]):
+            assert b in graph.down[a]
+            used[a, b] = used.get((a, b), 0) + 1
+    for v in range(size):
+        for w, weight in zip(graph.down[v], graph.down_w[v]):
+            assert used.get((v, w)) == weight
+    # coordinates: left to right in layer order without overlap, y from the layer
+    for layer in graph.layers:
+        for a, b in zip(layer, layer[1:]):
+            assert graph.x[b] - graph.x[a] >= graph.half_w[a] + graph.half_w[b] - EPS
+    assert graph.y == [graph.layer_y[r] for r in rank]
+    for v in range(graph.count):
+        assert 2 * graph.half_h[v] <= graph.layer_height[rank[v]]
+
+
+def brute_force_crossings(graph) -> int:
+    """Weighted crossings between neighbouring layers, every pair of steps compared."""
+    pos = graph.positions()
+    total = 0
+    for layer in graph.layers:
+        steps = [(pos[v], pos[w], weight) for v in layer for w, weight in zip(graph.down[v], graph.down_w[v])]
+        for k, (a, b, x) in enumerate(steps):
+            for c, d, y in steps[k + 1:]:
+                if (a - c) * (b - d) < 0:
+                    total += x * y
+    return total
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_crossing_count_equals_brute_force(seed):
+    graph, _ = layered_random_graph(seed)
+    assert count_crossings(graph) == brute_force_crossings(graph)
+    # and on a shuffled order, where crossings abound
+    rng = random.Random(seed)
+    for layer in graph.layers:
+        rng.shuffle(layer)
+    assert count_crossings(graph) == brute_force_crossings(graph)
+
+
+def brute_force_chain_crossings(graph, chain) -> int:
+    """Weighted crossings between the steps leaving a chain's vertices and every other step of the same
+    layer pairs, every pair compared."""
+    pos = graph.positions()
+    total = 0
+    for c in chain:
+        layer = graph.layers[graph.rank[c]]
+        for y, wy in zip(graph.down[c], graph.down_w[c]):
+            for u in layer:
+                if u == c:
+                    continue
+                for x, wx in zip(graph.down[u], graph.down_w[u]):
+                    if (pos[u] - pos[c]) * (pos[x] - pos[y]) < 0:
+                        total += wx * wy
+    return total
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_chain_crossing_count_equals_brute_force(seed):
+    # the shortcut count (only the shorter side of each chain vertex visited) on every chain, in the
+    # ordered layers and in shuffled ones, where chain vertices stand anywhere in their layers
+    from litenetron.layout.order import _chain_crossings
+
+    graph, _ = layered_random_graph(seed)
+    incoming = [sum(weights) for weights in graph.up_w]
+    rng = random.Random(seed)
+    for attempt in range(2):
+        if attempt:
+            for layer in graph.layers:
+                rng.shuffle(layer)
+        pos = graph.positions()
+        for chain in graph.chains:
+            found = _chain_crossings(graph.layers, chain, graph.rank[chain[0]], graph.down, graph.down_w, pos,
+                                     incoming)
+            assert found == brute_force_chain_crossings(graph, chain)
+
+
+def test_layout_restores_the_garbage_collector_state():
+    # the layout pauses the cyclic collector while it runs and must leave it as it found it
+    import gc
+
+    sizes, edges = random_dag(2)
+    assert gc.isenabled()
+    layout(sizes, edges)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        layout(sizes, edges)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        layout(sizes, [(0, len(sizes))])
+    assert gc.isenabled()

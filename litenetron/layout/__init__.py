@@ -2,17 +2,20 @@
 
 Phases, one module each: `acyclic` (DFS cycle removal), `rank` (layering), `dummies` (one dummy chain per
 tensor), `order` (crossing reduction), `position` (Brandes–Köpf x, layer y), `route` (polylines) and
-`labels` (room and spots for edge labels). Everything is indexed by integers in flat lists; the caller's
-data is never changed. `python -m litenetron.layout GRAPH.json POSITIONS.json` is the benchmark engine.
+`labels` (room and spots for edge labels). From the dummies on, the phases share one `LayeredGraph`
+(`layered`): each reads it and fills in its part (layer order, coordinates). Everything is indexed by
+integers in flat lists; the caller's data is never changed. `python -m litenetron.layout GRAPH.json
+POSITIONS.json` is the benchmark engine.
 """
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .acyclic import back_edges
-from .dummies import build_layered, layers_of
+from .dummies import build_layered
 from .labels import LABEL_OFFSET, place_labels, reserve_label_room
 from .order import order_layers, tuck_feeders
 from .position import horizontal_positions, vertical_positions
@@ -50,6 +53,21 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
     `minlens`: minimum layer distance per edge (default 1). `horizontal` lays out left to right.
     Deterministic: the same input always gives the same output.
     """
+    # The phases build hundreds of thousands of small lists and tuples but never a reference cycle, so
+    # the cyclic collector would only rescan them again and again (a third of the time on big graphs).
+    # The state is restored as found (the first of two concurrent layouts switches it back on).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _layout(sizes, edges, label_sizes, edge_groups, horizontal, node_separation, rank_separation,
+                       minlens)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _layout(sizes, edges, label_sizes, edge_groups, horizontal: bool, node_separation: float,
+            rank_separation: float, minlens) -> Layout:
     count = len(sizes)
     if not count:
         if edges:
@@ -87,15 +105,18 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
     ranks = rank_nodes(count, [(a, b, s) for (a, b), s in zip(dag, spans)], group_ids)
 
     # phase 3: dummy chains, phase 4: order
-    graph = build_layered(count, ranks, dag, group_ids, int(SPLIT_BUDGET * count))
-    layers = order_layers(layers_of(graph), graph.up, graph.up_w, graph.down, graph.down_w, graph.chains,
-                          graph.rank)
-    layers = tuck_feeders(layers, graph.up, graph.down, graph.down_w, count)
+    graph = build_layered(count, ranks, dag, group_ids, int(SPLIT_BUDGET * count), origin=normal,
+                          flipped=flipped)
+    order_layers(graph)
+    tuck_feeders(graph)
 
     # room on the right of a box for the labels of its outgoing edges and for its self-loops
+    dummies = graph.size - count
+    graph.half_w = half_w + [0.0] * dummies
+    graph.half_h = half_h + [0.0] * dummies
     loop_reach = node_separation * 0.75
-    right = half_w + [0.0] * (graph.size - count)
-    left = half_w + [0.0] * (graph.size - count)
+    right = half_w + [0.0] * dummies
+    left = half_w + [0.0] * dummies
     for i in normal:
         if labels[i]:
             source = edges[i][0]
@@ -106,33 +127,21 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
             right[v] = max(right[v], half_w[v] + extra)
 
     # phase 5: coordinates
-    xs = horizontal_positions(layers, graph.up, graph.down, count, left, right, node_separation,
-                              node_separation / 2)
-    rank_heights = [0.0] * len(layers)
-    for v in range(count):
-        r = graph.rank[v]
-        if sizes[v][1] > rank_heights[r]:
-            rank_heights[r] = sizes[v][1]
-    gaps = [float(rank_separation)] * max(0, len(layers) - 1)
-    rows = reserve_label_room(edges, normal, flipped, labels, graph.rank, graph.edge_chain, gaps)
-    centres_y = vertical_positions(rank_heights, gaps)
-    ys = [centres_y[r] for r in graph.rank]
+    horizontal_positions(graph, left, right, node_separation, node_separation / 2)
+    gaps = [float(rank_separation)] * max(0, len(graph.layers) - 1)
+    rows = reserve_label_room(graph, labels, gaps)
+    vertical_positions(graph, gaps)
+    xs, ys = graph.x, graph.y
 
     # phase 6: routes and labels
     routes: List[List[Point]] = [[] for _ in edges]
     corners = [chain_corners(chain, xs) for chain in graph.chains]
-    half_w_all = half_w + [0.0] * (graph.size - count)
-    half_h_all = half_h + [0.0] * (graph.size - count)
-    half_span = [rank_heights[graph.rank[v]] / 2 for v in range(graph.size)]
     for j, i in enumerate(normal):
-        chain = graph.edge_chain[j]
-        points = route(graph.chains[chain], corners[chain], graph.edge_depth[j], dag[j][1], xs, ys,
-                       half_w_all, half_h_all, half_span)
+        points = route(graph, j, corners[graph.edge_chain[j]])
         if flipped[j]:
             points.reverse()
         routes[i] = points
-    label_positions = place_labels(edges, normal, flipped, labels, rows, routes, graph.rank, graph.edge_chain,
-                                   xs, ys, half_h, centres_y, rank_heights)
+    label_positions = place_labels(graph, labels, rows, routes)
     for i, (v, w) in enumerate(edges):
         if v == w:
             routes[i] = self_loop(xs[v], ys[v], half_w[v], half_h[v], loop_reach)

@@ -10,41 +10,22 @@ budget linear in the graph's size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .layered import LayeredGraph
 
 # a tensor read at this many distinct depths below its source may get two chains (see split_groups)
 SPLIT_DEPTHS = 3
 
 
-@dataclass
-class LayeredGraph:
-    count: int                 # real vertices are 0..count-1, dummies follow
-    rank: List[int]            # per vertex
-    up: List[List[int]]        # neighbours one layer up (deduplicated)
-    down: List[List[int]]      # neighbours one layer down (deduplicated)
-    up_w: List[List[int]]      # per up-neighbour: how many input edges run along that step
-    down_w: List[List[int]]    # the same per down-neighbour
-    chains: List[List[int]]    # per chain: its source, then its dummies top to bottom
-    edge_chain: List[int]      # per acyclic edge: its chain
-    edge_depth: List[int]      # per acyclic edge: how many of the chain's dummies it runs through
-
-    @property
-    def size(self) -> int:
-        return len(self.rank)
-
-    def path(self, edge: int, target: int) -> List[int]:
-        """Vertices of an edge from its upper end to its lower end."""
-        chain = self.chains[self.edge_chain[edge]]
-        return chain[:self.edge_depth[edge] + 1] + [target]
-
-
 def build_layered(count: int, rank: Sequence[int], edges: Sequence[Tuple[int, int]],
-                  keys: Sequence[object], split_budget: int = 0) -> LayeredGraph:
+                  keys: Sequence[object], split_budget: int = 0, origin: Optional[Sequence[int]] = None,
+                  flipped: Optional[Sequence[bool]] = None) -> LayeredGraph:
     """Split every edge (v, w) with rank[w] > rank[v] into unit steps through shared dummy chains.
 
     Edges with the same `keys[i]` (tensor and source) share one chain; `split_budget` extra dummies may
-    be spent to split the chains of tensors with many consumers (see `split_groups`).
+    be spent to split the chains of tensors with many consumers (see `split_groups`). `origin` and
+    `flipped` (per edge: the input edge it stands for, whether it was reversed) default to the identity.
     """
     ranks = list(rank)
     up: List[List[int]] = [[] for _ in range(count)]
@@ -96,7 +77,10 @@ def build_layered(count: int, rank: Sequence[int], edges: Sequence[Tuple[int, in
         for index, depth in zip(indices, depths):
             link(chain[depth], edges[index][1], 1)
         chains.append(chain)
-    return LayeredGraph(count, ranks, up, down, up_w, down_w, chains, edge_chain, edge_depth)
+    return LayeredGraph(count, ranks, up, down, up_w, down_w, chains, edge_chain, edge_depth,
+                        edges=[(v, w) for v, w in edges],
+                        origin=list(origin) if origin is not None else list(range(len(edges))),
+                        flipped=list(flipped) if flipped is not None else [False] * len(edges))
 
 
 def split_groups(groups: List[List[int]], depths: Sequence[int], budget: int) -> List[List[int]]:
@@ -124,25 +108,3 @@ def split_groups(groups: List[List[int]], depths: Sequence[int], budget: int) ->
         result[g] = [i for i in indices if depths[i] <= cut]
         result.append([i for i in indices if depths[i] > cut])
     return result
-
-
-def layers_of(graph: LayeredGraph) -> List[List[int]]:
-    """Vertices per layer in a depth-first order from the top layer (a good start for the sweeps)."""
-    layers: List[List[int]] = [[] for _ in range(max(graph.rank, default=-1) + 1)]
-    seen = [False] * graph.size
-    down = graph.down
-    rank = graph.rank
-    for start in sorted(range(graph.size), key=rank.__getitem__):
-        if seen[start]:
-            continue
-        seen[start] = True
-        stack = [start]
-        while stack:
-            v = stack.pop()
-            layers[rank[v]].append(v)
-            # reversed so the first successor is visited first
-            for w in reversed(down[v]):
-                if not seen[w]:
-                    seen[w] = True
-                    stack.append(w)
-    return layers

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .layered import LayeredGraph
+
 Point = Tuple[float, float]
 
 # how far a label sits right of its route, the room kept around it, and the extra gap height beside the
@@ -33,14 +35,16 @@ class LabelRows:
         return len(self.chains[key]) * self.height[key]
 
 
-def reserve_label_room(edges: Sequence[Tuple[int, int]], normal: Sequence[int], flipped: Sequence[bool],
-                       labels, rank: Sequence[int], edge_chain: Sequence[int], gaps: List[float]) -> LabelRows:
-    """Grow the layer gaps (in place) so every label fits beside its source; returns the label rows."""
+def reserve_label_room(graph: LayeredGraph, labels: Sequence[Optional[Tuple[float, float]]],
+                       gaps: List[float]) -> LabelRows:
+    """Grow the layer gaps (in place) so every label fits beside its source; returns the label rows.
+    `labels`: (width, height) or None per input edge."""
     rows = LabelRows()
-    for j, i in enumerate(normal):
+    rank, edge_chain = graph.rank, graph.edge_chain
+    for j, i in enumerate(graph.origin):
         if not labels[i]:
             continue
-        key = (edges[i][0], -1 if flipped[j] else 1)
+        key = (graph.source(j), -1 if graph.flipped[j] else 1)
         chains = rows.chains.setdefault(key, [])
         if edge_chain[j] not in chains:
             chains.append(edge_chain[j])
@@ -57,12 +61,13 @@ def reserve_label_room(edges: Sequence[Tuple[int, int]], normal: Sequence[int], 
     return rows
 
 
-def place_labels(edges: Sequence[Tuple[int, int]], normal: Sequence[int], flipped: Sequence[bool], labels,
-                 rows: LabelRows, routes: List[List[Point]], rank: Sequence[int], edge_chain: Sequence[int],
-                 xs: Sequence[float], ys: Sequence[float], half_h: Sequence[float], centres_y: Sequence[float],
-                 rank_heights: Sequence[float]) -> List[Optional[Point]]:
-    """Label centre per edge (None without label); adds the trunks to the routes of labelled tensors."""
-    spots: List[Optional[Point]] = [None] * len(edges)
+def place_labels(graph: LayeredGraph, labels: Sequence[Optional[Tuple[float, float]]], rows: LabelRows,
+                 routes: List[List[Point]]) -> List[Optional[Point]]:
+    """Label centre per input edge (None without label); adds the trunks to the routes (per input edge) of
+    labelled tensors."""
+    rank, edge_chain, normal, flipped = graph.rank, graph.edge_chain, graph.origin, graph.flipped
+    xs, ys, half_h, centres_y, rank_heights = graph.x, graph.y, graph.half_h, graph.layer_y, graph.layer_height
+    spots: List[Optional[Point]] = [None] * len(labels)
     # rows in the order the tensors head off after the trunk, left first, the first next to the source
     heading: Dict[int, float] = {}
     for j, i in enumerate(normal):
@@ -79,7 +84,7 @@ def place_labels(edges: Sequence[Tuple[int, int]], normal: Sequence[int], flippe
         if chain not in row_of:
             continue
         # every edge of a labelled tensor leaves through the trunk, labelled or not, so they stay together
-        source = edges[i][0]
+        source = graph.source(j)
         side = -1 if flipped[j] else 1
         key = (source, side)
         r = rank[source]

@@ -12,6 +12,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from typing import List, Sequence
 
+from .layered import LayeredGraph, layers_of
+
 PATIENCE = 6
 MAX_ROUNDS = 24
 WORK_BUDGET = 2_000_000
@@ -25,11 +27,39 @@ CHAIN_SLOTS = 2
 CHAIN_WORK = 1_000_000
 # rounds of chain placement followed by sweeps, while they keep improving
 PLACEMENTS = 2
+# layers up to this wide count crossings with slice sums, wider ones with a Fenwick tree
+NARROW = 96
 
 
 def count_between(upper: Sequence[int], down, down_w, pos, width: int) -> int:
-    """Weighted crossings between a layer and the next (`width` vertices): a Fenwick tree over the lower
-    positions collects the weight already seen to the right of each new edge end."""
+    """Weighted crossings between a layer and the next (`width` vertices): each new edge end crosses the
+    weight already seen at lower positions to its right. Ends of one vertex never cross each other, so a
+    vertex's ends are all counted before any is added. Narrow layers sum a slice of the weights per lower
+    position (a loop in C); wide ones use a Fenwick tree."""
+    if width > NARROW:
+        return _count_between_wide(upper, down, down_w, pos, width)
+    seen = [0] * width
+    crossings = 0
+    for v in upper:
+        nb = down[v]
+        if not nb:
+            continue
+        if len(nb) == 1:
+            p = pos[nb[0]]
+            weight = down_w[v][0]
+            crossings += weight * sum(seen[p + 1:])
+            seen[p] += weight
+            continue
+        ends = [(pos[w], weight) for w, weight in zip(nb, down_w[v])]
+        for p, weight in ends:
+            crossings += weight * sum(seen[p + 1:])
+        for p, weight in ends:
+            seen[p] += weight
+    return crossings
+
+
+def _count_between_wide(upper: Sequence[int], down, down_w, pos, width: int) -> int:
+    """`count_between` with a Fenwick tree over the lower positions."""
     tree = [0] * (width + 1)
     seen = 0
     crossings = 0
@@ -57,27 +87,31 @@ def count_between(upper: Sequence[int], down, down_w, pos, width: int) -> int:
     return crossings
 
 
-def count_crossings(layers: Sequence[Sequence[int]], down, down_w, pos) -> int:
-    return sum(count_between(layers[i], down, down_w, pos, len(layers[i + 1])) for i in range(len(layers) - 1))
+def count_crossings(graph: LayeredGraph) -> int:
+    """Weighted crossings of the whole graph in its current layer order."""
+    layers, pos = graph.layers, graph.positions()
+    return sum(count_between(layers[i], graph.down, graph.down_w, pos, len(layers[i + 1]))
+               for i in range(len(layers) - 1))
 
 
 def _sort_layer(layer: List[int], neighbours, weights, pos, bias_right: bool) -> List[int]:
     """Weighted barycenter order; vertices without neighbours on that side keep their slots."""
     keyed = []
     fixed = []
+    sign = -1 if bias_right else 1
     for slot, v in enumerate(layer):
         nb = neighbours[v]
-        if not nb:
+        if len(nb) == 1:
+            keyed.append((pos[nb[0]], sign * slot, v))
+        elif not nb:
             fixed.append(slot)
-        elif len(nb) == 1:
-            keyed.append((pos[nb[0]], -slot if bias_right else slot, v))
         else:
             total = 0
             mass = 0
             for u, weight in zip(nb, weights[v]):
                 total += pos[u] * weight
                 mass += weight
-            keyed.append((total / mass, -slot if bias_right else slot, v))
+            keyed.append((total / mass, sign * slot, v))
     if not keyed:
         return layer
     keyed.sort()
@@ -122,9 +156,21 @@ def _swap_gain(v: int, w: int, side, side_w, pos) -> int:
     return gain
 
 
-def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: List[bool]) -> None:
+def _single(neighbours, weights):
+    """Per vertex: its only neighbour and that edge's weight, or (-1, 0) when it has none or several."""
+    only = [-1] * len(neighbours)
+    only_w = [0] * len(neighbours)
+    for v, nb in enumerate(neighbours):
+        if len(nb) == 1:
+            only[v] = nb[0]
+            only_w[v] = weights[v][0]
+    return only, only_w
+
+
+def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: List[bool], singles) -> None:
     """Swap adjacent vertices while that removes crossings; only layers next to a change are revisited.
-    Layers that were reordered are flagged in `changed`."""
+    Layers that were reordered are flagged in `changed`. `singles`: `_single` of the up and the down side."""
+    up_one, up_one_w, down_one, down_one_w = singles
     dirty = [True] * len(layers)
     for _ in range(TRANSPOSE_PASSES):
         improved = False
@@ -137,24 +183,22 @@ def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: Li
                 v, w = layer[i], layer[i + 1]
                 gain = 0
                 # the common case inline: one edge on each side per vertex
-                a, b = up[v], up[w]
-                if a and b:
-                    if len(a) == 1 and len(b) == 1:
-                        pa, pb = pos[a[0]], pos[b[0]]
-                        if pa != pb:
-                            product = up_w[v][0] * up_w[w][0]
-                            gain += product if pa > pb else -product
-                    else:
-                        gain += _swap_gain(v, w, up, up_w, pos)
-                a, b = down[v], down[w]
-                if a and b:
-                    if len(a) == 1 and len(b) == 1:
-                        pa, pb = pos[a[0]], pos[b[0]]
-                        if pa != pb:
-                            product = down_w[v][0] * down_w[w][0]
-                            gain += product if pa > pb else -product
-                    else:
-                        gain += _swap_gain(v, w, down, down_w, pos)
+                a, b = up_one[v], up_one[w]
+                if a >= 0 and b >= 0:
+                    pa, pb = pos[a], pos[b]
+                    if pa != pb:
+                        product = up_one_w[v] * up_one_w[w]
+                        gain += product if pa > pb else -product
+                elif up[v] and up[w]:
+                    gain += _swap_gain(v, w, up, up_w, pos)
+                a, b = down_one[v], down_one[w]
+                if a >= 0 and b >= 0:
+                    pa, pb = pos[a], pos[b]
+                    if pa != pb:
+                        product = down_one_w[v] * down_one_w[w]
+                        gain += product if pa > pb else -product
+                elif down[v] and down[w]:
+                    gain += _swap_gain(v, w, down, down_w, pos)
                 if gain > 0:
                     layer[i], layer[i + 1] = w, v
                     pos[v], pos[w] = i + 1, i
@@ -171,26 +215,47 @@ def _transpose(layers: List[List[int]], up, up_w, down, down_w, pos, changed: Li
             return
 
 
-def _chain_crossings(layers, chain: Sequence[int], first: int, down, down_w, pos) -> int:
+def _chain_crossings(layers, chain: Sequence[int], first: int, down, down_w, pos, incoming) -> int:
     """Weighted crossings between the edges leaving a chain's vertices (source at layer `first`, then its
     dummies) and the other edges of the same layer pairs: the only crossings that change when the
-    chain moves sideways, the other edges keeping their order."""
+    chain moves sideways, the other edges keeping their order.
+
+    Only the edges of the shorter side of each chain vertex are visited: the other side's share follows
+    from `incoming` (per vertex: the weight of all its edges from above), which holds for every order.
+    """
     total = 0
     for k, c in enumerate(chain):
         ends = down[c]
         if not ends:
             continue
+        layer = layers[first + k]
+        lower = layers[first + k + 1]
         pc = pos[c]
         mine = [(pos[y], wy) for y, wy in zip(ends, down_w[c])]
-        for u in layers[first + k]:
-            if u == c:
-                continue
-            left_of = pos[u] < pc
-            for x, wx in zip(down[u], down_w[u]):
-                px = pos[x]
-                for py, wy in mine:
-                    if (px > py) if left_of else (px < py):
-                        total += wx * wy
+        if 2 * pc < len(layer):
+            # from the left of c: ends right of y cross; from the right: ends left of y, which are all the
+            # ends left of y but c's own and those from the left
+            side = [(pos[x], wx) for u in layer[:pc] for x, wx in zip(down[u], down_w[u])]
+            for py, wy in mine:
+                left_gt = left_lt = 0
+                for px, wx in side:
+                    if px > py:
+                        left_gt += wx
+                    elif px < py:
+                        left_lt += wx
+                own = sum([w for p, w in mine if p < py])
+                total += wy * (left_gt + sum(map(incoming.__getitem__, lower[:py])) - own - left_lt)
+        else:
+            side = [(pos[x], wx) for u in layer[pc + 1:] for x, wx in zip(down[u], down_w[u])]
+            for py, wy in mine:
+                right_gt = right_lt = 0
+                for px, wx in side:
+                    if px < py:
+                        right_lt += wx
+                    elif px > py:
+                        right_gt += wx
+                own = sum([w for p, w in mine if p > py])
+                total += wy * (right_lt + sum(map(incoming.__getitem__, lower[py + 1:])) - own - right_gt)
     return total
 
 
@@ -216,6 +281,10 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
     long_chains.sort(key=lambda chain: (-down_w[chain[0]][down[chain[0]].index(chain[1])], -len(chain)))
     # what one crossing count of a chain costs: the vertices and edges of every layer it spans
     load = [len(layer) + sum(len(down[u]) for u in layer) for layer in layers]
+    incoming = [0] * len(down)
+    for ends, weights in zip(down, down_w):
+        for x, wx in zip(ends, weights):
+            incoming[x] += wx
     work = 0
     for chain in long_chains:
         first = rank[chain[0]]
@@ -226,7 +295,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
             continue
         work += cost
         dummies = chain[1:]
-        best = _chain_crossings(layers, chain, first, down, down_w, pos)
+        best = _chain_crossings(layers, chain, first, down, down_w, pos, incoming)
         if not best:
             continue
         original = [pos[d] for d in dummies]
@@ -234,7 +303,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
         for side in ("left", "right"):
             for slot in range(CHAIN_SLOTS):
                 _move_chain(layers, dummies, rank, pos, side, slot)
-                crossings = _chain_crossings(layers, chain, first, down, down_w, pos)
+                crossings = _chain_crossings(layers, chain, first, down, down_w, pos, incoming)
                 if crossings < best:
                     best, choice = crossings, (side, slot)
         if choice is None:
@@ -250,7 +319,7 @@ def place_chains(layers: List[List[int]], chains: Sequence[Sequence[int]], rank,
     return moved
 
 
-def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
+def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int, singles):
     """Barycenter sweeps with transpose from the given order; returns (crossings, layers, rounds used) of
     the best order. Crossings are recounted only between layers that changed."""
     pairs = [count_between(layers[r], down, down_w, pos, len(layers[r + 1])) for r in range(len(layers) - 1)]
@@ -277,7 +346,7 @@ def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
                 for i, v in enumerate(layer):
                     pos[v] = i
         if round_ % TRANSPOSE_EVERY == TRANSPOSE_EVERY - 1:
-            _transpose(layers, up, up_w, down, down_w, pos, changed)
+            _transpose(layers, up, up_w, down, down_w, pos, changed, singles)
         still = 0 if any(changed) else still + 1
         for r in range(len(layers) - 1):
             if changed[r] or changed[r + 1]:
@@ -292,18 +361,20 @@ def _sweeps(layers: List[List[int]], up, up_w, down, down_w, pos, rounds: int):
     return best, best_layers, used
 
 
-def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequence[Sequence[int]] = (),
-                 rank: Sequence[int] = ()) -> List[List[int]]:
-    """Reorder the layers to reduce weighted edge crossings; returns the best order found.
+def order_layers(graph: LayeredGraph) -> None:
+    """Reorder `graph.layers` (the depth-first order of `layers_of` when empty) to reduce weighted edge
+    crossings, keeping the best order found.
 
-    `chains` (source then dummies) and `rank` enable the whole-chain placement of long tensor chains,
-    alternated with the sweeps while that keeps improving and the work budget lasts.
+    Whole-chain placement of long tensor chains alternates with the sweeps while that keeps improving
+    and the work budget lasts.
     """
+    up, up_w, down, down_w, chains, rank = graph.up, graph.up_w, graph.down, graph.down_w, graph.chains, graph.rank
     pos = [0] * len(up)
     edges = sum(len(d) for d in down) or 1
     rounds = max(2, min(MAX_ROUNDS, WORK_BUDGET // (4 * edges)))
     best = None
-    best_layers = layers
+    best_layers = graph.layers or layers_of(graph)
+    singles = (*_single(up, up_w), *_single(down, down_w))
     for phase in range(PLACEMENTS if chains else 1):
         layers = [list(layer) for layer in best_layers]
         for layer in layers:
@@ -312,24 +383,22 @@ def order_layers(layers: List[List[int]], up, up_w, down, down_w, chains: Sequen
         moved = bool(chains) and place_chains(layers, chains, rank, down, down_w, pos)
         if phase and not moved:
             break   # the sweeps would only repeat themselves
-        crossings, found, used = _sweeps(layers, up, up_w, down, down_w, pos, rounds)
+        crossings, found, used = _sweeps(layers, up, up_w, down, down_w, pos, rounds, singles)
         rounds -= used
         if best is not None and crossings >= best:
             break
         best, best_layers = crossings, found
         if not best or rounds <= 0:
             break
-    return best_layers
+    graph.layers = best_layers
 
 
-def tuck_feeders(layers: List[List[int]], up, down, down_w, count: int) -> List[List[int]]:
+def tuck_feeders(graph: LayeredGraph) -> None:
     """Move the feeders of a node (real sources with that node as their only neighbour: constants) next to
     its other inputs, on the side facing the nearer end of the layer, so that a fan of constants does not
     push two columns apart. A layer keeps its new order only if that adds no crossings below it."""
-    pos = [0] * len(up)
-    for layer in layers:
-        for i, v in enumerate(layer):
-            pos[v] = i
+    layers, up, down, down_w, count = graph.layers, graph.up, graph.down, graph.down_w, graph.count
+    pos = graph.positions()
     result = []
     for r, layer in enumerate(layers):
         if r + 1 == len(layers):
@@ -366,4 +435,4 @@ def tuck_feeders(layers: List[List[int]], up, down, down_w, count: int) -> List[
             for i, v in enumerate(layer):
                 pos[v] = i
             result.append(layer)
-    return result
+    graph.layers = result

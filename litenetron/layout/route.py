@@ -5,8 +5,9 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import List, Sequence, Tuple
 
-Point = Tuple[float, float]
+from .layered import LayeredGraph
 
+Point = Tuple[float, float]
 
 
 def border_point(cx: float, cy: float, half_w: float, half_h: float, toward: Point) -> Point:
@@ -34,22 +35,26 @@ def chain_corners(chain: Sequence[int], xs: Sequence[float]) -> List[int]:
     return sorted(j for j in keep if 1 <= j <= last)
 
 
-def route(chain: Sequence[int], corners: Sequence[int], depth: int, target: int, xs: Sequence[float],
-          ys: Sequence[float], half_w: Sequence[float], half_h: Sequence[float],
-          half_span: Sequence[float]) -> List[Point]:
-    """Polyline of an edge that leaves `chain[0]` and runs through `depth` chain dummies to `target`:
-    source border, the bends of the chain, target border (upper end first).
+def route(graph: LayeredGraph, edge: int, corners: Sequence[int]) -> List[Point]:
+    """Polyline of a layered edge, which leaves its chain's source and runs through `edge_depth` chain
+    dummies to its lower end: source border, the bends of the chain (`corners`, from `chain_corners`),
+    target border (upper end first).
 
-    A dummy stands for the whole height of its layer (`half_span`, per vertex, above and below its centre):
-    the route crosses that layer vertically and bends only in the gaps between layers, so it never cuts
-    through the corner of a box beside it."""
+    A dummy stands for the whole height of its layer (half of it above and below its centre): the route
+    crosses that layer vertically and bends only in the gaps between layers, so it never cuts through the
+    corner of a box beside it."""
+    chain = graph.chains[graph.edge_chain[edge]]
+    depth = graph.edge_depth[edge]
+    target = graph.edges[edge][1]
+    xs, ys, half_w, half_h = graph.x, graph.y, graph.half_w, graph.half_h
+    rank, heights = graph.rank, graph.layer_height
     source = chain[0]
     if depth:
         kept = [*corners[:bisect_left(corners, depth)], depth]
         inner = []
         for j in kept:
             d = chain[j]
-            x, y, span = xs[d], ys[d], half_span[d]
+            x, y, span = xs[d], ys[d], heights[rank[d]] / 2
             if span > 0:
                 inner += [(x, y - span), (x, y + span)]
             else:
@@ -59,11 +64,13 @@ def route(chain: Sequence[int], corners: Sequence[int], depth: int, target: int,
         inner = []
         first, last = (xs[target], ys[target]), (xs[source], ys[source])
     # A box lower than its layer leaves and enters it vertically, so the route clears its neighbours.
-    if half_span[source] > half_h[source] + 0.5:
-        first = (xs[source], ys[source] + half_span[source])
+    span = heights[rank[source]] / 2
+    if span > half_h[source] + 0.5:
+        first = (xs[source], ys[source] + span)
         inner.insert(0, first)
-    if half_span[target] > half_h[target] + 0.5:
-        last = (xs[target], ys[target] - half_span[target])
+    span = heights[rank[target]] / 2
+    if span > half_h[target] + 0.5:
+        last = (xs[target], ys[target] - span)
         inner.append(last)
     start = border_point(xs[source], ys[source], half_w[source], half_h[source], first)
     end = border_point(xs[target], ys[target], half_w[target], half_h[target], last)
@@ -75,15 +82,3 @@ def self_loop(cx: float, cy: float, half_w: float, half_h: float, reach: float) 
     q = min(half_h / 2, 10.0)
     x0, x1 = cx + half_w, cx + half_w + reach
     return [(x0, cy - q), (x1, cy - q), (x1, cy + q), (x0, cy + q)]
-
-
-def x_at(points: Sequence[Point], y: float) -> float:
-    """x of a y-monotone polyline at height y (clamped to its ends)."""
-    if points[0][1] > points[-1][1]:
-        points = points[::-1]
-    if y <= points[0][1]:
-        return points[0][0]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        if y <= y1:
-            return x0 if y1 == y0 else x0 + (x1 - x0) * (y - y0) / (y1 - y0)
-    return points[-1][0]
