@@ -383,6 +383,11 @@ def main() -> int:
     import litenetron.__main__  # noqa: F401
     from litenetron.formats import family_modules
     list(family_modules())
+    for heavy in ("numpy", "onnx"):  # imported lazily by readers: a child importing them on a busy machine
+        try:                         # would spend its time bound on the import, not on the mutant
+            __import__(heavy)
+        except ImportError:
+            pass
     result = campaign(args.count, args.seed, args.timeout, args.memory_mb, args.export_share, args.weights_share,
                       args.verbose, tuple(args.family))
     if args.json:
