@@ -8,7 +8,8 @@ from typing import Dict, List, Optional
 from ..codecs.protobuf import Message, decode, matches_signature, open_buffer, parse_text, to_bytes
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, TensorType, Value
 from . import onnx_metadata
-from .onnx_shapes import infer_types, is_invented_symbol, strip_weights
+from .onnx_infer import infer_model, merge_shapes
+from .onnx_shapes import infer_types_isolated, is_invented_symbol, strip_weights
 from .onnx_tensors import sparse_tensor_from_proto, tensor_from_proto
 from .schemas.onnx import ATTRIBUTE_TYPES, DATA_TYPES, ONNX
 
@@ -101,9 +102,7 @@ class _ModelReader:
 
     def model(self) -> Model:
         proto = self.proto
-        inferred = {}
-        if self.model_bytes is not None:
-            inferred = infer_types(strip_weights(self.model_bytes))
+        inferred, note = self._inferred_types()
         for function in proto.functions:
             self.functions[(function.domain, function.name)] = Graph(name=function.name)
         for function in proto.functions:
@@ -114,11 +113,30 @@ class _ModelReader:
         metadata = [(entry.key, entry.value) for entry in proto.metadata_props]
         if proto.domain:
             metadata.insert(0, ("domain", proto.domain))
+        if note:
+            metadata.append(("shape inference", note))
         return Model(
             format=f"ONNX v{proto.ir_version}" if proto.ir_version else "ONNX", graphs=[main],
             producer=producer, version=str(proto.model_version) if proto.model_version else "",
             description=proto.doc_string, metadata=metadata, imports=imports,
             functions=list(self.functions.values()))
+
+    def _inferred_types(self) -> tuple:
+        """Our own shape inference; onnx's (isolated in a child process) only for operators we have no rule
+        for. Returns (types, a note saying what went wrong, or "")."""
+        inferred, unknown = infer_model(self.proto)
+        if not unknown:
+            return inferred, ""
+        if self.model_bytes is None:
+            return inferred, ""
+        fallback, failure = infer_types_isolated(strip_weights(self.model_bytes))
+        for name, (elem, shape) in fallback.items():
+            mine = inferred.get(name)
+            inferred[name] = (elem, shape) if mine is None else (mine[0] or elem, merge_shapes(mine[1], shape))
+        if failure:
+            operators = ", ".join(sorted(op for _, op in unknown)[:4])
+            return inferred, f"{failure}; shapes after {operators} are those stored in the file"
+        return inferred, ""
 
     # --- graphs -------------------------------------------------------------------------------------------
 
@@ -189,8 +207,8 @@ class _ModelReader:
         schema = onnx_metadata.op_schema(proto.op_type, domain, opset)
         function = self.functions.get((domain, proto.op_type))
         category = onnx_metadata.category(proto.op_type, domain) or ("Custom" if function else "")
-        op_type = OpType(proto.op_type, category, schema.documentation if schema else "", domain,
-                         schema.since_version if schema else None)
+        op_type = OpType(proto.op_type, category, "", domain, schema.since_version if schema else None,
+                         onnx_metadata.documentation_source(schema))
         node = Node(proto.name, op_type, description=proto.doc_string)
         node.inputs = self._arguments(proto.input, schema.inputs if schema else [], "input", value)
         node.outputs = self._arguments(proto.output, schema.outputs if schema else [], "output", value)
@@ -223,8 +241,7 @@ class _ModelReader:
         visible = True
         if schema is not None and proto.name in schema.defaults:
             visible = not _same(schema.defaults[proto.name], value)
-        description = proto.doc_string or (schema.attribute_docs.get(proto.name, "") if schema else "")
-        return Attribute(proto.name, value, type_name, visible, description)
+        return Attribute(proto.name, value, type_name, visible, proto.doc_string)
 
     def _attribute_value(self, proto: Message, kind: int, node: Node, inferred: dict, depth: int):
         if kind == 1:
