@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("LITENETRON_CORPUS", ROOT.parent / "shared" / "corpus"))
 CACHE = Path.home() / ".cache" / "litenetron-bench"
 TORCH_PYTHON = os.environ.get("LITENETRON_TORCH_PYTHON", "/work/venv-torch/bin/python")
 

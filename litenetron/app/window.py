@@ -313,10 +313,13 @@ class MainWindow:
 
     def _report_first_paint(self, scene) -> None:
         import json
+        import sys
         import time
 
         self.root.update_idletasks()  # the canvas items are drawn
-        Path(FIRST_PAINT_FILE).write_text(json.dumps({"time": time.time(), "boxes": len(scene.boxes)}))
+        modules = sorted({name.split(".")[0] for name in sys.modules})  # what the first picture needed
+        Path(FIRST_PAINT_FILE).write_text(json.dumps({"time": time.time(), "boxes": len(scene.boxes),
+                                                      "modules": modules}))
         self.root.after_idle(self.root.destroy)
 
     def _update_breadcrumb(self) -> None:

@@ -92,6 +92,22 @@ def type_text(type_proto: Optional[Message]) -> str:
     return str(kind) if kind else "?"
 
 
+def inferred_types(proto: Message, model_bytes) -> tuple:
+    """Our own shape inference; onnx's (isolated in a child process) only when the graph has operators we have
+    no rule for. Returns (value name → (elem_type, shape), a note saying what went wrong, or "")."""
+    inferred, unknown = infer_model(proto)
+    if not unknown or model_bytes is None:
+        return inferred, ""
+    fallback, failure = infer_types_isolated(strip_weights(model_bytes))
+    for name, (elem, shape) in fallback.items():
+        mine = inferred.get(name)
+        inferred[name] = (elem, shape) if mine is None else (mine[0] or elem, merge_shapes(mine[1], shape))
+    if failure:
+        operators = ", ".join(sorted({op for _, op in unknown})[:4])
+        return inferred, f"{failure}; shapes after {operators} are those stored in the file"
+    return inferred, ""
+
+
 class _ModelReader:
     def __init__(self, path: Path, proto: Message, model_bytes):
         self.path = path
@@ -102,7 +118,7 @@ class _ModelReader:
 
     def model(self) -> Model:
         proto = self.proto
-        inferred, note = self._inferred_types()
+        inferred, note = inferred_types(self.proto, self.model_bytes)
         for function in proto.functions:
             self.functions[(function.domain, function.name)] = Graph(name=function.name)
         for function in proto.functions:
@@ -120,23 +136,6 @@ class _ModelReader:
             producer=producer, version=str(proto.model_version) if proto.model_version else "",
             description=proto.doc_string, metadata=metadata, imports=imports,
             functions=list(self.functions.values()))
-
-    def _inferred_types(self) -> tuple:
-        """Our own shape inference; onnx's (isolated in a child process) only for operators we have no rule
-        for. Returns (types, a note saying what went wrong, or "")."""
-        inferred, unknown = infer_model(self.proto)
-        if not unknown:
-            return inferred, ""
-        if self.model_bytes is None:
-            return inferred, ""
-        fallback, failure = infer_types_isolated(strip_weights(self.model_bytes))
-        for name, (elem, shape) in fallback.items():
-            mine = inferred.get(name)
-            inferred[name] = (elem, shape) if mine is None else (mine[0] or elem, merge_shapes(mine[1], shape))
-        if failure:
-            operators = ", ".join(sorted(op for _, op in unknown)[:4])
-            return inferred, f"{failure}; shapes after {operators} are those stored in the file"
-        return inferred, ""
 
     # --- graphs -------------------------------------------------------------------------------------------
 

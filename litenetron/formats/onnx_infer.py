@@ -13,7 +13,10 @@ import struct
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..codecs.protobuf import BytesRef, Message, PackedRef, to_bytes
-from . import onnx_metadata
+from . import (
+    onnx_infer_nn,  # noqa: F401 - registers the network operators
+    onnx_metadata,
+)
 from .onnx_infer_ops import RULES, UnknownShape
 from .onnx_shapes import is_invented_symbol
 
