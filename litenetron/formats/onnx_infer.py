@@ -17,7 +17,7 @@ from . import (
     onnx_infer_nn,  # noqa: F401 - registers the network operators
     onnx_metadata,
 )
-from .onnx_infer_ops import RULES, UnknownShape
+from .onnx_infer_ops import RULES, UnknownShape, Value
 from .onnx_shapes import is_invented_symbol
 
 TypeEntry = Tuple[Optional[int], Optional[tuple]]
@@ -27,17 +27,10 @@ MAX_DEPTH = 32             # subgraph nesting
 _FOLDABLE = {1: ("f", "float_data"), 6: ("i", "int32_data"), 7: ("q", "int64_data"), 9: ("?", "int32_data"),
              11: ("d", "double_data"), 2: ("B", "int32_data"), 3: ("b", "int32_data"), 4: ("H", "int32_data"),
              5: ("h", "int32_data"), 12: ("I", "uint64_data"), 13: ("Q", "uint64_data")}
+# Operators whose outputs are small constants even when no input is.
+CONSTANT_SOURCES = {"Shape", "Size", "Constant", "ConstantOfShape", "Range", "If", "Loop", "Scan"}
 # Domains onnx.defs describes: an operator there without a rule of ours is one onnx could type.
 ONNX_DOMAINS = ("", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training", "ai.onnx.preview")
-
-
-class Value:
-    """What inference knows of one tensor: element type, shape, and its values when small and constant."""
-
-    __slots__ = ("elem", "shape", "const")
-
-    def __init__(self, elem: Optional[int], shape: Optional[tuple], const: Optional[list] = None):
-        self.elem, self.shape, self.const = elem, shape, const
 
 
 def tensor_values(tensor: Message) -> Optional[list]:
@@ -131,11 +124,13 @@ class _Inference:
         rule = RULES.get(node.op_type) if domain in ("", "ai.onnx") else None
         if (domain, node.op_type) in self.functions:
             rule = None
+        if rule is not None and self._declared_suffices(node, inputs, declared):
+            rule = None  # the file states every output shape and nothing constant flows through here
         if rule is not None and depth < MAX_DEPTH:
             context = NodeContext(self, node, inputs, opset, scope, depth)
             try:
                 outputs = list(rule(context))
-            except UnknownShape:
+            except (UnknownShape, ArithmeticError):  # a size the rule cannot work with: outputs stay unknown
                 outputs = []
         elif domain in ONNX_DOMAINS or (domain, node.op_type) in self.functions:
             self.unknown.add((domain, node.op_type))
@@ -153,6 +148,17 @@ class _Inference:
             scope[name] = value
             if value.elem is not None or value.shape is not None:
                 self.types.setdefault(name, (value.elem, value.shape))
+
+
+    @staticmethod
+    def _declared_suffices(node: Message, inputs: List[Optional[Value]], declared: Dict[str, Value]) -> bool:
+        if node.op_type in CONSTANT_SOURCES or any(value is not None and value.const is not None for value in inputs):
+            return False
+        for name in node.output:
+            stated = declared.get(name)
+            if stated is None or stated.elem is None or stated.shape is None or None in stated.shape:
+                return False
+        return True
 
 
 class NodeContext:
@@ -178,6 +184,14 @@ class NodeContext:
         return value.elem if value is not None else None
 
     def const(self, index: int) -> Optional[list]:
+        """The input's folded values when every one is a known number."""
+        value = self.value(index)
+        if value is None or value.const is None:
+            return None
+        return value.const if all(isinstance(item, (int, float)) for item in value.const) else None
+
+    def dims(self, index: int) -> Optional[list]:
+        """The input's folded values, symbols (str) and unknowns (None) included: a shape being computed."""
         value = self.value(index)
         return value.const if value is not None else None
 

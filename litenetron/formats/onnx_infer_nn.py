@@ -85,12 +85,22 @@ def window_output(size, kernel: int, stride: int, pad_begin: int, pad_end: int, 
     return count
 
 
+def _check_lengths(*pairs) -> None:
+    """Window attributes must have one (pads: two) int entry per spatial axis, strides positive."""
+    for values, length in pairs:
+        if not isinstance(values, list) and not isinstance(values, tuple) or len(values) != length or \
+                not all(isinstance(item, int) for item in values):
+            raise UnknownShape("window attribute of the wrong length")
+
+
 def _spatial(context, shape, kernel, spatial_count):
     strides = context.attr("strides") or [1] * spatial_count
     dilations = context.attr("dilations") or [1] * spatial_count
     pads = context.attr("pads") or [0] * (2 * spatial_count)
     auto_pad = context.attr("auto_pad", "NOTSET") or "NOTSET"
     ceil_mode = bool(context.attr("ceil_mode", 0))
+    _check_lengths((kernel, spatial_count), (strides, spatial_count), (dilations, spatial_count),
+                   (pads, 2 * spatial_count))
     dims = []
     for index in range(spatial_count):
         size = shape[2 + index]
@@ -129,7 +139,7 @@ def conv_transpose(context):
     kernel = context.attr("kernel_shape") or (list(weights[2:]) if weights is not None else None)
     output_shape = context.attr("output_shape")
     if output_shape:
-        return [_value(context.elem(0), [shape[0], channels] + list(output_shape[-spatial:]))]
+        return [_value(context.elem(0), [shape[0], channels] + [_as_dim(item) for item in output_shape[-spatial:]])]
     if not kernel or not all(isinstance(item, int) for item in kernel):
         return [_value(context.elem(0), [shape[0], channels] + [None] * spatial)]
     strides = context.attr("strides") or [1] * spatial
@@ -137,6 +147,8 @@ def conv_transpose(context):
     pads = context.attr("pads") or [0] * (2 * spatial)
     extra = context.attr("output_padding") or [0] * spatial
     auto_pad = context.attr("auto_pad", "NOTSET") or "NOTSET"
+    _check_lengths((kernel, spatial), (strides, spatial), (dilations, spatial), (pads, 2 * spatial),
+                   (extra, spatial))
     dims = []
     for index in range(spatial):
         size = shape[2 + index]
@@ -181,7 +193,7 @@ def resize(context):
         scales = context.attr("scales") if context.has("scales") else context.const(1)
         sizes = None
     else:
-        sizes = context.const(3) if context.present(3) else None
+        sizes = context.dims(3) if context.present(3) else None
         scales = context.const(2) if context.present(2) and context.opset >= 11 else \
             (context.const(1) if context.opset < 11 else None)
         if scales is not None and not scales:

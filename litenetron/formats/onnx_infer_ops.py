@@ -15,8 +15,16 @@ class UnknownShape(Exception):
     """A rule met something it cannot reason about (an input it needs is untyped): outputs stay unknown."""
 
 
-def _value(elem, shape, const=None):
-    from .onnx_infer import Value
+class Value:
+    """What inference knows of one tensor: element type, shape, and its values when small and constant."""
+
+    __slots__ = ("elem", "shape", "const")
+
+    def __init__(self, elem: Optional[int], shape: Optional[tuple], const: Optional[list] = None):
+        self.elem, self.shape, self.const = elem, shape, const
+
+
+def _value(elem, shape, const=None) -> Value:
     return Value(elem, tuple(shape) if shape is not None else None, const)
 
 
@@ -122,7 +130,7 @@ def elementwise(context):
     elem = BOOL if op in _COMPARISONS else next((context.elem(i) for i in range(count) if context.elem(i)), None)
     const = None
     if count == 2:
-        const = _fold_binary(op, context.const(0), context.const(1))
+        const = _fold_binary(op, context.dims(0), context.dims(1))
         shape = broadcast(shapes)
         if const is not None and (shape is None or _product(shape) != len(const)):
             const = None
@@ -146,7 +154,7 @@ def unary_bool(context):
 
 def cast(context):
     to = context.attr("to")
-    const = context.const(0)
+    const = context.dims(0)
     if const is not None and to in (INT64, INT32) and all(isinstance(item, (int, float, bool, str)) for item in const):
         const = [int(item) if not isinstance(item, str) else item for item in const]
     elif const is not None and to in (FLOAT, 10, 11):
@@ -163,7 +171,7 @@ def cast_like(context):
 
 def where(context):
     shape = broadcast([context.shape(0), context.shape(1), context.shape(2)])
-    condition, left, right = context.const(0), context.const(1), context.const(2)
+    condition, left, right = context.const(0), context.dims(1), context.dims(2)
     const = None
     if None not in (condition, left, right) and shape is not None and _product(shape) is not None:
         count = _product(shape)
@@ -180,7 +188,7 @@ def where(context):
 def shape_op(context):
     shape = context.shape(0)
     if shape is None:
-        return [_value(INT64, None)]
+        return [_value(INT64, (None,))]
     rank = len(shape)
     start = context.attr("start", 0) or 0
     end = context.attr("end", rank) if context.has("end") else rank
@@ -195,7 +203,7 @@ def size(context):
 
 
 def reshape(context):
-    target = context.const(1)
+    target = context.dims(1)
     data = context.shape(0)
     if target is None:
         length = context.shape(1)
@@ -218,7 +226,7 @@ def reshape(context):
             dims[dims.index(-1)] = total // known
         else:
             dims[dims.index(-1)] = _symbolic_remainder(data, rest)
-    return [_value(context.elem(0), dims, _reshaped_const(context.const(0), dims))]
+    return [_value(context.elem(0), dims, _reshaped_const(context.dims(0), dims))]
 
 
 def _symbolic_remainder(data, rest):
@@ -259,7 +267,7 @@ def flatten(context):
         outer = shape[0]
     if inner is None and axis == len(shape) - 1:
         inner = shape[-1]
-    return [_value(context.elem(0), (outer, inner), context.const(0))]
+    return [_value(context.elem(0), (outer, inner), context.dims(0))]
 
 
 def _axes(context, index: int = 1) -> Optional[list]:
@@ -286,7 +294,7 @@ def squeeze(context):
     else:
         drop = {_axis(axis, len(shape)) for axis in axes}
         dims = [dim for index, dim in enumerate(shape) if index not in drop]
-    return [_value(context.elem(0), dims, context.const(0))]
+    return [_value(context.elem(0), dims, context.dims(0))]
 
 
 def unsqueeze(context):
@@ -298,7 +306,7 @@ def unsqueeze(context):
     inserted = {_axis(axis, rank) for axis in axes}
     source = iter(shape)
     dims = [1 if index in inserted else next(source) for index in range(rank)]
-    return [_value(context.elem(0), dims, context.const(0))]
+    return [_value(context.elem(0), dims, context.dims(0))]
 
 
 def transpose(context):
@@ -359,8 +367,9 @@ def split(context):
     if sizes is None:
         total = shape[axis]
         if isinstance(total, int):
-            chunk = -(-total // count)
-            sizes = [min(chunk, total - chunk * index) for index in range(count)]
+            chunk = -(-total // count)  # onnx: equal chunks, the last one takes what is left
+            last = total - chunk * (count - 1)
+            sizes = [chunk] * (count - 1) + [last if last >= 0 else None]
         else:
             sizes = [None] * count
     outputs = []
@@ -393,7 +402,7 @@ def slice_op(context):
     axes = list(axes) if axes else list(range(len(starts)))
     steps = list(steps) if steps else [1] * len(starts)
     dims = list(shape)
-    const = context.const(0)
+    const = context.dims(0)
     for start, end, axis, step in zip(starts, ends, axes, steps):
         axis = _axis(axis, len(shape))
         if not all(isinstance(item, int) for item in (start, end, step)) or step == 0:
@@ -422,7 +431,7 @@ def gather(context):
     axis = _axis(context.attr("axis", 0), len(data))
     dims = list(data[:axis]) + list(indices) + list(data[axis + 1:])
     const = None
-    values, positions = context.const(0), context.const(1)
+    values, positions = context.dims(0), context.const(1)
     if values is not None and positions is not None and len(data) == 1:
         try:
             const = [values[int(index)] for index in positions]
@@ -445,7 +454,7 @@ def gather_nd(context):
 
 
 def expand(context):
-    target = context.const(1)
+    target = context.dims(1)
     if target is None:
         length = context.shape(1)
         rank = length[0] if length and isinstance(length[0], int) else None
@@ -506,7 +515,7 @@ def constant(context):
 
 
 def constant_of_shape(context):
-    target = context.const(0)
+    target = context.dims(0)
     value = context.attr("value")
     elem = value.data_type if value is not None else FLOAT
     if target is None:
@@ -578,6 +587,8 @@ def depth_to_space(context):
     block = context.attr("blocksize")
     if shape is None or len(shape) != 4:
         return [_value(context.elem(0), None if shape is None else (None,) * len(shape))]
+    if not isinstance(block, int) or block <= 0:
+        raise UnknownShape("blocksize")
     n, c, h, w = shape
     scale = block * block
     if context.node.op_type == "DepthToSpace":
