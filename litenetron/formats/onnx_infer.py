@@ -125,8 +125,8 @@ class _Inference:
         if (domain, node.op_type) in self.functions:
             rule = None
         if rule is not None and self._declared_suffices(node, inputs, declared):
-            rule = None  # the file states every output shape and nothing constant flows through here
-        if rule is not None and depth < MAX_DEPTH:
+            pass  # the file states every output shape and nothing constant flows through here
+        elif rule is not None and depth < MAX_DEPTH:
             context = NodeContext(self, node, inputs, opset, scope, depth)
             try:
                 outputs = list(rule(context))
