@@ -607,6 +607,21 @@ def trilu_like(context):
     return [_value(context.elem(0), context.shape(0))]
 
 
+def bernoulli(context):
+    return [_value(context.attr("dtype", None) or context.elem(0), context.shape(0))]
+
+
+def grid_sample(context):
+    shape, grid = context.shape(0), context.shape(1)
+    if shape is None or grid is None or len(grid) != len(shape):
+        return [_value(context.elem(0), None if shape is None else (None,) * len(shape))]
+    return [_value(context.elem(0), [shape[0], shape[1]] + list(grid[1:-1]))]
+
+
+def non_max_suppression(context):
+    return [_value(INT64, (None, 3))]
+
+
 RuleFunction = Callable[[object], List]
 RULES: Dict[str, RuleFunction] = {}  # operator → rule; onnx_infer_nn adds the network operators
 
@@ -624,7 +639,7 @@ register(same_as_input, "Relu", "Sigmoid", "Tanh", "Abs", "Neg", "Exp", "Log", "
           "Mish", "Gelu", "Clip", "Softmax", "LogSoftmax", "Hardmax", "Identity", "Dropout", "Shrink",
           "ThresholdedRelu", "CumSum", "LRN", "InstanceNormalization", "LpNormalization",
           "MeanVarianceNormalization", "GroupNormalization", "RMSNormalization", "BitwiseNot", "ReverseSequence",
-          "Scatter", "ScatterElements", "ScatterND", "Swish")
+          "Scatter", "ScatterElements", "ScatterND", "Swish", "CumProd", "RotaryEmbedding")
 register(unary_bool, "IsNaN", "IsInf", "Not")
 register(cast, "Cast")
 register(cast_like, "CastLike")
@@ -656,3 +671,6 @@ register(one_hot, "OneHot")
 register(top_k, "TopK")
 register(depth_to_space, "DepthToSpace", "SpaceToDepth")
 register(trilu_like, "Trilu")
+register(bernoulli, "Bernoulli")
+register(grid_sample, "GridSample")
+register(non_max_suppression, "NonMaxSuppression")
