@@ -46,9 +46,12 @@ def _reference_defaults(schema) -> dict:
 
 
 def test_table_lookups_answer_what_onnx_defs_answers_at_every_opset():
+    """With the onnx release the table came from, at every opset; with another release (an older onnx on an
+    older Python), at the opsets both know."""
     checked = 0
+    last_opset = defs.onnx_opset_version()
     for schema in defs.get_all_schemas():
-        for opset in range(1, 26):
+        for opset in range(1, last_opset + 1):
             try:
                 expected = defs.get_schema(schema.name, opset, schema.domain)
             except Exception:  # noqa: BLE001 - not defined yet at this opset
