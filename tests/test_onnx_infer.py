@@ -64,11 +64,14 @@ def _corpus_onnx():
 def test_corpus_shapes_agree_with_onnx_shape_inference(row):
     path = require_corpus() / row["path"]
     model = onnx.load(str(path), load_external_data=False)
+    data = path.read_bytes()
     try:
         shape_inference.infer_shapes(model, check_type=False, strict_mode=False)
-    except Exception as error:  # noqa: BLE001 - onnx itself refuses a few corpus files
-        pytest.skip(f"onnx.shape_inference refuses this file: {str(error)[:80]}")
-    assert disagreements(model, path.read_bytes()) == []
+    except Exception:  # noqa: BLE001 - onnx refuses super_resolution.onnx (an old, inconsistent export)
+        ours, _ = inferred_types(decode(data, ONNX, "ModelProto"), data)
+        assert ours, "nothing to compare with: ours must still type the graph"
+        return
+    assert disagreements(model, data) == []
 
 
 def test_the_corpus_has_onnx_files_to_compare():
