@@ -105,6 +105,8 @@ def _fold_binary(op: str, left: list, right: list) -> Optional[list]:
             return [a * b for a, b in pairs]
         if op == "Div":
             return [(a // b if isinstance(a, int) and isinstance(b, int) else a / b) for a, b in pairs]
+        if op == "Mod" and all(isinstance(a, int) and isinstance(b, int) for a, b in pairs):
+            return [a % b for a, b in pairs]  # fmod=0 on integers: the sign of the divisor, as Python's %
         if op == "Equal":
             return [a == b for a, b in pairs]
         if op == "Less":
