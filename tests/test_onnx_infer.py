@@ -225,3 +225,14 @@ def test_an_operator_without_our_rule_gets_onnx_shapes_from_the_child_process():
     assert unknown == {("", "Einsum")} and "y0" not in ours
     merged, note = inferred_types(decode(data, ONNX, "ModelProto"), data)
     assert merged["y0"] == (F, (2, 5)) and note == ""
+
+
+def test_attributes_of_the_wrong_type_or_length_leave_shapes_unknown_instead_of_failing():
+    """Found by mutating files: a Constant whose `value` is an int, a Conv whose strides miss an axis."""
+    constant = helper.make_node("Constant", [], ["c"])
+    constant.attribute.append(helper.make_attribute("value", 3))
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], strides=[2])
+    model = _model([constant, conv], X4, [_init("w", np.zeros((8, 3, 3, 3)), np.float32)], outputs=["c", "y"])
+    ours, unknown = infer_model(decode(_bytes(model), ONNX, "ModelProto"))
+    assert "c" not in ours and "y" not in ours
+    assert not unknown

@@ -27,6 +27,10 @@ MAX_DEPTH = 32             # subgraph nesting
 _FOLDABLE = {1: ("f", "float_data"), 6: ("i", "int32_data"), 7: ("q", "int64_data"), 9: ("?", "int32_data"),
              11: ("d", "double_data"), 2: ("B", "int32_data"), 3: ("b", "int32_data"), 4: ("H", "int32_data"),
              5: ("h", "int32_data"), 12: ("I", "uint64_data"), 13: ("Q", "uint64_data")}
+# AttributeProto.type → the schema's attribute type names.
+_ATTRIBUTE_KINDS = {1: "FLOAT", 2: "INT", 3: "STRING", 4: "TENSOR", 5: "GRAPH", 6: "FLOATS", 7: "INTS", 8: "STRINGS",
+                    9: "TENSORS", 10: "GRAPHS", 11: "SPARSE_TENSOR", 12: "SPARSE_TENSORS", 13: "TYPE_PROTO",
+                    14: "TYPE_PROTOS"}
 # Operators whose outputs are small constants even when no input is.
 CONSTANT_SOURCES = {"Shape", "Size", "Constant", "ConstantOfShape", "Range", "If", "Loop", "Scan"}
 # Domains onnx.defs describes: an operator there without a rule of ours is one onnx could type.
@@ -205,13 +209,16 @@ class NodeContext:
         """The attribute's value (int, float, str, list, TensorProto or GraphProto), else the schema default,
         else `default`."""
         attribute = self.attributes.get(name)
+        if self._schema is None:
+            self._schema = onnx_metadata.op_schema(self.node.op_type, "", self.opset) or False
         if attribute is None:
-            if self._schema is None:
-                self._schema = onnx_metadata.op_schema(self.node.op_type, "", self.opset) or False
             if self._schema and name in self._schema.defaults:
                 return self._schema.defaults[name]
             return default
         kind = attribute.type
+        expected = self._schema.attribute_types.get(name) if self._schema else None
+        if expected is not None and kind and _ATTRIBUTE_KINDS.get(kind) != expected:
+            raise UnknownShape(f"attribute {name} is not of type {expected}")
         if kind == 2 or (not kind and "i" in attribute):
             return attribute.i
         if kind == 1 or (not kind and "f" in attribute):

@@ -509,6 +509,8 @@ def constant(context):
         value = context.attr(name)
         if kind == "tensor":
             from .onnx_infer import tensor_values
+            if not hasattr(value, "dims"):
+                raise UnknownShape("Constant value is not a tensor")
             return [_value(value.data_type or None, tuple(value.dims), tensor_values(value))]
         if isinstance(value, list):
             return [_value(kind, (len(value),), value if kind != 8 else None)]
