@@ -96,6 +96,18 @@ class OpType:
     documentation: str = ""
     domain: str = ""
     version: Optional[int] = None
+    # Where documentation that is costly to fetch comes from (ONNX: onnx.defs); `describe()` calls it once.
+    documentation_source: Optional[Callable[[], str]] = field(default=None, repr=False, compare=False)
+
+    def has_documentation(self) -> bool:
+        return bool(self.documentation) or self.documentation_source is not None
+
+    def describe(self) -> str:
+        """The documentation, fetched from its source on first use."""
+        if not self.documentation and self.documentation_source is not None:
+            self.documentation = self.documentation_source() or ""
+            self.documentation_source = None
+        return self.documentation
 
 
 @dataclass

@@ -97,7 +97,7 @@ def test_inferred_shapes_on_every_edge(tmp_path):
     assert graph.outputs[0].values[0].type.shape == (None, 32, 224, 224)
     assert conv.type.category == "Layer" and relu.type.category == "Activation"
     assert batch_norm.type.category == "Normalization"
-    assert "convolution" in conv.type.documentation.lower()
+    assert "convolution" in conv.type.describe().lower()
 
 
 def test_declared_shapes_win_and_symbols_stay(tmp_path):

@@ -11,7 +11,8 @@ import tkinter
 from tkinter import filedialog, messagebox, ttk
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from ..model import Argument, Graph, Model, ModelError, Node, Tensor, Value, format_shape, internal_error_message
+from ..model import (Argument, Graph, Model, ModelError, Node, OpType, Tensor, Value, format_shape,
+                     internal_error_message)
 from .stats import TensorStats, compute_stats, histogram_png
 
 # Tensors with more elements than this are summarised in a worker thread.
@@ -60,7 +61,7 @@ class Sidebar(ttk.Frame):
         self.tensors: Dict[str, Tensor] = {}      # tree row id → the weight it belongs to
         self.computing: Set[int] = set()          # id(tensor) of statistics being computed in the background
         self.current: Optional[Tensor] = None
-        self.documentation = ""
+        self.op_type: Optional[OpType] = None   # the node type whose documentation the button shows
         self.histogram_image: Optional[tkinter.PhotoImage] = None
         self.title = ttk.Label(self, text="", font="TkHeadingFont", padding=(6, 4))
         self.title.pack(fill="x")
@@ -98,7 +99,7 @@ class Sidebar(ttk.Frame):
         self.tree.delete(*self.tree.get_children())
         self.tensors.clear()
         self.title.configure(text=title)
-        self.documentation = ""
+        self.op_type = None
         self.node = None
         self._show_tensor(None)
         self.doc_button.pack_forget()
@@ -130,8 +131,8 @@ class Sidebar(ttk.Frame):
         for index, inner_graph in enumerate(node.graphs):
             self.row(section, "graph", inner_graph.name or f"#{index}", f"{len(inner_graph.nodes)} nodes",
                      iid=f"subgraph:{index}")
-        self.documentation = node.type.documentation
-        if self.documentation:
+        self.op_type = node.type if node.type.has_documentation() else None
+        if self.op_type is not None:
             self.doc_button.pack(side="left", padx=(0, 4))
         if node.attributes:
             section = self.section("Attributes", "attributes")
@@ -296,7 +297,7 @@ class Sidebar(ttk.Frame):
 
     def _row_double_click(self, event) -> None:
         row = self.tree.identify_row(event.y)
-        if row == "node.type" and self.documentation:
+        if row == "node.type" and self.op_type is not None:
             self.show_documentation()
         elif row.startswith("subgraph:") and self.node is not None:
             self.enter_graph(self.node, int(row.split(":")[1]))
@@ -348,7 +349,7 @@ class Sidebar(ttk.Frame):
         window = tkinter.Toplevel(self)
         window.title("Operator documentation")
         text = tkinter.Text(window, wrap="word", width=80, height=30, padx=8, pady=8)
-        text.insert("1.0", self.documentation)
+        text.insert("1.0", self.op_type.describe() if self.op_type is not None else "")
         text.configure(state="disabled")
         text.pack(fill="both", expand=True)
         self.doc_window = window

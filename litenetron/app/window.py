@@ -5,6 +5,7 @@ Loading, layout and export run in worker threads (loader.TaskRunner); this modul
 
 from __future__ import annotations
 
+import os
 import tkinter
 import traceback
 from dataclasses import astuple, replace
@@ -27,6 +28,8 @@ from .welcome import Welcome
 SAMPLE_MODEL = Path(__file__).resolve().parent.parent / "samples" / "resblock.onnx"
 
 SCENE_CACHE = 8
+# benchmarks/first_paint.py: when set, the first drawn scene writes its wall-clock time there and the app quits.
+FIRST_PAINT_FILE = os.environ.get("LITENETRON_FIRST_PAINT", "")
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
 
 
@@ -422,6 +425,19 @@ class MainWindow:
         nodes = len(graph.nodes)
         self.message.configure(text=f"{Path(self.path).name} — {self.model.format} — {nodes:,} nodes")
         self.insight.scene_shown()
+        if FIRST_PAINT_FILE:
+            self._report_first_paint(scene)
+
+    def _report_first_paint(self, scene) -> None:
+        import json
+        import sys
+        import time
+
+        self.root.update_idletasks()  # the canvas items are drawn
+        modules = sorted({name.split(".")[0] for name in sys.modules})  # what the first picture needed
+        Path(FIRST_PAINT_FILE).write_text(json.dumps({"time": time.time(), "boxes": len(scene.boxes),
+                                                      "modules": modules}))
+        self.root.after_idle(self.root.destroy)
 
     def _update_breadcrumb(self) -> None:
         for child in self.breadcrumb.winfo_children():

@@ -8,7 +8,8 @@ from typing import Dict, List, Optional
 from ..codecs.protobuf import Message, decode, matches_signature, open_buffer, parse_text, to_bytes
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, TensorType, Value
 from . import onnx_metadata
-from .onnx_shapes import infer_types, is_invented_symbol, strip_weights
+from .onnx_infer import infer_model, merge_shapes
+from .onnx_shapes import infer_types_isolated, is_invented_symbol, strip_weights
 from .onnx_tensors import sparse_tensor_from_proto, tensor_from_proto
 from .schemas.onnx import ATTRIBUTE_TYPES, DATA_TYPES, ONNX
 
@@ -101,6 +102,22 @@ def type_text(type_proto: Optional[Message]) -> str:
     return str(kind) if kind else "?"
 
 
+def inferred_types(proto: Message, model_bytes) -> tuple:
+    """Our own shape inference; onnx's (isolated in a child process) only when the graph has operators we have
+    no rule for. Returns (value name → (elem_type, shape), a note saying what went wrong, or "")."""
+    inferred, unknown = infer_model(proto)
+    if not unknown or model_bytes is None:
+        return inferred, ""
+    fallback, failure = infer_types_isolated(strip_weights(model_bytes))
+    for name, (elem, shape) in fallback.items():
+        mine = inferred.get(name)
+        inferred[name] = (elem, shape) if mine is None else (mine[0] or elem, merge_shapes(mine[1], shape))
+    if failure:
+        operators = ", ".join(sorted({op for _, op in unknown})[:4])
+        return inferred, f"{failure}; shapes after {operators} are those stored in the file"
+    return inferred, ""
+
+
 class _ModelReader:
     def __init__(self, path: Path, proto: Message, model_bytes):
         self.path = path
@@ -111,9 +128,7 @@ class _ModelReader:
 
     def model(self) -> Model:
         proto = self.proto
-        inferred = {}
-        if self.model_bytes is not None:
-            inferred = infer_types(strip_weights(self.model_bytes))
+        inferred, note = inferred_types(self.proto, self.model_bytes)
         for function in proto.functions:
             self.functions[(function.domain, function.name)] = Graph(name=function.name)
         for function in proto.functions:
@@ -124,6 +139,8 @@ class _ModelReader:
         metadata = [(entry.key, entry.value) for entry in proto.metadata_props]
         if proto.domain:
             metadata.insert(0, ("domain", proto.domain))
+        if note:
+            metadata.append(("shape inference", note))
         return Model(
             format=f"ONNX v{proto.ir_version}" if proto.ir_version else "ONNX", graphs=[main],
             producer=producer, version=str(proto.model_version) if proto.model_version else "",
@@ -199,8 +216,8 @@ class _ModelReader:
         schema = onnx_metadata.op_schema(proto.op_type, domain, opset)
         function = self.functions.get((domain, proto.op_type))
         category = onnx_metadata.category(proto.op_type, domain) or ("Custom" if function else "")
-        op_type = OpType(proto.op_type, category, schema.documentation if schema else "", domain,
-                         schema.since_version if schema else None)
+        op_type = OpType(proto.op_type, category, "", domain, schema.since_version if schema else None,
+                         onnx_metadata.documentation_source(schema))
         node = Node(proto.name, op_type, description=proto.doc_string)
         node.inputs = self._arguments(proto.input, schema.inputs if schema else [], "input", value)
         node.outputs = self._arguments(proto.output, schema.outputs if schema else [], "output", value)
@@ -233,8 +250,7 @@ class _ModelReader:
         visible = True
         if schema is not None and proto.name in schema.defaults:
             visible = not _same(schema.defaults[proto.name], value)
-        description = proto.doc_string or (schema.attribute_docs.get(proto.name, "") if schema else "")
-        return Attribute(proto.name, value, type_name, visible, description)
+        return Attribute(proto.name, value, type_name, visible, proto.doc_string)
 
     def _attribute_value(self, proto: Message, kind: int, node: Node, inferred: dict, depth: int):
         if kind == 1:

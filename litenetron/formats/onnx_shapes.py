@@ -1,4 +1,5 @@
-"""Shapes the file does not store, from `onnx.shape_inference`, without loading weight bytes.
+"""The fallback for operators our own inference (onnx_infer) has no rule for: `onnx.shape_inference`, run in
+a child process with a time limit, without loading weight bytes.
 
 The model bytes are re-encoded with large initializer payloads left out (their dims and types stay), so the
 `onnx` package parses only the structure; small initializers keep their values because shape inference needs
@@ -7,7 +8,13 @@ them (Reshape targets, Slice bounds...).
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from ..codecs.protobuf import encode_varint, iter_fields
@@ -53,26 +60,57 @@ def strip_weights(buffer) -> bytes:
 
 
 TypeEntry = Tuple[Optional[int], Optional[tuple]]
+FALLBACK_TIMEOUT = 60.0  # seconds onnx.shape_inference may take in its child process
+# The child that runs onnx.shape_inference: stripped model bytes on stdin, JSON [[name, elem, dims], ...] out.
+# Tests replace it with children that crash or hang.
+CHILD_COMMAND = [sys.executable, "-c", "from litenetron.formats.onnx_shapes import child_main; child_main()"]
 
 
-def infer_types(model_bytes: bytes) -> Dict[str, TypeEntry]:
-    """Value name → (elem_type, shape dims as int/str/None) for every tensor shape inference can type.
+def infer_types_isolated(model_bytes: bytes, timeout: float = FALLBACK_TIMEOUT) -> Tuple[Dict[str, TypeEntry], str]:
+    """onnx.shape_inference in a child process, so a native crash or hang in it cannot take the viewer down.
 
-    Returns an empty mapping when the onnx package is missing or cannot infer this model.
+    Returns (value name → (elem_type, dims), "") or ({}, why it failed) — the caller keeps the stored shapes.
     """
+    from .onnx_metadata import onnx_available
+
+    if not onnx_available():
+        return {}, "onnx is not installed"
+    package_root = str(Path(__file__).resolve().parent.parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
     try:
-        import onnx
-        from onnx import shape_inference
-    except ImportError:
-        return {}
+        result = subprocess.run(CHILD_COMMAND, input=model_bytes, capture_output=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {}, f"onnx shape inference took longer than {timeout:.0f} s and was stopped"
+    except OSError as error:
+        return {}, f"onnx shape inference could not start ({error.strerror or error})"
+    if result.returncode != 0:
+        if result.returncode < 0:
+            try:
+                reason = f"crashed ({signal.Signals(-result.returncode).name})"
+            except ValueError:
+                reason = f"crashed (signal {-result.returncode})"
+        else:
+            lines = result.stderr.decode("utf-8", errors="replace").strip().splitlines()
+            reason = f"failed ({lines[-1][:160]})" if lines else f"failed (exit status {result.returncode})"
+        return {}, f"onnx shape inference {reason}"
     try:
-        proto = onnx.ModelProto.FromString(model_bytes)
-        inferred = shape_inference.infer_shapes(proto, check_type=False, strict_mode=False)
-    except Exception:  # noqa: BLE001 - onnx raises many kinds; the declared types remain
-        return {}
+        rows = json.loads(result.stdout.decode("utf-8"))
+        return {name: (elem, tuple(dims) if dims is not None else None) for name, elem, dims in rows}, ""
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return {}, "onnx shape inference gave an unreadable answer"
+
+
+def child_main() -> None:
+    """Runs in the child: stripped ModelProto on stdin → inferred types as JSON on stdout."""
+    import onnx
+    from onnx import shape_inference
+
+    proto = onnx.ModelProto.FromString(sys.stdin.buffer.read())
+    inferred = shape_inference.infer_shapes(proto, check_type=False, strict_mode=False)
     types: Dict[str, TypeEntry] = {}
     _collect(inferred.graph, types, 0)
-    return types
+    sys.stdout.write(json.dumps([[name, elem, list(dims) if dims is not None else None]
+                                 for name, (elem, dims) in types.items()]))
 
 
 def _collect(graph, types: Dict[str, TypeEntry], depth: int) -> None:
