@@ -11,8 +11,18 @@ import tkinter
 from tkinter import filedialog, messagebox, ttk
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from ..model import (Argument, Graph, Model, ModelError, Node, OpType, Tensor, Value, format_shape,
-                     internal_error_message)
+from ..model import (
+    Argument,
+    Graph,
+    Model,
+    ModelError,
+    Node,
+    OpType,
+    Tensor,
+    Value,
+    format_shape,
+    internal_error_message,
+)
 from .stats import TensorStats, compute_stats, histogram_png
 
 # Tensors with more elements than this are summarised in a worker thread.
