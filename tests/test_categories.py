@@ -10,7 +10,7 @@ from litenetron.model import CATEGORIES
 
 # Modules holding a category table: {category: (op, ...)} or {op: category}.
 TABLES = [
-    "formats.coreml_mil", "formats.coreml_nn", "formats.darknet", "formats.mxnet", "formats.pytorch",
+    "formats.coreml_mil", "formats.coreml_nn", "formats.darknet", "formats.mxnet", "formats.torch.pytorch",
     "formats.tflite", "formats.tnn", "formats.schemas.caffe", "formats.schemas.keras", "formats.schemas.onnx",
     "formats.schemas.paddle", "formats.schemas.tensorflow", "formats.schemas.torchscript",
 ]

@@ -22,7 +22,8 @@ import pytest
 
 from conftest import PickledCall, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.codecs import archive
-from litenetron.formats import open_model, pytorch, torchscript, torchscript_shapes
+from litenetron.formats import open_model
+from litenetron.formats.torch import pytorch, torchscript, torchscript_shapes
 from litenetron.model import ModelError, TensorType
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pytorch"

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from conftest import CORPUS, PickledCall, assert_manifest_counts, cli_info, manifest_rows, require_corpus
 from litenetron.codecs import archive
 from litenetron.codecs.archive import ArchiveError
-from litenetron.formats import open_model, torch_export
-from litenetron.formats.torch_export_json import expression_text
+from litenetron.formats import open_model
+from litenetron.formats.torch import export as torch_export
+from litenetron.formats.torch.export_json import expression_text
 from litenetron.model import ModelError
 
 ROWS = manifest_rows("pt2")

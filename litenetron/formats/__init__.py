@@ -36,9 +36,9 @@ FAMILIES = (
     "barracuda",
     "tensorflow",
     "caffe",
-    "torch_export",
-    "torchscript",
-    "pytorch",
+    "torch.export",
+    "torch.torchscript",
+    "torch.pytorch",
 )
 
 HEADER_SIZE = 4096

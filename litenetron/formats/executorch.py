@@ -32,8 +32,8 @@ from ..model import (
     TensorType,
     Value,
 )
-from . import aten_ops
 from .schemas.executorch import SCALAR_TYPES, SHAPE_DYNAMISM, TABLES, UNIONS
+from .torch import aten_ops
 
 NAME = "ExecuTorch"
 EXTENSIONS = (".pte",)

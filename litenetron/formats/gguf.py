@@ -23,7 +23,7 @@ from ..codecs import archive
 from ..codecs.binary import BinaryError, BinaryReader, open_buffer
 from ..model import Attribute, Graph, Model, ModelError, Node, OpType, Tensor
 from .gguf_quants import GGML_TYPES, GgmlType, dequantize, is_decoded
-from .pytorch import chain_in_order, reading_order, tensor_summary, weight_nodes
+from .torch.pytorch import chain_in_order, reading_order, tensor_summary, weight_nodes
 
 NAME = "GGUF"
 EXTENSIONS = (".gguf",)

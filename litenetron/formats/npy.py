@@ -24,7 +24,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from ..codecs import archive
 from ..model import Argument, Graph, Model, ModelError, Node, OpType, Tensor, Value
-from .pytorch import chain_in_order, tensor_summary, weight_nodes
+from .torch.pytorch import chain_in_order, tensor_summary, weight_nodes
 
 NAME = "NumPy"
 EXTENSIONS = (".npy", ".npz")

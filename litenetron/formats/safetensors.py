@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Tuple
 from ..codecs import archive
 from ..codecs.arrays import decode_array
 from ..model import Graph, Model, ModelError, Tensor
-from .pytorch import chain_in_order, reading_order, tensor_summary, weight_nodes
+from .torch.pytorch import chain_in_order, reading_order, tensor_summary, weight_nodes
 
 NAME = "safetensors"
 EXTENSIONS = (".safetensors", ".safetensors.index.json")

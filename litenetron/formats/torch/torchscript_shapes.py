@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..model import TensorType
-from .schemas.torchscript import ARGUMENT_NAMES, SCALAR_TYPES, SHAPE_KEEPING
-from .windows import transposed_output, window_output
+from ...model import TensorType
+from ..schemas.torchscript import ARGUMENT_NAMES, SCALAR_TYPES, SHAPE_KEEPING
+from ..windows import transposed_output, window_output
 
 Shape = Tuple[Any, ...]
 _ABSENT = object()  # an argument the call left out (its default applies), unlike an explicit None

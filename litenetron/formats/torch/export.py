@@ -17,8 +17,8 @@ import math
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..codecs import archive
-from ..model import (
+from ...codecs import archive
+from ...model import (
     DTYPE_ITEMSIZE,
     Argument,
     Attribute,
@@ -32,7 +32,7 @@ from ..model import (
     Value,
 )
 from . import aten_ops
-from .torch_export_json import JsonError, as_dict, as_list, as_str, dims, dtype_name, symbol_text
+from .export_json import JsonError, as_dict, as_list, as_str, dims, dtype_name, symbol_text
 
 NAME = "torch.export"
 EXTENSIONS = (".pt2",)

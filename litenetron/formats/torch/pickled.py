@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from ..codecs import archive
-from ..codecs.pickle_objects import Global, NumpyArray, Object, PickleError
-from ..codecs.safepickle import Unpickler
-from ..model import DTYPE_ITEMSIZE, Tensor
+from ...codecs import archive
+from ...codecs.pickle_objects import Global, NumpyArray, Object, PickleError
+from ...codecs.safepickle import Unpickler
+from ...model import DTYPE_ITEMSIZE, Tensor
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 MAX_PICKLE_BYTES = 512 << 20

@@ -1,6 +1,6 @@
 """PyTorch `torch.save` files: state dicts, pickled `nn.Module`s, checkpoints, tensors and plain pickles.
 
-Containers (zip, legacy stream, legacy tar) are read by `torch_pickle`; this module turns the unpickled object
+Containers (zip, legacy stream, legacy tar) are read by `pickled`; this module turns the unpickled object
 into a graph. No dataflow is stored in these files, so the graph is the modules in storage order, chained one
 after the other (Netron draws them the same way).
 
@@ -25,11 +25,11 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ..codecs import archive
-from ..codecs.pickle_objects import Global, NumpyArray, NumpyDType, Object, OrderedDictValue, PickleError
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, Value
-from . import torch_pickle
-from .torch_pickle import TorchTensor
+from ...codecs import archive
+from ...codecs.pickle_objects import Global, NumpyArray, NumpyDType, Object, OrderedDictValue, PickleError
+from ...model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, Value
+from . import pickled
+from .pickled import TorchTensor
 
 NAME = "PyTorch"
 EXTENSIONS = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".tar", ".ckpt", ".pth.tar")  # also what the Open dialog offers
@@ -69,9 +69,9 @@ def match(path: Path, header: bytes) -> bool:
             names = list(archive.zip_members(zip_file))
         return any(n.endswith("/data.pkl") and n.count("/") == 1 for n in names) and \
             not any(n.split("/")[1:2] == ["code"] or n.endswith("/constants.pkl") for n in names)
-    if torch_pickle.is_legacy(header):
+    if pickled.is_legacy(header):
         return True
-    if torch_pickle.is_tar(header):
+    if pickled.is_tar(header):
         return header[:100].rstrip(b"\0") in (b"sys_info", b"pickle", b"storages", b"tensors")
     # A bare pickle only by a pickle-ish name: `.bin` files are raw weights far more often than pickles.
     return name.endswith(PICKLE_EXTENSIONS) and _looks_like_pickle(header)
@@ -87,7 +87,7 @@ def read(path: Path) -> Model:
     with path.open("rb") as stream:
         header = stream.read(4096)
     try:
-        loaded = torch_pickle.load_any(path, header)
+        loaded = pickled.load_any(path, header)
     except (PickleError, archive.ArchiveError) as error:
         raise ModelError(path, str(error)) from None
     model = build_model(loaded.root)

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..codecs import archive
-from ..codecs.pickle_objects import Object, PickleError
-from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
-from . import torch_pickle, torchscript_shapes
+from ...codecs import archive
+from ...codecs.pickle_objects import Object, PickleError
+from ...model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..schemas.torchscript import CATEGORY_OF
+from . import pickled, torchscript_shapes
+from .pickled import TorchTensor
 from .pytorch import chain_in_order
-from .schemas.torchscript import CATEGORY_OF
-from .torch_pickle import TorchTensor
 
 NAME = "PyTorch"
 EXTENSIONS = (".pt", ".pth", ".ptl")  # what the Open dialog offers
@@ -70,7 +70,7 @@ def read(path: Path) -> Model:
             if not pickles:
                 raise ModelError(path, "TorchScript archive has no data.pkl")
             root = pickles[0].split("/", 1)[0]
-            loaded = torch_pickle.load_zip(path, zip_file, root)
+            loaded = pickled.load_zip(path, zip_file, root)
             sources = {name[len(root) + 6:]: archive.read_member(zip_file, info, MAX_SOURCE)
                        for name, info in members.items()
                        if name.startswith(f"{root}/code/") and name.endswith(".py")}
@@ -107,7 +107,7 @@ def _optional_pickle(path: Path, zip_file: Any, root: str, members: dict, name: 
     if f"{root}/{name}.pkl" not in members:
         return None
     try:
-        return torch_pickle.load_zip(path, zip_file, root, f"{name}.pkl", name).root
+        return pickled.load_zip(path, zip_file, root, f"{name}.pkl", name).root
     except (PickleError, archive.ArchiveError):
         return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from .schemas.torchscript import ARGUMENT_NAMES, CATEGORY_OF
+from ..schemas.torchscript import ARGUMENT_NAMES, CATEGORY_OF
 
 _EXTRA_CATEGORIES = {
     "convolution": "Layer", "_convolution": "Layer", "addmm": "Layer", "baddbmm": "Layer",
