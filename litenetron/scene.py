@@ -8,6 +8,7 @@ same everywhere.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -200,6 +201,25 @@ def format_value(value: Any, limit: int = style.MAX_ATTRIBUTE_CHARS) -> str:
     return shorten_end(str(value), limit)
 
 
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_.:]*")
+
+
+def compact_shape(shape) -> str:
+    """A shape short enough to draw: a dimension stored as an expression (`floor(height/2 - 1/2) + 1`, as the
+    torch exporters write them) becomes `?`; plain symbols such as `batch` stay. The sidebar shows it in full."""
+    if shape is None:
+        return "?"
+    dims = [d if not isinstance(d, str) or _SYMBOL.fullmatch(d.strip()) else None for d in shape]
+    return format_shape(tuple(dims))
+
+
+def type_text(dtype: Optional[str], shape) -> str:
+    """`float32 ⟨1×3⟩`; a scalar is its dtype alone (not `int64 ⟨⟩`)."""
+    if shape is not None and len(shape) == 0:
+        return dtype or "?"
+    return f"{dtype or '?'} ⟨{compact_shape(shape)}⟩"
+
+
 def _weight_row(argument: Argument, value: Value) -> Row:
     tensor = value.initializer
     assert tensor is not None
@@ -212,7 +232,7 @@ def _weight_row(argument: Argument, value: Value) -> Row:
             text = ""
         if text:
             return Row("weight", name, shorten_end(f"{name} = {text}", style.MAX_ROW_CHARS))
-    return Row("weight", name, shorten_middle(f"{name} ⟨{format_shape(tensor.shape)}⟩", style.MAX_ROW_CHARS))
+    return Row("weight", name, shorten_middle(f"{name} ⟨{compact_shape(tensor.shape)}⟩", style.MAX_ROW_CHARS))
 
 
 def node_rows(node: Node, options: ViewOptions) -> List[Row]:
@@ -236,7 +256,7 @@ def _pill_rows(argument: Argument) -> List[Row]:
     rows = []
     for value in argument.values:
         if value.type is not None and value.type.shape is not None:
-            text = f"{value.type.dtype or '?'} ⟨{format_shape(value.type.shape)}⟩"
+            text = type_text(value.type.dtype, value.type.shape)
             rows.append(Row("type", value.name, shorten_middle(text, style.MAX_ROW_CHARS)))
     return rows
 
@@ -246,7 +266,7 @@ def edge_label(value: Value, options: ViewOptions) -> str:
     if options.show_names:
         text = printable(value.name)
     elif value.type is not None and value.type.shape:
-        text = format_shape(value.type.shape)
+        text = compact_shape(value.type.shape)
     else:
         text = ""
     return text if len(text) <= style.MAX_LABEL_CHARS else ""

@@ -12,11 +12,13 @@ from tkinter import filedialog, messagebox, ttk
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..model import Argument, Graph, Model, ModelError, Node, Tensor, Value, format_shape
+from .rowtools import ReadableTree, cell_texts
 from .stats import TensorStats, compute_stats, histogram_png
 
 # Tensors with more elements than this are summarised in a worker thread.
 SYNC_STATS_LIMIT = 200_000
 ATTRIBUTE_TEXT_LIMIT = 200
+FULL_TEXT_LIMIT = 20_000   # what hover and Copy give of an attribute value
 
 # (label, work, done, failed) → starts a background task (TaskRunner.run with visible=False)
 RunInBackground = Callable[..., object]
@@ -29,9 +31,9 @@ def value_type_text(value: Value) -> Tuple[str, str]:
     return kind.dtype or "?", format_shape(kind.shape)
 
 
-def attribute_text(value) -> str:
+def attribute_text(value, limit: int = ATTRIBUTE_TEXT_LIMIT) -> str:
     if isinstance(value, (list, tuple)):
-        text = ", ".join(attribute_text(item) for item in value)
+        text = ", ".join(attribute_text(item, limit) for item in value[:limit])
     elif isinstance(value, bytes):
         text = repr(value)
     elif isinstance(value, Graph):
@@ -44,7 +46,7 @@ def attribute_text(value) -> str:
         text = f"⟨{format_shape(tuple(value.shape))}⟩ {value.reshape(-1)[:16].tolist()}"
     else:
         text = str(value)
-    return text if len(text) <= ATTRIBUTE_TEXT_LIMIT else text[:ATTRIBUTE_TEXT_LIMIT] + "…"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class Sidebar(ttk.Frame):
@@ -76,9 +78,16 @@ class Sidebar(ttk.Frame):
         self.tree.tag_configure("section", font="TkHeadingFont")
         self.tree.tag_configure("hidden", foreground="#999999")
         scroll = ttk.Scrollbar(frame, orient="vertical", command=self.tree.yview)
-        self.tree.configure(yscrollcommand=scroll.set)
-        scroll.pack(side="right", fill="y")
-        self.tree.pack(side="left", fill="both", expand=True)
+        across = ttk.Scrollbar(frame, orient="horizontal", command=self.tree.xview)
+        self.tree.configure(yscrollcommand=scroll.set, xscrollcommand=across.set)
+        frame.rowconfigure(0, weight=1)
+        frame.columnconfigure(0, weight=1)
+        self.tree.grid(row=0, column=0, sticky="nsew")
+        scroll.grid(row=0, column=1, sticky="ns")
+        across.grid(row=1, column=0, sticky="ew")
+        self.full_texts: Dict[Tuple[str, int], str] = {}   # (row, column) → the whole text a cell shortens
+        self.readable = ReadableTree(self.tree, self.full_text)
+        self._fit_pending = False
         self.tree.bind("<<TreeviewSelect>>", self._row_selected)
         self.tree.bind("<Double-1>", self._row_double_click)
         self.detail = ttk.Frame(self, padding=(6, 4))
@@ -96,6 +105,7 @@ class Sidebar(ttk.Frame):
 
     def clear(self, title: str = "") -> None:
         self.tree.delete(*self.tree.get_children())
+        self.full_texts.clear()
         self.tensors.clear()
         self.title.configure(text=title)
         self.documentation = ""
@@ -104,9 +114,26 @@ class Sidebar(ttk.Frame):
         self.doc_button.pack_forget()
 
     def row(self, parent: str, name: str, value="", type_text="", iid: Optional[str] = None,
-            tags: Sequence[str] = (), open: bool = True) -> str:
-        return self.tree.insert(parent, "end", iid=iid, text=name, values=(value, type_text), tags=tuple(tags),
-                                open=open)
+            tags: Sequence[str] = (), open: bool = True, full_value: str = "") -> str:
+        iid = self.tree.insert(parent, "end", iid=iid, text=name, values=(value, type_text), tags=tuple(tags),
+                               open=open)
+        if full_value and full_value != value:
+            self.full_texts[(iid, 1)] = full_value
+        if not self._fit_pending:  # size the columns once the whole table is built
+            self._fit_pending = True
+            self.after_idle(self._fit)
+        return iid
+
+    def _fit(self) -> None:
+        self._fit_pending = False
+        self.readable.fit_columns()
+
+    def full_text(self, iid: str, column: int) -> str:
+        """The whole text of a cell (attribute values are shortened in the table)."""
+        if (iid, column) in self.full_texts:
+            return self.full_texts[(iid, column)]
+        texts = cell_texts(self.tree, iid)
+        return texts[column] if column < len(texts) else ""
 
     def section(self, title: str, iid: str) -> str:
         return self.row("", title, iid=iid, tags=("section",))
@@ -138,7 +165,8 @@ class Sidebar(ttk.Frame):
             for attribute in node.attributes:
                 tags = () if attribute.visible else ("hidden",)
                 self.row(section, attribute.name, attribute_text(attribute.value), attribute.type,
-                         iid=f"attribute:{attribute.name}", tags=tags)
+                         iid=f"attribute:{attribute.name}", tags=tags,
+                         full_value=attribute_text(attribute.value, FULL_TEXT_LIMIT))
         self._arguments("Inputs", "input", node.inputs)
         self._arguments("Outputs", "output", node.outputs)
         weights = list(node.weights())

@@ -1,0 +1,136 @@
+"""Inspecting a model the way Netron users do (issue 12), in the real window under Xvfb with real events:
+readable and copyable sidebar rows, compact symbolic shapes, options changed during a load, sidebar navigation
+and history, a truthful status bar, Find queries, weight captions, rendered documentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import test_app as app_tests
+from test_app import box_of, click_box, key, open_via_dialog, pump
+
+from litenetron.scene import compact_shape
+
+pytestmark = pytest.mark.gui
+
+config_home, window = app_tests.config_home, app_tests.window
+
+LONG = "encoder.layers.11.self_attention.query_key_value_projection.weight_quantized_per_channel"
+
+
+@pytest.fixture(scope="module")
+def long_model(tmp_path_factory) -> Path:
+    """Long names, a big weight, a long attribute and torch-exporter shape expressions."""
+    import numpy
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    height = "floor(height/2 - 1/2) + 1"
+    weight = numpy_helper.from_array(numpy.arange(1000 * 24, dtype=numpy.float32).reshape(1000, 24) / 7, LONG)
+    nodes = [
+        helper.make_node("MatMul", ["input", LONG], ["projected_output_of_the_very_long_layer_name"],
+                         name="/encoder/layers.11/self_attention/query_key_value/MatMul"),
+        helper.make_node("Transpose", ["projected_output_of_the_very_long_layer_name"], ["output"],
+                         name="transpose_with_a_long_permutation", perm=list(range(3))),
+    ]
+    graph = helper.make_graph(
+        nodes, "long", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", height, 1000])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 24, height])], [weight],
+        value_info=[helper.make_tensor_value_info("projected_output_of_the_very_long_layer_name",
+                                                  TensorProto.FLOAT, ["batch", height, 24])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = tmp_path_factory.mktemp("long") / "long_names.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+def node_box(window, op: str):
+    return box_of(window, lambda box: box.node is not None and box.node.type.name == op)
+
+
+def row_iid(window, predicate) -> str:
+    tree = window.sidebar.tree
+
+    def walk(parent):
+        for iid in tree.get_children(parent):
+            yield iid
+            yield from walk(iid)
+
+    return next(iid for iid in walk("") if predicate(iid))
+
+
+def hover(window, iid: str, column: int) -> None:
+    """Move the pointer over a cell of the sidebar table and wait for the tooltip."""
+    tree = window.sidebar.tree
+    tree.see(iid)
+    window.root.update()
+    name = "#0" if column == 0 else f"#{column}"
+    x, y, width, height = tree.bbox(iid, name)
+    tree.event_generate("<Motion>", x=x + min(width - 2, 30), y=y + height // 2)
+    tooltip = window.sidebar.readable.tooltip
+    pump(window.root, lambda: tooltip.visible, timeout=5)
+
+
+def test_sidebar_columns_fit_long_texts_hover_shows_all_and_copy(window, monkeypatch, long_model):
+    import tkinter.font
+
+    open_via_dialog(window, monkeypatch, long_model)
+    click_box(window, node_box(window, "MatMul"))
+    tree = window.sidebar.tree
+    font = tkinter.font.nametofont("TkDefaultFont")
+    name_row = row_iid(window, lambda iid: iid == "node.name")
+    value = tree.item(name_row, "values")[0]
+    assert int(tree.column("value", "width")) >= font.measure(value)
+    weight_row = row_iid(window, lambda iid: iid.startswith("weight:") and iid.count(":") == 1)
+    assert int(tree.column("#0", "width")) >= font.measure(tree.item(weight_row, "text"))
+    type_text = tree.item(weight_row, "values")[1]
+    assert type_text == "float32 ⟨1000×24⟩"
+    assert int(tree.column("type", "width")) >= font.measure(type_text)
+    # the table scrolls sideways when the pane is narrower than the columns
+    assert str(tree.cget("xscrollcommand"))
+
+    # a long attribute: the cell is shortened, hovering shows it whole, Ctrl+C copies it whole
+    click_box(window, node_box(window, "Transpose"))
+    perm = "attribute:perm"
+    tree.selection_set(perm)
+    tree.focus_set()
+    window.root.update()
+    key(window, "<Control-c>", tree)
+    assert window.root.clipboard_get() == "0, 1, 2"
+
+    click_box(window, node_box(window, "MatMul"))
+    row = row_iid(window, lambda iid: iid == "node.name")
+    window.sidebar.readable.fit_columns()
+    tree.column("value", width=60)   # a narrow pane: the text no longer fits the cell
+    window.root.update()
+    hover(window, row, 1)
+    assert window.sidebar.readable.tooltip.text == "/encoder/layers.11/self_attention/query_key_value/MatMul"
+
+    # right-click a row: its menu copies the whole row
+    tree.see(weight_row)
+    window.root.update()
+    x, y, _, h = tree.bbox(weight_row, "#0")
+    monkeypatch.setattr(window.sidebar.readable.menu, "tk_popup", lambda *_: None)
+    tree.event_generate("<Button-3>", x=x + 5, y=y + h // 2, rootx=x, rooty=y)
+    window.root.update()
+    assert tree.selection() == (weight_row,)
+    window.sidebar.readable.menu.invoke("Copy Row")
+    assert window.root.clipboard_get() == f"B\t{LONG}\tfloat32 ⟨1000×24⟩"
+
+
+def test_symbolic_expressions_are_compact_on_the_canvas_and_whole_in_the_sidebar(window, monkeypatch,
+                                                                                  long_model):
+    assert compact_shape(("batch", "floor(height/2 - 1/2) + 1", 24)) == "batch×?×24"
+    open_via_dialog(window, monkeypatch, long_model)
+    labels = [edge.label for edge in window.scene.edges]
+    assert "batch×?×24" in labels
+    pills = [row.text for box in window.scene.boxes for row in box.rows]
+    assert "float32 ⟨batch×?×1000⟩" in pills
+    drawn = {window.canvas.canvas.itemcget(item, "text") for item in window.canvas.canvas.find_all()
+             if window.canvas.canvas.type(item) == "text"}
+    assert "batch×?×24" in drawn
+    # the sidebar keeps the expression
+    click_box(window, node_box(window, "MatMul"))
+    types = [window.sidebar.tree.item(iid, "values")[1] for iid in window.sidebar.tree.get_children("outputs")]
+    assert types == ["float32 batch×floor(height/2 - 1/2) + 1×24"]
