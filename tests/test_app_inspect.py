@@ -4,11 +4,12 @@ and history, a truthful status bar, Find queries, weight captions, rendered docu
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 import test_app as app_tests
-from test_app import box_of, click_box, key, open_via_dialog, pump
+from test_app import SAMPLE, box_of, click_box, key, open_via_dialog, pump, settle
 
 from litenetron.scene import compact_shape
 
@@ -134,3 +135,87 @@ def test_symbolic_expressions_are_compact_on_the_canvas_and_whole_in_the_sidebar
     click_box(window, node_box(window, "MatMul"))
     types = [window.sidebar.tree.item(iid, "values")[1] for iid in window.sidebar.tree.get_children("outputs")]
     assert types == ["float32 batch×floor(height/2 - 1/2) + 1×24"]
+
+
+class SlowOpen:
+    """Holds `open_model` in the worker thread until released: a slow file, without a slow file."""
+
+    def __init__(self, monkeypatch):
+        import litenetron.formats
+
+        self.release = threading.Event()
+        self.started = threading.Event()
+        real = litenetron.formats.open_model
+
+        def slow(path):
+            self.started.set()
+            self.release.wait(20)
+            return real(path)
+
+        monkeypatch.setattr(litenetron.formats, "open_model", slow)
+
+
+def test_view_option_changed_while_a_file_loads_applies_to_it(window, monkeypatch, long_model):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    assert not window.options.show_names
+    slow = SlowOpen(monkeypatch)
+    monkeypatch.setattr("litenetron.app.window.filedialog.askopenfilename", lambda **_: str(long_model))
+    key(window, "<Control-o>")
+    pump(window.root, slow.started.is_set, timeout=5)
+    key(window, "<Control-u>", window.canvas.canvas)     # Show Names, during the load
+    assert window.options.show_names
+    slow.release.set()
+    settle(window)
+    assert window.path == str(long_model)
+    assert window.scene.options.show_names
+    assert "input" in [edge.label for edge in window.scene.edges]   # names, not shapes, beside the edges
+    key(window, "<Control-u>", window.canvas.canvas)
+    settle(window)
+    assert not window.scene.options.show_names
+
+
+def test_status_bar_tells_the_stage_and_the_truth_after_cancel_and_error(window, monkeypatch, long_model,
+                                                                       tmp_path):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    shown = window.message.cget("text")
+    assert shown.startswith("resblock.onnx — ONNX") and shown.endswith(" nodes")
+    slow = SlowOpen(monkeypatch)
+    monkeypatch.setattr("litenetron.app.window.filedialog.askopenfilename", lambda **_: str(long_model))
+    key(window, "<Control-o>")
+    pump(window.root, slow.started.is_set, timeout=5)
+    assert window.message.cget("text") == "Reading long_names.onnx…"
+    window.cancel_button.invoke()
+    window.root.update()
+    assert window.message.cget("text") == shown       # the model still shown, not "Reading …"
+    slow.release.set()
+    settle(window)
+    assert window.path == str(SAMPLE)
+
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"\x08\x07\x12\xff\xff\xff\xff\x0f junk")
+    errors = []
+    monkeypatch.setattr("litenetron.app.window.messagebox.showerror",
+                        lambda title, message, **_: errors.append((title, message)))
+    monkeypatch.setattr("litenetron.app.window.filedialog.askopenfilename", lambda **_: str(broken))
+    key(window, "<Control-o>")
+    settle(window)
+    assert errors and errors[0][1].startswith("broken.onnx: ")   # the dialog names the file
+    assert window.message.cget("text") == shown
+
+
+def test_status_bar_and_sidebar_say_what_their_node_counts_count(window, monkeypatch):
+    from conftest import CORPUS, require_corpus
+
+    require_corpus()
+    path = CORPUS / "tensorflow" / "onnx__tensorflow-onnx" / "checkpoint__model.meta"
+    open_via_dialog(window, monkeypatch, path)
+    drawn, counted = len(window.graph.nodes), window.graph.node_count()
+    key(window, "<Escape>", window.canvas.canvas)
+    window.sidebar.show_graph(window.graph)
+    window.root.update()
+    assert app_tests.tree_value(window, "graph.nodes") == f"{counted:,}"
+    if drawn != counted:
+        assert app_tests.tree_value(window, "graph.drawn") == f"{drawn:,}"
+        assert window.message.cget("text").endswith(f"{drawn:,} nodes drawn ({counted:,} in the file)")
+    else:
+        assert window.message.cget("text").endswith(f"{drawn:,} nodes")

@@ -275,7 +275,9 @@ class Sidebar(ttk.Frame):
             self.row(section, "name", graph.name, iid="graph.name")
         if graph.description:
             self.row(section, "description", graph.description, iid="graph.description")
-        self.row(section, "nodes", f"{graph.node_count():,}", iid="graph.nodes")
+        self.row(section, "nodes", f"{graph.node_count():,}", "in the file", iid="graph.nodes")
+        if len(graph.nodes) != graph.node_count():  # constants drawn as weights, or nodes fused
+            self.row(section, "drawn", f"{len(graph.nodes):,}", "boxes on the canvas", iid="graph.drawn")
         self.row(section, "parameters", f"{graph.parameters():,}", iid="graph.parameters")
         self._arguments("Inputs", "graph-input", graph.inputs)
         self._arguments("Outputs", "graph-output", graph.outputs)

@@ -94,6 +94,7 @@ class MainWindow:
         for name, variable in self.menus.checks.items():
             variable.set(getattr(self.options, name))
         self.runner = TaskRunner(root, self._busy)
+        self.opening: Optional[Task] = None
 
         self.toolbar = ttk.Frame(root, padding=(6, 3))
         self.graph_choice = ttk.Combobox(self.toolbar, state="readonly", width=32)
@@ -219,8 +220,14 @@ class MainWindow:
         if not from_menu:  # a key press: the menu did not toggle the variable
             variable.set(not variable.get())
         self.options = replace(self.options, **{name: bool(variable.get())})
+        if self.loading:  # the open in progress lays out with the new options
+            return
         if self.stack:
             self._lay_out(self.graph)
+
+    @property
+    def loading(self) -> bool:
+        return self.opening is not None and self.runner.current is self.opening
 
     # -- opening ------------------------------------------------------------------------------------------
 
@@ -238,17 +245,18 @@ class MainWindow:
     def open_path(self, path: str) -> None:
         from ..formats import open_model
 
-        options, measure = self.options, self.canvas.measure
+        measure, name = self.canvas.measure, Path(path).name
 
         def work(task: Task):
             model = open_model(path)
             if task.cancelled.is_set() or not model.graphs:
                 return model, None
-            task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes…"
-            return model, prepare_scene(model.graphs[0], options, measure)
+            task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes of {name}…"
+            # the options of now, not of when the open began: a View option changed meanwhile applies
+            return model, prepare_scene(model.graphs[0], self.options, measure)
 
-        self.runner.run(f"Opening {Path(path).name}…", work, lambda result: self.show_opened(path, *result),
-                        lambda error: self._failed(f"Cannot open {Path(path).name}", error))
+        self.opening = self.runner.run(f"Reading {name}…", work, lambda result: self.show_opened(path, *result),
+                                       lambda error: self._failed(f"Cannot open {name}", error, path))
 
     def show_opened(self, path: str, model: Model, prepared) -> None:
         self.insight.model_replaced(model)
@@ -273,17 +281,22 @@ class MainWindow:
             self._update_breadcrumb()
             return
         self.stack = [(graphs[0], graphs[0].name or "main")]
-        self._scene_ready(graphs[0], prepared)
+        if prepared[0].options != self.options:  # changed in the last moment of the load
+            self._lay_out(graphs[0])
+        else:
+            self._scene_ready(graphs[0], prepared)
         self.canvas.canvas.focus_set()
 
-    def _failed(self, title: str, error: BaseException) -> None:
+    def _failed(self, title: str, error: BaseException, path: str = "") -> None:
         if isinstance(error, ModelError):
             reason = error.reason
         elif isinstance(error, OSError):
             reason = error.strerror or str(error)
         else:
             reason = f"{type(error).__name__}: {error}"
-        messagebox.showerror(title, reason.splitlines()[0] if reason else title, parent=self.root)
+        reason = reason.splitlines()[0] if reason else title
+        self.message.configure(text=self.status_text())
+        messagebox.showerror(title, f"{Path(path).name}: {reason}" if path else reason, parent=self.root)
 
     def model_graphs(self) -> List[Graph]:
         return list(self.model.graphs) + list(self.model.functions) if self.model else []
@@ -328,6 +341,8 @@ class MainWindow:
         if graph is not self.graph:  # the user moved on while it was laid out
             return
         scene, index = prepared
+        self.message.configure(text=f"Drawing {len(scene.boxes):,} boxes…")
+        self.message.update_idletasks()
         self.scenes[(id(graph), astuple(scene.options))] = prepared
         while len(self.scenes) > SCENE_CACHE:
             del self.scenes[next(iter(self.scenes))]
@@ -340,9 +355,18 @@ class MainWindow:
             self.find.set_graph(graph)
         if not same_graph:
             self.sidebar.show_graph(graph)
-        nodes = len(graph.nodes)
-        self.message.configure(text=f"{Path(self.path).name} — {self.model.format} — {nodes:,} nodes")
+        self.message.configure(text=self.status_text())
         self.insight.scene_shown()
+
+    def status_text(self) -> str:
+        """What the status bar says when nothing is running: the model, the graph shown and its node count."""
+        if self.model is None or self.graph is None:
+            return ""
+        drawn, counted = len(self.graph.nodes), self.graph.node_count()
+        text = f"{Path(self.path).name} — {self.model.format} — {drawn:,} nodes"
+        if counted != drawn:  # the sidebar's count is the file's: say why they differ
+            text += f" drawn ({counted:,} in the file)"
+        return text
 
     def _update_breadcrumb(self) -> None:
         for child in self.breadcrumb.winfo_children():
@@ -430,8 +454,7 @@ class MainWindow:
             self.progress.stop()
             self.progress.pack_forget()
             self.cancel_button.pack_forget()
-            if self.model is None:
-                self.message.configure(text="")
+            self.message.configure(text=self.status_text())
             return
         self.message.configure(text=task.label)
         self.cancel_button.pack(side="right")
