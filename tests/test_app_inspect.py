@@ -219,3 +219,118 @@ def test_status_bar_and_sidebar_say_what_their_node_counts_count(window, monkeyp
         assert window.message.cget("text").endswith(f"{drawn:,} nodes drawn ({counted:,} in the file)")
     else:
         assert window.message.cget("text").endswith(f"{drawn:,} nodes")
+
+
+def press_row(window, iid: str, column: str = "#1") -> None:
+    """A click on a cell of the sidebar table."""
+    tree = window.sidebar.tree
+    tree.see(iid)
+    window.root.update()
+    x, y, width, height = tree.bbox(iid, column)
+    x += min(width // 2, 40)   # well inside the cell: Tk's bbox and identify differ by the border
+    tree.event_generate("<ButtonPress-1>", x=x, y=y + height // 2, button=1)
+    tree.event_generate("<ButtonRelease-1>", x=x, y=y + height // 2, button=1)
+    window.root.update()
+
+
+def test_sidebar_rows_lead_to_edges_nodes_and_weights_and_history_walks_back(window, monkeypatch, long_model):
+    open_via_dialog(window, monkeypatch, long_model)
+    matmul = node_box(window, "MatMul")
+    click_box(window, matmul)
+    assert window.canvas.selected_box == matmul.id
+    press_row(window, "input:0:0")                     # the "input" row: its edge
+    edge = window.scene.edges[window.canvas.selected_edge]
+    assert edge.value.name == "input" and window.canvas.selected_box is None
+    assert window.sidebar.title.cget("text") == "Connection"
+    consumer = next(iid for iid in window.sidebar.tree.get_children("connection")
+                    if iid.startswith("connection.consumer"))
+    press_row(window, consumer)                        # a consumer row: its node
+    assert window.canvas.selected_box == matmul.id
+    press_row(window, "output:0:0")
+    assert window.scene.edges[window.canvas.selected_edge].value.name.startswith("projected_output")
+    press_row(window, "connection.consumer:0")
+    transpose = node_box(window, "Transpose")
+    assert window.canvas.selected_box == transpose.id
+    # the box brought into view
+    x0, y0, x1, y1 = window.canvas.screen_box(transpose.id)
+    width, height = window.canvas.size()
+    assert 0 <= (x0 + x1) / 2 <= width and 0 <= (y0 + y1) / 2 <= height
+
+    key(window, "<Alt-Left>", window.canvas.canvas)    # back: the connection, then MatMul
+    assert window.scene.edges[window.canvas.selected_edge].value.name.startswith("projected_output")
+    key(window, "<Alt-Left>", window.canvas.canvas)
+    assert window.canvas.selected_box == matmul.id
+    assert window.sidebar.node is matmul.node
+    key(window, "<Alt-Right>", window.canvas.canvas)
+    assert window.canvas.selected_edge is not None and window.canvas.selected_box is None
+    key(window, "<Alt-Right>", window.canvas.canvas)
+    assert window.canvas.selected_box == transpose.id
+
+    # a weight row opens its tensor, captioned with its name; another row hides it again
+    click_box(window, matmul)
+    press_row(window, "attribute:perm" if window.sidebar.tree.exists("attribute:perm") else "node.type")
+    assert not window.sidebar.caption.winfo_ismapped()
+    press_row(window, "input:1:0")
+    pump(window.root, lambda: window.sidebar.caption.winfo_ismapped(), timeout=5)
+    assert window.sidebar.caption.cget("text") == f"{LONG}  float32 ⟨1000×24⟩"
+    press_row(window, "node.type")
+    assert not window.sidebar.caption.winfo_ismapped()
+
+
+def test_weight_preview_is_shaped_like_the_tensor(window, monkeypatch, long_model):
+    import numpy
+
+    open_via_dialog(window, monkeypatch, long_model)
+    click_box(window, node_box(window, "MatMul"))
+    pump(window.root, lambda: window.sidebar.preview.winfo_ismapped(), timeout=10)
+    lines = window.sidebar.preview.get("1.0", "end").strip().splitlines()
+    array = numpy.arange(1000 * 24, dtype=numpy.float32).reshape(1000, 24) / 7
+    assert len(lines) == 9 and lines[-1] == "…"       # 8 rows of 1000, then …
+    assert lines[1] == "[" + ", ".join(f"{v:.6g}" for v in array[1, :8].tolist()) + ", …]"
+    assert window.sidebar.caption.cget("text").startswith(LONG)
+
+
+def type_into(window, widget, text: str) -> None:
+    names = {",": "comma", " ": "space", '"': "quotedbl", "?": "question", ".": "period", "_": "underscore"}
+    widget.focus_force()
+    window.root.update()
+    for char in text:
+        widget.event_generate("<KeyPress>", keysym=names.get(char, char))
+    window.root.update()
+
+
+def find(window, text: str) -> list:
+    key(window, "<Control-f>", window.canvas.canvas)
+    entry = window.find.entry
+    entry.select_range(0, "end")
+    key(window, "<Delete>", entry)
+    type_into(window, entry, text)
+    return [(match.kind, match.text) for match in window.find.matches]
+
+
+def test_find_understands_netron_queries_and_selects_edges(window, monkeypatch):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    assert find(window, "3,448,448") == [("input", "image")]        # a shape typed as Netron users do
+    assert find(window, "image") == [("input", "image")]            # once, not again as a value
+    assert find(window, "stem1 conv") == [("node", "stem1.conv"), ("weight", "stem1.conv.weight"),
+                                          ("value", "stem1.conv")]   # every word must match
+    assert find(window, '"pool"') == [("node", "pool"), ("value", "pool")]   # exact, not res_a.conv.pool…
+    # the toggles
+    find(window, "stem1 conv")
+    window.find.kinds["connections"].set(False)
+    window.find.kinds["weights"].set(False)
+    window.find.refresh()
+    assert [(m.kind, m.text) for m in window.find.matches] == [("node", "stem1.conv")]
+    for toggle in window.find.kinds.values():
+        toggle.set(True)
+    # a long result list scrolls
+    assert find(window, "?") and window.find.scrollbar.winfo_ismapped()
+    # a connection hit selects the edge, not its node
+    find(window, "stem1.relu")
+    index = next(i for i, m in enumerate(window.find.matches) if m.kind == "value")
+    window.find.results.selection_set(str(index))
+    window.root.update()
+    assert window.canvas.selected_box is None
+    assert window.scene.edges[window.canvas.selected_edge].value.name == "stem1.relu"
+    key(window, "<Escape>", window.canvas.canvas)    # Esc closes Find from anywhere
+    assert not window.find.winfo_ismapped()

@@ -48,6 +48,8 @@ COMMANDS: Tuple[Command, ...] = (
     Command("actual_size", "View", "Actual Size", "Shift+Backspace", ("<Shift-BackSpace>",), text_key=True),
     Command("fit", "View", "Fit to Window"),
     Command("back", "View", "Back", "Backspace", ("<BackSpace>",), separator_before=True, text_key=True),
+    Command("history_back", "View", "Previous Selection", "Alt+Left", ("<Alt-Left>",)),
+    Command("history_forward", "View", "Next Selection", "Alt+Right", ("<Alt-Right>",)),
     Command("properties", "View", "Model Properties…", "Ctrl+Enter", ("<Control-Return>", "<Control-KP_Enter>")),
     Command("about", "Help", "About litenetron"),
 )

@@ -18,6 +18,7 @@ from .stats import TensorStats, compute_stats, histogram_png
 # Tensors with more elements than this are summarised in a worker thread.
 SYNC_STATS_LIMIT = 200_000
 ATTRIBUTE_TEXT_LIMIT = 200
+LINK_COLOUR = "#1a5fb4"
 FULL_TEXT_LIMIT = 20_000   # what hover and Copy give of an attribute value
 
 # (label, work, done, failed) → starts a background task (TaskRunner.run with visible=False)
@@ -56,6 +57,8 @@ class Sidebar(ttk.Frame):
         self.run_in_background = run_in_background
         self.enter_graph = enter_graph   # a double-click on a node's "graph" row opens that body
         self.activate_row: Optional[Callable[[str], None]] = None   # a double-click on any other row
+        self.follow_link: Optional[Callable[[object], bool]] = None  # a click on a row that leads somewhere
+        self.links: Dict[str, object] = {}        # tree row id → the Node / Value / Tensor it leads to
         self.node: Optional[Node] = None
         # id(tensor) → (tensor, statistics); holding the tensor keeps its id from being reused by another
         self.stats: Dict[int, Tuple[Tensor, TensorStats]] = {}
@@ -77,6 +80,7 @@ class Sidebar(ttk.Frame):
         self.tree.column("type", width=105, stretch=False)
         self.tree.tag_configure("section", font="TkHeadingFont")
         self.tree.tag_configure("hidden", foreground="#999999")
+        self.tree.tag_configure("link", foreground=LINK_COLOUR)
         scroll = ttk.Scrollbar(frame, orient="vertical", command=self.tree.yview)
         across = ttk.Scrollbar(frame, orient="horizontal", command=self.tree.xview)
         self.tree.configure(yscrollcommand=scroll.set, xscrollcommand=across.set)
@@ -90,11 +94,13 @@ class Sidebar(ttk.Frame):
         self._fit_pending = False
         self.tree.bind("<<TreeviewSelect>>", self._row_selected)
         self.tree.bind("<Double-1>", self._row_double_click)
+        self.tree.bind("<ButtonRelease-1>", self._row_click, add="+")
         self.detail = ttk.Frame(self, padding=(6, 4))
         self.detail.pack(fill="x")
+        self.caption = ttk.Label(self.detail, font="TkHeadingFont", wraplength=420)  # names the tensor shown
         self.histogram = ttk.Label(self.detail)
         self.histogram.pack(anchor="w")
-        self.preview = tkinter.Text(self.detail, height=4, wrap="word", relief="flat", background="#f7f7f7",
+        self.preview = tkinter.Text(self.detail, height=6, wrap="none", relief="flat", background="#f7f7f7",
                                     font="TkFixedFont")
         self.buttons = ttk.Frame(self.detail)
         self.buttons.pack(fill="x", side="bottom")
@@ -106,6 +112,7 @@ class Sidebar(ttk.Frame):
     def clear(self, title: str = "") -> None:
         self.tree.delete(*self.tree.get_children())
         self.full_texts.clear()
+        self.links.clear()
         self.tensors.clear()
         self.title.configure(text=title)
         self.documentation = ""
@@ -114,11 +121,15 @@ class Sidebar(ttk.Frame):
         self.doc_button.pack_forget()
 
     def row(self, parent: str, name: str, value="", type_text="", iid: Optional[str] = None,
-            tags: Sequence[str] = (), open: bool = True, full_value: str = "") -> str:
+            tags: Sequence[str] = (), open: bool = True, full_value: str = "", link=None) -> str:
+        if link is not None:
+            tags = tuple(tags) + ("link",)
         iid = self.tree.insert(parent, "end", iid=iid, text=name, values=(value, type_text), tags=tuple(tags),
                                open=open)
         if full_value and full_value != value:
             self.full_texts[(iid, 1)] = full_value
+        if link is not None:
+            self.links[iid] = link
         if not self._fit_pending:  # size the columns once the whole table is built
             self._fit_pending = True
             self.after_idle(self._fit)
@@ -188,7 +199,8 @@ class Sidebar(ttk.Frame):
                 label = value.name or "(none)"
                 if value.initializer is not None:
                     label += "  (weight)"
-                self.row(section, name, label, f"{dtype} {shape}", iid=f"{prefix}:{index}:{position}", tags=tags)
+                self.row(section, name, label, f"{dtype} {shape}", iid=f"{prefix}:{index}:{position}", tags=tags,
+                         link=value if value.name or value.initializer is not None else None)
 
     def _weight(self, section: str, index: int, argument: Argument, tensor: Tensor) -> None:
         iid = f"weight:{index}"
@@ -263,10 +275,11 @@ class Sidebar(ttk.Frame):
         if value.description:
             self.row(section, "description", value.description, iid="connection.description")
         source = producer_text or (f"{producer.type.name} {producer.name}".strip() if producer else "")
-        self.row(section, "producer", source or "(none)", iid="connection.producer")
-        texts = list(consumer_texts) or [f"{node.type.name} {node.name}".strip() for node in consumers]
+        self.row(section, "producer", source or "(none)", iid="connection.producer", link=producer)
+        by_text = {f"{node.type.name} {node.name}".strip(): node for node in consumers}
+        texts = list(consumer_texts) or list(by_text)
         for index, text in enumerate(texts):
-            self.row(section, "consumer", text, iid=f"connection.consumer:{index}")
+            self.row(section, "consumer", text, iid=f"connection.consumer:{index}", link=by_text.get(text))
 
     def show_graph(self, graph: Graph) -> None:
         self.clear(f"Graph {graph.name}".strip())
@@ -313,14 +326,29 @@ class Sidebar(ttk.Frame):
     # -- the weight detail below the table ----------------------------------------------------------------
 
     def _row_selected(self, _event) -> None:
+        """The weight detail follows the selection: a weight's rows show it, an input that is a weight shows
+        its tensor, any other row hides it."""
         selection = self.tree.selection()
         if not selection:
             return
         iid = selection[0]
+        link = self.links.get(iid)
+        if isinstance(link, Value) and link.initializer is not None:
+            self._show_tensor(link.initializer)
+            return
         while iid and iid not in self.tensors:
             iid = self.tree.parent(iid)
-        if iid:
-            self._show_tensor(self.tensors[iid])
+        self._show_tensor(self.tensors[iid] if iid else None)
+
+    def _row_click(self, event) -> None:
+        """A click on the value of a row that leads somewhere follows it (the name column only selects, so a
+        row can be chosen for Copy)."""
+        row = self.tree.identify_row(event.y)
+        if row in self.links and self.tree.identify_column(event.x) == "#1" and self.follow_link is not None:
+            self.follow_link(self.links[row])
+
+    def show_tensor(self, tensor: Optional[Tensor]) -> None:
+        self._show_tensor(tensor)
 
     def _row_double_click(self, event) -> None:
         row = self.tree.identify_row(event.y)
@@ -333,6 +361,12 @@ class Sidebar(ttk.Frame):
 
     def _show_tensor(self, tensor: Optional[Tensor]) -> None:
         self.current = tensor
+        if tensor is None:
+            self.caption.pack_forget()
+        else:
+            shape = format_shape(tensor.shape)
+            self.caption.configure(text=f"{tensor.name or '(unnamed)'}  {tensor.dtype or '?'} ⟨{shape}⟩")
+            self.caption.pack(anchor="w", fill="x", before=self.histogram)
         stats = self.known_stats(tensor) if tensor is not None else None
         png = histogram_png(stats) if stats is not None else None
         if png is not None:
@@ -345,6 +379,7 @@ class Sidebar(ttk.Frame):
         self.preview.delete("1.0", "end")
         if stats is not None and stats.preview:
             self.preview.insert("1.0", stats.preview)
+            self.preview.configure(height=min(10, stats.preview.count("\n") + 1))
             self.preview.pack(fill="x", pady=(2, 2), before=self.buttons)
         else:
             self.preview.pack_forget()

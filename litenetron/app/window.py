@@ -20,6 +20,7 @@ from .insight import Insight
 from .keys import COMMANDS_BY_NAME
 from .loader import Task, TaskRunner
 from .menus import Menus
+from .navigate import Navigator
 from .sidebar import Sidebar
 from .welcome import Welcome
 
@@ -121,7 +122,10 @@ class MainWindow:
         self.cancel_button = ttk.Button(self.status, text="Cancel", command=self.runner.cancel)
         self.progress = ttk.Progressbar(self.status, mode="indeterminate", length=160)
         self.insight = Insight(self)
+        self.navigator = Navigator(self)
+        self.sidebar.follow_link = self.navigator.follow
         self.root.protocol("WM_DELETE_WINDOW", self.command_quit)
+        self.root.bind("<Escape>", lambda _event: self.find.pack_forget(), add="+")  # Esc closes Find anywhere
         self._show_welcome()
 
     # -- commands (named after keys.COMMANDS) -------------------------------------------------------------
@@ -262,6 +266,7 @@ class MainWindow:
         self.insight.model_replaced(model)
         self.insight.model_opened()
         self.model, self.path = model, path
+        self.navigator.clear()
         self.scenes.clear()
         self.sidebar.forget_stats()
         self.root.title(Path(path).name)
@@ -357,6 +362,7 @@ class MainWindow:
             self.sidebar.show_graph(graph)
         self.message.configure(text=self.status_text())
         self.insight.scene_shown()
+        self.navigator.scene_ready()
 
     def status_text(self) -> str:
         """What the status bar says when nothing is running: the model, the graph shown and its node count."""
@@ -382,6 +388,13 @@ class MainWindow:
     # -- canvas and find callbacks ------------------------------------------------------------------------
 
     def _canvas_selected(self, box, edge) -> None:
+        self.show_selection(box, edge)
+
+    def show_selection(self, box, edge) -> None:
+        """The sidebar describes what is selected; the selection goes into the Back/Forward history."""
+        self.navigator.record(node=box.node if box is not None else None,
+                              argument=box.argument if box is not None else None,
+                              value=edge.value if edge is not None else None)
         if box is not None and box.node is not None:
             self.sidebar.show_node(box.node, self.graph)
             self.insight.node_shown(box.node)
@@ -418,12 +431,19 @@ class MainWindow:
             self.enter_subgraph(box.node)
 
     def _find_chosen(self, match: Match) -> None:
-        box = self.canvas.box_for(node=match.node, argument=match.argument)
-        if box is None:
+        if match.value is not None and self.navigator.select_value(match.value):  # a connection: its edge
             return
-        self.canvas.select(box.id)
-        self.canvas.center_on(box.id)
-        self._canvas_selected(box, None)
+        self.navigator.select_box(match.node, match.argument)
+
+    def command_history_back(self) -> None:
+        self.navigator.back()
+
+    def command_history_forward(self) -> None:
+        self.navigator.forward()
+
+    def lay_out_current(self) -> None:
+        self._update_breadcrumb()
+        self._lay_out(self.graph)
 
     # -- export -------------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ TEXT_MIN_PIXELS = 5    # below this title size, boxes are drawn without text (ov
 HINTING_SLACK = 0.94   # fonts away from zoom 1 are picked a little small: hinting widens small sizes unevenly
 HOVER = "#3B82D8"
 LABEL_REACH = 150.0    # how far an edge label may stick out beside its route, scene units
-SHIFT_OR_CONTROL = 0x1 | 0x4  # Tk event state bits
+SHIFT_OR_CONTROL = 0x1 | 0x4 | 0x8  # Tk event state bits (Shift, Control, Alt: the zoom and history keys)
 EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥"
 
 
