@@ -334,3 +334,39 @@ def test_find_understands_netron_queries_and_selects_edges(window, monkeypatch):
     assert window.scene.edges[window.canvas.selected_edge].value.name == "stem1.relu"
     key(window, "<Escape>", window.canvas.canvas)    # Esc closes Find from anywhere
     assert not window.find.winfo_ismapped()
+
+
+def test_documentation_is_rendered_with_netron_sections_and_esc_closes_it(window, monkeypatch):
+    from litenetron.app.docs import blocks, inline_spans
+
+    assert inline_spans("use `pads` or **auto_pad**, *not* snake_case_names") == [
+        ("use ", ""), ("pads", "code"), (" or ", ""), ("auto_pad", "strong"), (", ", ""), ("not", "emphasis"),
+        (" snake_case_names", "")]
+    assert blocks("# T\n\ntext\nmore\n\n```\nx = 1\n```\n- a\n- b") == [
+        ("heading1", "T"), ("paragraph", "text more"), ("code", "x = 1"), ("bullet", "•  a"), ("bullet", "•  b")]
+
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    click_box(window, node_box(window, "Conv"))
+    tree = window.sidebar.tree
+    x, y, width, height = tree.bbox("node.type", "#0")
+    for _ in range(2):   # two quick clicks: Tk reports a double-click
+        tree.event_generate("<ButtonPress-1>", x=x + 30, y=y + height // 2, button=1)
+        tree.event_generate("<ButtonRelease-1>", x=x + 30, y=y + height // 2, button=1)
+    window.root.update()
+    docs = window.sidebar.doc_window
+    assert docs.title().startswith("Conv — ")
+    text = docs.text.get("1.0", "end")
+    for section in ("Attributes", "Inputs", "Outputs", "Type Constraints"):
+        assert f"\n{section}\n" in text
+    assert "`" not in text and "```" not in text and "## " not in text
+    assert "auto_pad: string, default 'NOTSET'" in text     # attribute with its type and default
+    start = docs.text.search("Type Constraints", "1.0")
+    assert "heading2" in docs.text.tag_names(start)
+    code = docs.text.search("auto_pad", "1.0")
+    assert "inline-code" in docs.text.tag_names(code)
+    assert docs.text.tag_cget("inline-code", "font") != docs.text.tag_cget("paragraph", "font")
+    docs.text.focus_force()
+    window.root.update()
+    docs.text.event_generate("<Escape>")
+    window.root.update()
+    assert not docs.winfo_exists()

@@ -406,10 +406,9 @@ class Sidebar(ttk.Frame):
             messagebox.showerror("Save as .npy", str(getattr(error, "reason", error)), parent=self)
 
     def show_documentation(self) -> None:
-        window = tkinter.Toplevel(self)
-        window.title("Operator documentation")
-        text = tkinter.Text(window, wrap="word", width=80, height=30, padx=8, pady=8)
-        text.insert("1.0", self.documentation)
-        text.configure(state="disabled")
-        text.pack(fill="both", expand=True)
-        self.doc_window = window
+        from .docs import DocumentationWindow
+
+        node_type = self.node.type if self.node is not None else None
+        title = f"{node_type.name} — {node_type.domain or 'operator'} documentation" if node_type else \
+            "Operator documentation"
+        self.doc_window = DocumentationWindow(self, title, self.documentation)

@@ -22,7 +22,7 @@ class OpSchema:
     """What the onnx package knows of one operator at one opset."""
 
     def __init__(self, schema):
-        self.documentation = schema.doc or ""
+        self.documentation = schema_markdown(schema)
         self.since_version = schema.since_version
         self.inputs: List[Tuple[str, bool]] = [(p.name, str(p.option).endswith("Variadic"))
                                                for p in schema.inputs]
@@ -35,6 +35,38 @@ class OpSchema:
             default = attribute.default_value
             if default is not None and default.name:
                 self.defaults[name] = _default_value(default)
+
+
+def schema_markdown(schema) -> str:
+    """The sections Netron shows for an operator, as Markdown: summary, attributes (type, default), inputs,
+    outputs and type constraints."""
+    parts = [(schema.doc or "").strip()]
+    if schema.attributes:
+        lines = ["## Attributes", ""]
+        for name, attribute in sorted(schema.attributes.items()):
+            kind = str(attribute.type).rsplit(".", 1)[-1].lower()
+            default = attribute.default_value
+            extra = "required" if attribute.required else ""
+            if default is not None and default.name:
+                extra = f"default {_default_value(default)!r}"
+            lines.append(f"- `{name}`: *{kind}*{', ' + extra if extra else ''} — {attribute.description.strip()}")
+        parts.append("\n".join(lines))
+    for title, params in (("Inputs", schema.inputs), ("Outputs", schema.outputs)):
+        if params:
+            lines = [f"## {title}", ""]
+            for param in params:
+                option = str(param.option).rsplit(".", 1)[-1].lower()
+                note = "" if option == "single" else f" ({option})"
+                lines.append(f"- `{param.name}`{note}: *{param.type_str}* — {param.description.strip()}")
+            parts.append("\n".join(lines))
+    if schema.type_constraints:
+        lines = ["## Type Constraints", ""]
+        for constraint in schema.type_constraints:
+            allowed = ", ".join(constraint.allowed_type_strs)
+            lines.append(f"- `{constraint.type_param_str}`: {allowed} — {constraint.description.strip()}")
+        parts.append("\n".join(lines))
+    parts.append(f"*Since opset {schema.since_version} of {schema.domain or 'ai.onnx'}.*")
+    return "\n\n".join(part for part in parts if part)
 
 
 def _default_value(proto) -> Any:
