@@ -23,6 +23,8 @@ Point = Tuple[float, float]
 
 # Tensors up to this many bytes may be read to draw a one-element weight as `name = value`.
 SMALL_TENSOR_BYTES = 1024
+# Drawn after the title of a node that holds graphs (bodies, branches, a called function): double-click opens.
+BODY_MARK = "⊞"
 # Control-dependency values are named like TensorFlow spells them: "^producer".
 CONTROL_PREFIX = "^"
 
@@ -306,9 +308,11 @@ def _graph_boxes(graph: Graph, options: ViewOptions) -> List[Box]:
         boxes.append(Box(len(boxes), "input", title, pill_fill, pill_text, _pill_rows(argument), argument=argument))
     for node in graph.nodes:
         fill, text_color = style.category_colors(node.type.category)
-        title = node.name if options.show_names and node.name else node.type.name
-        boxes.append(Box(len(boxes), "node", shorten_middle(title, style.MAX_TITLE_CHARS), fill, text_color,
-                         node_rows(node, options), node=node))
+        title = shorten_middle(node.name if options.show_names and node.name else node.type.name,
+                               style.MAX_TITLE_CHARS)
+        if node.graphs:  # If/Loop/Scan/While, function calls: a mark says there is a body to open
+            title += f" {BODY_MARK}" if len(node.graphs) == 1 else f" {BODY_MARK}{len(node.graphs)}"
+        boxes.append(Box(len(boxes), "node", title, fill, text_color, node_rows(node, options), node=node))
     for argument in graph.outputs:
         title = shorten_middle(argument.name or _first_name(argument), style.MAX_TITLE_CHARS)
         boxes.append(Box(len(boxes), "output", title, pill_fill, pill_text, _pill_rows(argument),

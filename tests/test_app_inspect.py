@@ -370,3 +370,38 @@ def test_documentation_is_rendered_with_netron_sections_and_esc_closes_it(window
     docs.text.event_generate("<Escape>")
     window.root.update()
     assert not docs.winfo_exists()
+
+
+if_model = app_tests.if_model
+
+
+def test_nodes_with_bodies_are_marked_and_every_branch_opens(window, monkeypatch, if_model):
+    from litenetron.scene import BODY_MARK
+
+    open_via_dialog(window, monkeypatch, if_model)
+    box = box_of(window, lambda b: b.node is not None and b.node.type.name == "If")
+    assert box.title == f"If {BODY_MARK}2"
+    assert all(BODY_MARK not in b.title for b in window.scene.boxes if b is not box)
+    drawn = {window.canvas.canvas.itemcget(item, "text") for item in window.canvas.canvas.find_all()
+             if window.canvas.canvas.type(item) == "text"}
+    assert f"If {BODY_MARK}2" in drawn
+    window.canvas.center_on(box.id)
+    window.root.update()
+    x0, y0, x1, y1 = window.canvas.screen_box(box.id)
+    app_tests.click(window, (x0 + x1) / 2, (y0 + y1) / 2, double=True)
+    settle(window)
+    assert window.graph is box.node.graphs[0]
+    first, second = (graph.name for graph in box.node.graphs)
+    other = [child for child in window.breadcrumb.winfo_children() if str(child.cget("text")) == second]
+    assert other, [child.cget("text") for child in window.breadcrumb.winfo_children()]
+    other[0].event_generate("<Enter>")
+    other[0].event_generate("<ButtonPress-1>", x=3, y=3)
+    other[0].event_generate("<ButtonRelease-1>", x=3, y=3)
+    settle(window)
+    assert window.graph is box.node.graphs[1] and len(window.stack) == 2
+    assert [b.node.type.name for b in window.scene.boxes if b.node is not None] == \
+        [node.type.name for node in box.node.graphs[1].nodes]
+    assert [child for child in window.breadcrumb.winfo_children() if str(child.cget("text")) == first]
+    key(window, "<BackSpace>", window.canvas.canvas)
+    settle(window)
+    assert len(window.stack) == 1 and window.graph is window.model.graphs[0]

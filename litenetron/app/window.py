@@ -95,6 +95,7 @@ class MainWindow:
         for name, variable in self.menus.checks.items():
             variable.set(getattr(self.options, name))
         self.runner = TaskRunner(root, self._busy)
+        self.bodies: Dict[int, Tuple[Node, int]] = {}  # id(body graph) → (the node holding it, its index)
         self.opening: Optional[Task] = None
 
         self.toolbar = ttk.Frame(root, padding=(6, 3))
@@ -322,10 +323,14 @@ class MainWindow:
         self._lay_out(graph)
 
     def enter_subgraph(self, node: Node, index: int = 0) -> None:
-        if not node.graphs:
+        """Open one of a node's bodies; from a sibling body of the same node (If's other branch), switch."""
+        if not node.graphs or index >= len(node.graphs):
             return
         graph = node.graphs[index]
+        if len(self.stack) > 1 and any(self.stack[-1][0] is body for body in node.graphs):
+            self.stack.pop()
         self.stack.append((graph, f"{node.name or node.type.name}/{graph.name or index}"))
+        self.bodies[id(graph)] = (node, index)
         self._lay_out(graph)
 
     def go_to_level(self, level: int) -> None:
@@ -384,6 +389,13 @@ class MainWindow:
                 ttk.Label(self.breadcrumb, text="›").pack(side="left", padx=2)
             ttk.Button(self.breadcrumb, text=label, style="Toolbutton",
                        command=lambda lv=level: self.go_to_level(lv)).pack(side="left")
+        node, shown = self.bodies.get(id(self.graph), (None, 0))
+        if node is not None and len(node.graphs) > 1:  # the other bodies of this node: If's other branch
+            ttk.Label(self.breadcrumb, text="  also:").pack(side="left")
+            for index, body in enumerate(node.graphs):
+                if index != shown:
+                    ttk.Button(self.breadcrumb, text=body.name or f"#{index}", style="Toolbutton",
+                               command=lambda i=index, n=node: self.enter_subgraph(n, i)).pack(side="left")
 
     # -- canvas and find callbacks ------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ HINTING_SLACK = 0.94   # fonts away from zoom 1 are picked a little small: hinti
 HOVER = "#3B82D8"
 LABEL_REACH = 150.0    # how far an edge label may stick out beside its route, scene units
 SHIFT_OR_CONTROL = 0x1 | 0x4 | 0x8  # Tk event state bits (Shift, Control, Alt: the zoom and history keys)
-EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥"
+EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥⊞"
 
 
 class TkMeasure:
