@@ -405,3 +405,94 @@ def test_nodes_with_bodies_are_marked_and_every_branch_opens(window, monkeypatch
     key(window, "<BackSpace>", window.canvas.canvas)
     settle(window)
     assert len(window.stack) == 1 and window.graph is window.model.graphs[0]
+
+
+def test_keys_wheel_mode_reload_fullscreen_copy_and_properties_toggle(window, monkeypatch):
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    canvas = window.canvas.canvas
+    # Ctrl+M: the wheel zooms about the pointer; again: it scrolls
+    zoom, oy = window.canvas.zoom, window.canvas.oy
+    key(window, "<Control-m>", canvas)
+    canvas.event_generate("<Button-4>", x=200, y=200)
+    window.root.update()
+    assert window.canvas.zoom > zoom
+    key(window, "<Control-m>", canvas)
+    zoom = window.canvas.zoom
+    canvas.event_generate("<Button-4>", x=200, y=200)
+    window.root.update()
+    assert window.canvas.zoom == zoom and window.canvas.oy != oy
+    # F5 reads the file again: a new model object, the same file
+    before = window.model
+    key(window, "<F5>", canvas)
+    settle(window)
+    assert window.model is not before and window.path == str(SAMPLE)
+    # F11 fullscreen and back
+    key(window, "<F11>", canvas)
+    assert window.fullscreen
+    key(window, "<F11>", canvas)
+    assert not window.fullscreen
+    # Edit ▸ Copy (Ctrl+C) with a node selected on the canvas: its name
+    click_box(window, node_box(window, "Gemm"))
+    window.sidebar.tree.selection_set(())
+    key(window, "<Control-c>", canvas)
+    assert window.root.clipboard_get() == "fc"
+    # Ctrl+Enter: model properties, then back to the graph's
+    key(window, "<Control-Return>", canvas)
+    assert window.sidebar.title.cget("text") == "Model Properties"
+    key(window, "<Control-Return>", canvas)
+    assert window.sidebar.title.cget("text").startswith("Graph")
+
+
+def test_preferences_persist_in_the_config_file(window, monkeypatch, config_home, display):
+    import json
+    import tkinter
+
+    from litenetron.app.window import MainWindow
+
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    shown = window.options.show_attributes
+    key(window, "<Control-d>", window.canvas.canvas)
+    settle(window)
+    key(window, "<Control-m>", window.canvas.canvas)
+    window.panes.sashpos(0, window.panes.winfo_width() - 380)
+    window.root.update()
+    window.save_preferences()
+    saved = json.loads((config_home / "litenetron" / "preferences.json").read_text())
+    assert saved["view"]["show_attributes"] is (not shown) and saved["wheel"] == "zoom"
+    assert abs(saved["sidebar_width"] - 380) <= 8 and "x" in saved["geometry"]
+
+    root = tkinter.Tk()   # the next session starts with them
+    try:
+        again = MainWindow(root)
+        root.update()
+        assert again.options.show_attributes is (not shown)
+        assert again.menus.checks["show_attributes"].get() is (not shown)
+        assert again.canvas.wheel_zooms
+        again.open_path(str(SAMPLE))
+        pump(root, lambda: again.scene is not None and not again.runner.busy)
+        assert abs(again.panes.winfo_width() - again.panes.sashpos(0) - 380) <= 8
+        assert root.winfo_width() == int(saved["geometry"].split("x")[0])
+    finally:
+        root.destroy()
+    key(window, "<Control-d>", window.canvas.canvas)
+    key(window, "<Control-m>", window.canvas.canvas)
+    settle(window)
+
+
+def test_welcome_screen_shows_the_version_and_where_recent_files_are(window, monkeypatch, tmp_path):
+    from litenetron import __version__
+    from litenetron.app.welcome import short_path
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = tmp_path / "models" / "a"
+    folder.mkdir(parents=True)
+    model = folder / "model.onnx"
+    model.write_bytes(SAMPLE.read_bytes())
+    assert short_path(str(model)) == "~/models/a/model.onnx"
+    open_via_dialog(window, monkeypatch, model)
+    key(window, "<Control-w>", window.canvas.canvas)
+    assert window.welcome.version.cget("text") == f"version {__version__}"
+    buttons = [child for child in window.welcome.recent.winfo_children() if child.winfo_class() == "TButton"]
+    assert buttons[0].cget("text") == "1  ~/models/a/model.onnx"
+    import tkinter.ttk as ttk
+    assert str(ttk.Style(window.root).lookup(buttons[0].cget("style"), "anchor")) == "w"

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
 from ..model import Argument, Graph, Model, ModelError, Node
-from . import config
+from . import config, preferences
 from .find import FindPanel, Match
 from .icons import set_window_icon
 from .insight import Insight
@@ -83,9 +83,10 @@ class MainWindow:
         self.stack: List[Tuple[Graph, str]] = []      # the graph shown is the last; Back pops it
         self.scene = None
         self.scenes: Dict[tuple, object] = {}
-        self.options = ViewOptions()
+        self.prefs = preferences.load()
+        self.options = self.prefs.view_options(ViewOptions())
         root.title("litenetron")
-        root.geometry("1280x820")
+        root.geometry(self.prefs.geometry or "1280x820")
         root.minsize(640, 420)
         self.icons = set_window_icon(root)
         style = ttk.Style(root)
@@ -97,6 +98,7 @@ class MainWindow:
         self.runner = TaskRunner(root, self._busy)
         self.bodies: Dict[int, Tuple[Node, int]] = {}  # id(body graph) → (the node holding it, its index)
         self.opening: Optional[Task] = None
+        self.fullscreen = False
 
         self.toolbar = ttk.Frame(root, padding=(6, 3))
         self.graph_choice = ttk.Combobox(self.toolbar, state="readonly", width=32)
@@ -109,6 +111,7 @@ class MainWindow:
         self.welcome = Welcome(self.body, self.command_open, self.open_sample, self.open_path)
         self.panes = ttk.PanedWindow(self.body, orient="horizontal")
         self.canvas = GraphCanvas(self.panes, self._canvas_selected, self._canvas_activated)
+        self.canvas.wheel_zooms = self.prefs.wheel == "zoom"
         self.right = ttk.Frame(self.panes)
         self.find = FindPanel(self.right, self._find_chosen)
         self.sidebar = Sidebar(self.right, self._background, self.enter_subgraph)
@@ -152,6 +155,7 @@ class MainWindow:
         self._show_welcome()
 
     def command_quit(self) -> None:
+        self.save_preferences()
         self.runner.cancel()
         self.runner.close()
         self.root.destroy()
@@ -186,10 +190,57 @@ class MainWindow:
         if len(self.stack) > 1:
             self.go_to_level(len(self.stack) - 2)
 
+    def command_toggle_properties(self) -> None:
+        """Ctrl+Enter: the model's properties, or back to the graph's when they are shown."""
+        if self.model is not None and self.sidebar.title.cget("text") == "Model Properties" and self.graph:
+            self.canvas.select(None, None)
+            self.show_selection(None, None)
+        else:
+            self.command_properties()
+
     def command_properties(self) -> None:
-        if self.model is not None:
-            self.sidebar.show_model(self.model)
-            self.insight.model_shown(self.model)
+        if self.model is None:
+            return
+        self.sidebar.show_model(self.model)
+        self.insight.model_shown(self.model)
+
+    def command_reload(self) -> None:
+        if self.path:
+            self.open_path(self.path)
+
+    def command_fullscreen(self) -> None:
+        self.fullscreen = not self.fullscreen   # kept here: without a window manager Tk reports no state
+        self.root.attributes("-fullscreen", self.fullscreen)
+
+    def command_wheel_mode(self) -> None:
+        self.canvas.wheel_zooms = not self.canvas.wheel_zooms
+        self.message.configure(text=f"Mouse wheel {'zooms' if self.canvas.wheel_zooms else 'scrolls'}")
+        self.save_preferences()
+
+    def command_copy(self) -> None:
+        """Edit ▸ Copy: the sidebar row chosen, else the name of what is selected on the canvas."""
+        if self.sidebar.tree.selection():
+            self.sidebar.readable.copy(1)
+            return
+        text = ""
+        if self.canvas.selected_box is not None and self.scene is not None:
+            box = self.scene.boxes[self.canvas.selected_box]
+            text = (box.node.name or box.node.type.name) if box.node is not None else box.title
+        elif self.canvas.selected_edge is not None and self.scene is not None:
+            text = self.scene.edges[self.canvas.selected_edge].value.name
+        if text:
+            self.root.clipboard_clear()
+            self.root.clipboard_append(text)
+
+    def save_preferences(self) -> None:
+        prefs = self.prefs
+        prefs.view = {name: bool(getattr(self.options, name)) for name in self.menus.checks}
+        prefs.wheel = "zoom" if self.canvas.wheel_zooms else "scroll"
+        if self.root.winfo_width() > 1 and not self.fullscreen:
+            prefs.geometry = f"{self.root.winfo_width()}x{self.root.winfo_height()}"
+        if self.panes.winfo_ismapped():
+            prefs.sidebar_width = max(0, self.panes.winfo_width() - self.panes.sashpos(0))
+        preferences.save(prefs)
 
     def legend_text(self) -> str:
         """The status bar legend as one line (what Colour By or a comparison shows)."""
@@ -226,7 +277,9 @@ class MainWindow:
             variable.set(not variable.get())
         self.options = replace(self.options, **{name: bool(variable.get())})
         if self.loading:  # the open in progress lays out with the new options
+            self.save_preferences()
             return
+        self.save_preferences()
         if self.stack:
             self._lay_out(self.graph)
 
@@ -509,7 +562,9 @@ class MainWindow:
         if not self.panes.winfo_ismapped():
             self.panes.pack(fill="both", expand=True)
             self.root.update_idletasks()
-            self.panes.sashpos(0, int(self.panes.winfo_width() * SIDEBAR_SASH))
+            width = self.panes.winfo_width()
+            saved = self.prefs.sidebar_width
+            self.panes.sashpos(0, width - saved if 100 < saved < width - 100 else int(width * SIDEBAR_SASH))
         self.menus.enable(True)
 
     def _update_recent(self, paths: List[str]) -> None:

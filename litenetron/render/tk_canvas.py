@@ -153,6 +153,7 @@ class GraphCanvas:
         self.paths: Dict[int, Tuple[List[float], List[float]]] = {}  # edge id → smoothed line, arrowhead
         self._press: Optional[Tuple[int, int]] = None
         self._dragged = False
+        self.wheel_zooms = False                # the mouse wheel zooms instead of scrolling (Ctrl+M)
         self._bind()
 
     # -- scene --------------------------------------------------------------------------------------------
@@ -483,11 +484,15 @@ class GraphCanvas:
         c.bind("<Prior>", lambda e: self.pan(0, self.size()[1] * 0.8))
         c.bind("<Next>", lambda e: self.pan(0, -self.size()[1] * 0.8))
         for button, step in (("4", 1), ("5", -1)):  # X11 sends wheel steps as buttons 4 and 5
-            c.bind(f"<Button-{button}>", lambda e, s=step: self.pan(0, 60 * s))
+            c.bind(f"<Button-{button}>", lambda e, s=step: self.zoom_by(1.15 ** s, e.x, e.y) if self.wheel_zooms
+                   else self.pan(0, 60 * s))
             c.bind(f"<Shift-Button-{button}>", lambda e, s=step: self.pan(60 * s, 0))
             c.bind(f"<Control-Button-{button}>", lambda e, s=step: self.zoom_by(1.15 ** s, e.x, e.y))
 
     def _on_wheel(self, event) -> None:
+        if self.wheel_zooms:  # Ctrl+M: the wheel zooms about the pointer, as Ctrl+wheel does
+            self.zoom_by(1.15 if event.delta > 0 else 1 / 1.15, event.x, event.y)
+            return
         step = event.delta if abs(event.delta) < 120 else event.delta / 2
         self.pan(0, step)
 
