@@ -496,3 +496,40 @@ def test_welcome_screen_shows_the_version_and_where_recent_files_are(window, mon
     assert buttons[0].cget("text") == "1  ~/models/a/model.onnx"
     import tkinter.ttk as ttk
     assert str(ttk.Style(window.root).lookup(buttons[0].cget("style"), "anchor")) == "w"
+
+
+function_model = app_tests.function_model
+
+
+def test_drawing_details_toolbar_band_unknown_types_brackets_and_separator(window, monkeypatch, function_model,
+                                                                            long_model):
+    from litenetron.render.tk_canvas import ON_SCREEN
+
+    # a multi-graph model shows the graph choice; a single-graph one afterwards leaves no empty band
+    open_via_dialog(window, monkeypatch, function_model)
+    assert window.toolbar.winfo_ismapped()
+    choice = window.graph_choice
+    choice.current(1)
+    choice.event_generate("<<ComboboxSelected>>")
+    settle(window)
+    # a function's inputs have no type: the sidebar says nothing rather than "? ?"
+    click_box(window, node_box(window, "Neg"))
+    assert window.sidebar.tree.item("input:0:0", "values")[1] == ""
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    assert not window.toolbar.winfo_manager()
+    assert window.canvas.canvas.winfo_rooty() - window.root.winfo_rooty() < 10   # the canvas right under the menu
+
+    # ⟨ ⟩ are drawn as chevrons on screen, measured as drawn
+    open_via_dialog(window, monkeypatch, long_model)
+    canvas = window.canvas.canvas
+    texts = [canvas.itemcget(item, "text") for item in canvas.find_all() if canvas.type(item) == "text"]
+    assert any("‹1000×24›" in text for text in texts) and not any("⟨" in text for text in texts)
+    assert "⟨1000×24⟩".translate(ON_SCREEN) == "‹1000×24›"
+    # the separator between header and rows stays inside the outline (no tick at the rounded corner)
+    box = node_box(window, "MatMul")
+    x0, _, x1, _ = window.canvas.screen_box(box.id)
+    lines = [item for item in canvas.find_withtag(f"node:{box.id}") if canvas.type(item) == "line"]
+    assert lines
+    for item in lines:
+        left, _, right, _ = canvas.coords(item)
+        assert left > x0 and right < x1

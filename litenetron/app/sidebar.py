@@ -26,9 +26,10 @@ RunInBackground = Callable[..., object]
 
 
 def value_type_text(value: Value) -> Tuple[str, str]:
+    """(dtype, shape) as the sidebar shows them; both empty when nothing is known (not "? ?")."""
     kind = value.type or (value.initializer.type if value.initializer is not None else None)
     if kind is None:
-        return "?", "?"
+        return "", ""
     return kind.dtype or "?", format_shape(kind.shape)
 
 
@@ -199,8 +200,8 @@ class Sidebar(ttk.Frame):
                 label = value.name or "(none)"
                 if value.initializer is not None:
                     label += "  (weight)"
-                self.row(section, name, label, f"{dtype} {shape}", iid=f"{prefix}:{index}:{position}", tags=tags,
-                         link=value if value.name or value.initializer is not None else None)
+                self.row(section, name, label, f"{dtype} {shape}".strip(), iid=f"{prefix}:{index}:{position}",
+                         tags=tags, link=value if value.name or value.initializer is not None else None)
 
     def _weight(self, section: str, index: int, argument: Argument, tensor: Tensor) -> None:
         iid = f"weight:{index}"
@@ -271,7 +272,7 @@ class Sidebar(ttk.Frame):
         section = self.section("Connection", "connection")
         dtype, shape = value_type_text(value)
         self.row(section, "name", value.name, iid="connection.name")
-        self.row(section, "type", f"{dtype} {shape}", iid="connection.type")
+        self.row(section, "type", f"{dtype} {shape}".strip() or "unknown", iid="connection.type")
         if value.description:
             self.row(section, "description", value.description, iid="connection.description")
         source = producer_text or (f"{producer.type.name} {producer.name}".strip() if producer else "")

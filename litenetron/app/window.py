@@ -333,6 +333,7 @@ class MainWindow:
             self.graph_choice.pack(side="left", padx=(0, 8), before=self.breadcrumb)
         else:
             self.graph_choice.pack_forget()
+        self._update_toolbar()
         if not graphs:
             self.stack = []
             self.canvas.set_scene(None)
@@ -435,6 +436,7 @@ class MainWindow:
     def _update_breadcrumb(self) -> None:
         for child in self.breadcrumb.winfo_children():
             child.destroy()
+        self._update_toolbar()
         if len(self.stack) < 2:
             return
         for level, (_, label) in enumerate(self.stack):
@@ -556,9 +558,16 @@ class MainWindow:
         self.menus.enable(False)
         self.message.configure(text="")
 
+    def _update_toolbar(self) -> None:
+        """The toolbar only while it has something to show (graph choice, breadcrumb): no empty band."""
+        wanted = self.model is not None and (len(self.model_graphs()) > 1 or len(self.stack) > 1)
+        if wanted and not self.toolbar.winfo_manager():
+            self.toolbar.pack(side="top", fill="x", before=self.body)
+        elif not wanted and self.toolbar.winfo_manager():
+            self.toolbar.pack_forget()
+
     def _show_graph_view(self) -> None:
         self.welcome.pack_forget()
-        self.toolbar.pack(side="top", fill="x", before=self.body)
         if not self.panes.winfo_ismapped():
             self.panes.pack(fill="both", expand=True)
             self.root.update_idletasks()

@@ -25,6 +25,8 @@ HOVER = "#3B82D8"
 LABEL_REACH = 150.0    # how far an edge label may stick out beside its route, scene units
 SHIFT_OR_CONTROL = 0x1 | 0x4 | 0x8  # Tk event state bits (Shift, Control, Alt: the zoom and history keys)
 EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥⊞"
+# DejaVu's tall, thin ⟨ ⟩ read as ( ) at box-row sizes: the screen draws (and measures) chevrons instead.
+ON_SCREEN = str.maketrans({"⟨": "‹", "⟩": "›"})
 
 
 class TkMeasure:
@@ -41,7 +43,7 @@ class TkMeasure:
         self.fallback: Dict[str, int] = {}
         characters = [chr(code) for code in range(32, 127)] + list(EXTRA_CHARS)
         for name, font in self.fonts.items():
-            self.advances[name] = {c: font.measure(c) for c in characters}
+            self.advances[name] = {c: font.measure(c.translate(ON_SCREEN)) for c in characters}
             self.heights[name] = font.metrics("linespace")
             self.fallback[name] = font.measure("W")
         self.cache: Dict[Tuple[str, str], Tuple[float, float]] = {}
@@ -367,8 +369,9 @@ class GraphCanvas:
                     top = box.row_top(index) * z - oy
                     c.create_rectangle(x0 + inset, top, x1 - inset, top + box.row_height * z, fill=row.fill,
                                        outline="", tags=(tag, "box"))
-            c.create_line(x0, header, x1, header, fill=style.BORDER_COLOR, width=style.BORDER_WIDTH,
-                          tags=(tag, "box"))
+            # inside the outline: a separator reaching it leaves a tick beside the rounded corner
+            c.create_line(x0 + inset, header, x1 - inset, header, fill=style.BORDER_COLOR,
+                          width=style.BORDER_WIDTH, tags=(tag, "box"))
         measure = self.measure
         c.create_text(box.title_left(measure(box.title, "title")[0]) * z - ox, y0 + box.title_height * z / 2,
                       text=box.title, anchor="w", fill=box.text_color, font=self.fonts["title"], tags=(tag, "box"))
@@ -382,7 +385,8 @@ class GraphCanvas:
                 c.create_text(left, middle, text=name, anchor="w", font=self.fonts["row_name"], fill=colour,
                               tags=(tag, "box"))
                 left += measure(name, "row_name")[0] * z
-            c.create_text(left, middle, text=rest, anchor="w", font=self.fonts["row"], fill=colour, tags=(tag, "box"))
+            c.create_text(left, middle, text=rest.translate(ON_SCREEN), anchor="w", font=self.fonts["row"],
+                          fill=colour, tags=(tag, "box"))
         return frame
 
     def _edge_path(self, edge: Edge) -> Tuple[List[float], List[float]]:
