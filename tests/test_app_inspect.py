@@ -533,3 +533,54 @@ def test_drawing_details_toolbar_band_unknown_types_brackets_and_separator(windo
     for item in lines:
         left, _, right, _ = canvas.coords(item)
         assert left > x0 and right < x1
+
+
+def invoke(window, menu_title: str, label: str) -> None:
+    """Choose a menu item the way a click on it does."""
+    menu = window.menus.submenus.get(menu_title) or window.menus.menus[menu_title]
+    menu.invoke(menu.index(label))
+    window.root.update()
+    settle(window)
+
+
+def test_dark_theme_repaints_canvas_and_widgets_and_persists(window, monkeypatch, config_home):
+    import json
+
+    from litenetron import style
+    from litenetron.render import themes
+
+    open_via_dialog(window, monkeypatch, SAMPLE)
+    canvas = window.canvas.canvas
+    invoke(window, "Theme", "Dark")
+    assert window.menus.radios["Theme"].get() == "dark"
+    assert canvas.cget("background").upper() == themes.DARK_BACKGROUND
+    conv = node_box(window, "Conv")
+    window.canvas.center_on(conv.id)
+    window.root.update()
+    frame = window.canvas.drawn_boxes[conv.id]
+    assert canvas.itemcget(frame, "fill").upper() == themes.DARK_BODY
+    items = canvas.find_withtag(f"node:{conv.id}")
+    fills = {canvas.itemcget(i, "fill").upper() for i in items if canvas.type(i) == "polygon"}
+    assert conv.fill.upper() in fills                     # the coloured header stays
+    row_texts = [i for i in items if canvas.type(i) == "text" and canvas.itemcget(i, "text").startswith("W")]
+    assert row_texts and canvas.itemcget(row_texts[0], "fill").upper() == themes.DARK_ROW_TEXT
+    edges = [i for i in canvas.find_withtag("line") if "edge" in canvas.gettags(i)]
+    assert edges and all(canvas.itemcget(i, "fill").upper() == themes.DARK_EDGE for i in edges)
+    assert str(window.theme.style.lookup("Treeview", "background")).upper() == "#1F1F1F"
+    # selecting an edge and moving on restores the dark edge colour
+    edge = window.scene.edges[0]
+    window.navigator.select_value(edge.value)
+    window.root.update()
+    assert canvas.itemcget(window.canvas.drawn_edges[edge.id], "fill").upper() == style.SELECTION_COLOR.upper()
+    click_box(window, conv)
+    assert canvas.itemcget(window.canvas.drawn_edges[edge.id], "fill").upper() == themes.DARK_EDGE
+    # Colour By keeps working, its legend shown in the dark window
+    invoke(window, "Colour By", "MACs")
+    assert window.legend_text()
+    invoke(window, "Colour By", "Operator Category")
+    saved = json.loads((config_home / "litenetron" / "preferences.json").read_text())
+    assert saved["theme"] == "dark"
+    invoke(window, "Theme", "Light")
+    assert canvas.cget("background").upper() == style.BACKGROUND.upper()
+    frame = window.canvas.drawn_boxes[conv.id]
+    assert canvas.itemcget(frame, "fill").upper() == style.ROW_FILL.upper()

@@ -43,6 +43,8 @@ COMMANDS: Tuple[Command, ...] = (
     Command("colour_macs", "View", "MACs", submenu="Colour By", radio="macs"),
     Command("colour_parameters", "View", "Parameters", submenu="Colour By", radio="parameters"),
     Command("colour_bytes", "View", "Output Bytes", submenu="Colour By", radio="bytes"),
+    Command("theme_light", "View", "Light", submenu="Theme", radio="light"),
+    Command("theme_dark", "View", "Dark", submenu="Theme", radio="dark"),
     Command("partner", "View", "Show Partner in Compared Model", "Ctrl+J", ("<Control-j>", "<Control-J>")),
     Command("zoom_in", "View", "Zoom In", "Shift+Up",
             ("<Shift-Up>", "<Control-plus>", "<Control-equal>", "<Control-KP_Add>"), separator_before=True),

@@ -21,7 +21,8 @@ from .keys import COMMANDS_BY_NAME
 from .loader import Task, TaskRunner
 from .menus import Menus
 from .navigate import Navigator
-from .sidebar import Sidebar
+from .theme import Theme
+from .sidebar import LINK_COLOUR, Sidebar
 from .welcome import Welcome
 
 SAMPLE_MODEL = Path(__file__).resolve().parent.parent / "samples" / "resblock.onnx"
@@ -128,6 +129,9 @@ class MainWindow:
         self.insight = Insight(self)
         self.navigator = Navigator(self)
         self.sidebar.follow_link = self.navigator.follow
+        self.theme = Theme(root)
+        if self.prefs.theme != "light":
+            self.set_theme(self.prefs.theme)
         self.root.protocol("WM_DELETE_WINDOW", self.command_quit)
         self.root.bind("<Escape>", lambda _event: self.find.pack_forget(), add="+")  # Esc closes Find anywhere
         self._show_welcome()
@@ -203,6 +207,21 @@ class MainWindow:
             return
         self.sidebar.show_model(self.model)
         self.insight.model_shown(self.model)
+
+    def command_theme_light(self) -> None:
+        self.set_theme("light")
+
+    def command_theme_dark(self) -> None:
+        self.set_theme("dark")
+
+    def set_theme(self, name: str) -> None:
+        self.menus.radios["Theme"].set(name)
+        menus = [self.menus.menubar, *self.menus.menus.values(), *self.menus.submenus.values(), self.menus.recent]
+        self.theme.apply(name, self.canvas.canvas, [self.sidebar.preview], menus)
+        self.sidebar.tree.tag_configure("link", foreground="#7FB2F0" if self.theme.name == "dark" else LINK_COLOUR)
+        self.canvas.redraw()
+        self.prefs.theme = self.theme.name
+        self.save_preferences()
 
     def command_reload(self) -> None:
         if self.path:

@@ -14,6 +14,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import style
 from ..scene import Box, Edge, Scene, arrow, row_width, smooth_path
+from .themes import ThemedCanvas
 
 CELL = 256.0           # grid index cell size, scene units
 MARGIN = 200.0         # screen pixels drawn beyond the window edges, so short pans draw little
@@ -135,13 +136,14 @@ class GraphCanvas:
     def __init__(self, parent: tkinter.Misc, on_select: Callable[[Optional[Box], Optional[Edge]], None],
                  on_activate: Callable[[Box], None]):
         self.frame = tkinter.Frame(parent, background=style.BACKGROUND)
-        self.canvas = tkinter.Canvas(self.frame, background=style.BACKGROUND, highlightthickness=0,
+        self.canvas = ThemedCanvas(self.frame, background=style.BACKGROUND, highlightthickness=0,
                                      closeenough=3.0, takefocus=True)
         self.canvas.pack(fill="both", expand=True)
         self.on_select, self.on_activate = on_select, on_activate
         self.measure = TkMeasure(self.canvas)
         # one font per text style, resized with the zoom: Tk re-lays out every text item that uses it
         self.fonts: Dict[str, tkfont.Font] = {name: base_font(self.canvas, name) for name in style.FONTS}
+        self.canvas.title_font = str(self.fonts["title"])
         self.scene: Optional[Scene] = None
         self.index: Optional[SceneIndex] = None
         self.zoom = 1.0
