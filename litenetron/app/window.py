@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from .. import __version__
 from ..model import Argument, Graph, Model, ModelError, Node
 from . import config, preferences
+from .commands import InspectCommands
 from .find import FindPanel, Match
 from .icons import set_window_icon
 from .insight import Insight
@@ -21,8 +22,8 @@ from .keys import COMMANDS_BY_NAME
 from .loader import Task, TaskRunner
 from .menus import Menus
 from .navigate import Navigator
+from .sidebar import Sidebar
 from .theme import Theme
-from .sidebar import LINK_COLOUR, Sidebar
 from .welcome import Welcome
 
 SAMPLE_MODEL = Path(__file__).resolve().parent.parent / "samples" / "resblock.onnx"
@@ -73,7 +74,7 @@ def file_types() -> List[Tuple[str, str]]:
     return [("All model files", " ".join(patterns))] + family + [("All files", "*")]
 
 
-class MainWindow:
+class MainWindow(InspectCommands):
     def __init__(self, root: tkinter.Tk):
         from ..render.tk_canvas import GraphCanvas
         from ..scene import ViewOptions
@@ -194,72 +195,11 @@ class MainWindow:
         if len(self.stack) > 1:
             self.go_to_level(len(self.stack) - 2)
 
-    def command_toggle_properties(self) -> None:
-        """Ctrl+Enter: the model's properties, or back to the graph's when they are shown."""
-        if self.model is not None and self.sidebar.title.cget("text") == "Model Properties" and self.graph:
-            self.canvas.select(None, None)
-            self.show_selection(None, None)
-        else:
-            self.command_properties()
-
     def command_properties(self) -> None:
         if self.model is None:
             return
         self.sidebar.show_model(self.model)
         self.insight.model_shown(self.model)
-
-    def command_theme_light(self) -> None:
-        self.set_theme("light")
-
-    def command_theme_dark(self) -> None:
-        self.set_theme("dark")
-
-    def set_theme(self, name: str) -> None:
-        self.menus.radios["Theme"].set(name)
-        menus = [self.menus.menubar, *self.menus.menus.values(), *self.menus.submenus.values(), self.menus.recent]
-        self.theme.apply(name, self.canvas.canvas, [self.sidebar.preview], menus)
-        self.sidebar.tree.tag_configure("link", foreground="#7FB2F0" if self.theme.name == "dark" else LINK_COLOUR)
-        self.canvas.redraw()
-        self.prefs.theme = self.theme.name
-        self.save_preferences()
-
-    def command_reload(self) -> None:
-        if self.path:
-            self.open_path(self.path)
-
-    def command_fullscreen(self) -> None:
-        self.fullscreen = not self.fullscreen   # kept here: without a window manager Tk reports no state
-        self.root.attributes("-fullscreen", self.fullscreen)
-
-    def command_wheel_mode(self) -> None:
-        self.canvas.wheel_zooms = not self.canvas.wheel_zooms
-        self.message.configure(text=f"Mouse wheel {'zooms' if self.canvas.wheel_zooms else 'scrolls'}")
-        self.save_preferences()
-
-    def command_copy(self) -> None:
-        """Edit ▸ Copy: the sidebar row chosen, else the name of what is selected on the canvas."""
-        if self.sidebar.tree.selection():
-            self.sidebar.readable.copy(1)
-            return
-        text = ""
-        if self.canvas.selected_box is not None and self.scene is not None:
-            box = self.scene.boxes[self.canvas.selected_box]
-            text = (box.node.name or box.node.type.name) if box.node is not None else box.title
-        elif self.canvas.selected_edge is not None and self.scene is not None:
-            text = self.scene.edges[self.canvas.selected_edge].value.name
-        if text:
-            self.root.clipboard_clear()
-            self.root.clipboard_append(text)
-
-    def save_preferences(self) -> None:
-        prefs = self.prefs
-        prefs.view = {name: bool(getattr(self.options, name)) for name in self.menus.checks}
-        prefs.wheel = "zoom" if self.canvas.wheel_zooms else "scroll"
-        if self.root.winfo_width() > 1 and not self.fullscreen:
-            prefs.geometry = f"{self.root.winfo_width()}x{self.root.winfo_height()}"
-        if self.panes.winfo_ismapped():
-            prefs.sidebar_width = max(0, self.panes.winfo_width() - self.panes.sashpos(0))
-        preferences.save(prefs)
 
     def legend_text(self) -> str:
         """The status bar legend as one line (what Colour By or a comparison shows)."""
@@ -520,12 +460,6 @@ class MainWindow:
         if match.value is not None and self.navigator.select_value(match.value):  # a connection: its edge
             return
         self.navigator.select_box(match.node, match.argument)
-
-    def command_history_back(self) -> None:
-        self.navigator.back()
-
-    def command_history_forward(self) -> None:
-        self.navigator.forward()
 
     def lay_out_current(self) -> None:
         self._update_breadcrumb()
