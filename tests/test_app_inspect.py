@@ -584,3 +584,38 @@ def test_dark_theme_repaints_canvas_and_widgets_and_persists(window, monkeypatch
     assert canvas.cget("background").upper() == style.BACKGROUND.upper()
     frame = window.canvas.drawn_boxes[conv.id]
     assert canvas.itemcget(frame, "fill").upper() == style.ROW_FILL.upper()
+
+
+def test_hidpi_scaling_draws_bigger_and_stays_usable(display, config_home):
+    import tkinter
+    import tkinter.font
+
+    from litenetron import style
+    from litenetron.app.window import MainWindow
+
+    root = tkinter.Tk()
+    root.tk.call("tk", "scaling", 2 * 96 / 72)   # a 2× screen
+    try:
+        window = MainWindow(root)
+        root.geometry("1200x800+0+0")
+        root.update()
+        assert window.canvas.ui_scale == 2.0
+        assert float(window.canvas.canvas.cget("closeenough")) == 6.0      # hit areas follow
+        window.open_path(str(SAMPLE))
+        pump(root, lambda: window.scene is not None and not window.runner.busy)
+        assert window.canvas.zoom == 2.0                                    # actual size is 2×
+        title = window.canvas.fonts["title"]
+        assert -title.cget("size") >= 1.8 * -window.canvas.measure.fonts["title"].cget("size")
+        canvas = window.canvas.canvas
+        edge_line = window.canvas.drawn_edges[next(iter(window.canvas.drawn_edges))]
+        assert float(canvas.itemcget(edge_line, "width")) == 2 * style.EDGE_WIDTH
+        linespace = tkinter.font.nametofont("TkDefaultFont").metrics("linespace")
+        assert int(window.theme.style.lookup("Treeview", "rowheight")) >= linespace
+        # a click still lands on its box
+        box = node_box(window, "Gemm")
+        app_tests.click_box(window, box)
+        assert window.canvas.selected_box == box.id
+        window.command_actual_size()
+        assert window.canvas.zoom == 2.0
+    finally:
+        root.destroy()

@@ -114,6 +114,8 @@ class MainWindow(InspectCommands):
         self.panes = ttk.PanedWindow(self.body, orient="horizontal")
         self.canvas = GraphCanvas(self.panes, self._canvas_selected, self._canvas_activated)
         self.canvas.wheel_zooms = self.prefs.wheel == "zoom"
+        if self.canvas.ui_scale > 1:  # HiDPI: table rows as tall as their (scaled) text
+            style.configure("Treeview", rowheight=round(20 * self.canvas.ui_scale))
         self.right = ttk.Frame(self.panes)
         self.find = FindPanel(self.right, self._find_chosen)
         self.sidebar = Sidebar(self.right, self._background, self.enter_subgraph)
@@ -186,7 +188,7 @@ class MainWindow(InspectCommands):
         self.canvas.zoom_by(0.8)
 
     def command_actual_size(self) -> None:
-        self.canvas.set_zoom(1.0)
+        self.canvas.set_zoom(self.canvas.ui_scale)
 
     def command_fit(self) -> None:
         self.canvas.fit()

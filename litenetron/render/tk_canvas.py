@@ -59,6 +59,16 @@ class TkMeasure:
         return size
 
 
+def ui_scale(widget: tkinter.Misc) -> float:
+    """How much bigger than a 96 dpi screen to draw (Tk's scaling is pixels per point; 96 dpi is 4/3), in
+    quarter steps, never below 1: a 2× screen gets 2."""
+    try:
+        factor = float(widget.tk.call("tk", "scaling")) / (96 / 72)
+    except (tkinter.TclError, ValueError):
+        return 1.0
+    return max(1.0, round(factor * 4) / 4)
+
+
 def base_font(root: tkinter.Misc, style_name: str, pixels: Optional[int] = None) -> tkfont.Font:
     spec = style.FONTS[style_name]
     size = pixels if pixels is not None else max(1, round(spec.size))
@@ -144,6 +154,9 @@ class GraphCanvas:
         # one font per text style, resized with the zoom: Tk re-lays out every text item that uses it
         self.fonts: Dict[str, tkfont.Font] = {name: base_font(self.canvas, name) for name in style.FONTS}
         self.canvas.title_font = str(self.fonts["title"])
+        # HiDPI: actual size, line widths and the pointer's reach grow with the screen's scaling
+        self.ui_scale = ui_scale(self.canvas)
+        self.canvas.configure(closeenough=3.0 * self.ui_scale)
         self.scene: Optional[Scene] = None
         self.index: Optional[SceneIndex] = None
         self.zoom = 1.0
@@ -235,9 +248,10 @@ class GraphCanvas:
         """Actual size, centred horizontally; the top of the graph at the top unless it all fits."""
         self.canvas.update_idletasks()
         width, height = self.size()
-        self.zoom = 1.0
-        self.ox = self.scene.width / 2 - width / 2
-        self.oy = -20.0 if self.scene.height + 40 > height else (self.scene.height - height) / 2
+        self.zoom = self.ui_scale
+        self.ox = self.scene.width * self.zoom / 2 - width / 2
+        tall = self.scene.height * self.zoom
+        self.oy = -20.0 if tall + 40 > height else (tall - height) / 2
 
     def fit_zoom(self) -> float:
         width, height = self.size()
@@ -289,8 +303,8 @@ class GraphCanvas:
     def center_on(self, box_id: int) -> None:
         box = self.scene.boxes[box_id]
         width, height = self.size()
-        if self.zoom < 0.5:
-            self.zoom = 1.0
+        if self.zoom < 0.5 * self.ui_scale:
+            self.zoom = self.ui_scale
         self.ox = (box.x + box.width / 2) * self.zoom - width / 2
         self.oy = (box.y + box.height / 2) * self.zoom - height / 2
         self.redraw()
@@ -373,7 +387,7 @@ class GraphCanvas:
                                        outline="", tags=(tag, "box"))
             # inside the outline: a separator reaching it leaves a tick beside the rounded corner
             c.create_line(x0 + inset, header, x1 - inset, header, fill=style.BORDER_COLOR,
-                          width=style.BORDER_WIDTH, tags=(tag, "box"))
+                          width=style.BORDER_WIDTH * self.ui_scale, tags=(tag, "box"))
         measure = self.measure
         c.create_text(box.title_left(measure(box.title, "title")[0]) * z - ox, y0 + box.title_height * z / 2,
                       text=box.title, anchor="w", fill=box.text_color, font=self.fonts["title"], tags=(tag, "box"))
@@ -422,18 +436,19 @@ class GraphCanvas:
         return item
 
     def _box_outline(self, box_id: int) -> Tuple[str, float]:
+        scale = self.ui_scale
         if box_id == self.selected_box:
-            return style.SELECTION_COLOR, 2.5
+            return style.SELECTION_COLOR, 2.5 * scale
         if self.hover == ("node", box_id):
-            return HOVER, 2.0
-        return style.BORDER_COLOR, style.BORDER_WIDTH
+            return HOVER, 2.0 * scale
+        return style.BORDER_COLOR, style.BORDER_WIDTH * scale
 
     def _edge_style(self, edge_id: int) -> Tuple[str, float]:
-        width = style.EDGE_WIDTH
+        width, scale = style.EDGE_WIDTH * self.ui_scale, self.ui_scale
         if edge_id == self.selected_edge:
-            return style.SELECTION_COLOR, width + 1.5
+            return style.SELECTION_COLOR, width + 1.5 * scale
         if self.hover == ("edge", edge_id):
-            return HOVER, width + 1
+            return HOVER, width + scale
         return style.EDGE_COLOR, width
 
     def _restyle(self, kind: str, item_id: Optional[int]) -> None:
