@@ -219,6 +219,13 @@ def test_status_bar_and_sidebar_say_what_their_node_counts_count(window, monkeyp
         assert window.message.cget("text").endswith(f"{drawn:,} nodes drawn ({counted:,} in the file)")
     else:
         assert window.message.cget("text").endswith(f"{drawn:,} nodes")
+    # a scalar weight is captioned by its dtype alone, not `float32 ⟨⟩`
+    assign = next(box for box in window.scene.boxes if box.node is not None and box.node.type.name == "Assign"
+                  and any(v.initializer is not None and v.initializer.shape == () for _, v in box.node.weights()))
+    click_box(window, assign)
+    pump(window.root, lambda: window.sidebar.caption.winfo_ismapped(), timeout=5)
+    assert window.sidebar.caption.cget("text").endswith("  float32")
+    assert "⟨⟩" not in window.sidebar.tree.item("weight:0", "values")[1]
 
 
 def press_row(window, iid: str, column: str = "#1") -> None:
@@ -405,6 +412,25 @@ def test_nodes_with_bodies_are_marked_and_every_branch_opens(window, monkeypatch
     key(window, "<BackSpace>", window.canvas.canvas)
     settle(window)
     assert len(window.stack) == 1 and window.graph is window.model.graphs[0]
+    # the selection history spans graphs: a node inside a branch, then one outside; Alt+Left goes back in
+    window.canvas.center_on(box.id)
+    window.root.update()
+    x0, y0, x1, y1 = window.canvas.screen_box(box.id)
+    app_tests.click(window, (x0 + x1) / 2, (y0 + y1) / 2, double=True)
+    settle(window)
+    assert len(window.stack) == 2
+    inner = next(b for b in window.scene.boxes if b.node is not None)
+    click_box(window, inner)
+    key(window, "<BackSpace>", window.canvas.canvas)
+    settle(window)
+    click_box(window, box_of(window, lambda b: b.node is box.node))
+    key(window, "<Alt-Left>", window.canvas.canvas)
+    settle(window)
+    assert window.sidebar.node is inner.node
+    assert len(window.stack) == 2 and window.scene.boxes[window.canvas.selected_box].node is inner.node
+    key(window, "<Alt-Right>", window.canvas.canvas)
+    settle(window)
+    assert len(window.stack) == 1 and window.sidebar.node is box.node
 
 
 def test_keys_wheel_mode_reload_fullscreen_copy_and_properties_toggle(window, monkeypatch):

@@ -33,6 +33,13 @@ def value_type_text(value: Value) -> Tuple[str, str]:
     return kind.dtype or "?", format_shape(kind.shape)
 
 
+def tensor_type_text(tensor: Tensor) -> str:
+    """`float32 ⟨32×3×3×3⟩` with the whole shape; a scalar is its dtype alone (not `float32 ⟨⟩`)."""
+    if tensor.shape is not None and len(tensor.shape) == 0:
+        return tensor.dtype or "?"
+    return f"{tensor.dtype or '?'} ⟨{format_shape(tensor.shape)}⟩"
+
+
 def attribute_text(value, limit: int = ATTRIBUTE_TEXT_LIMIT) -> str:
     if isinstance(value, (list, tuple)):
         text = ", ".join(attribute_text(item, limit) for item in value[:limit])
@@ -205,8 +212,7 @@ class Sidebar(ttk.Frame):
 
     def _weight(self, section: str, index: int, argument: Argument, tensor: Tensor) -> None:
         iid = f"weight:{index}"
-        shape = format_shape(tensor.shape)
-        self.row(section, argument.name, tensor.name, f"{tensor.dtype or '?'} ⟨{shape}⟩", iid=iid)
+        self.row(section, argument.name, tensor.name, tensor_type_text(tensor), iid=iid)
         self.tensors[iid] = tensor
         if tensor.size is not None:
             nbytes = f"  ({tensor.nbytes:,} bytes)" if tensor.nbytes is not None else ""
@@ -365,8 +371,7 @@ class Sidebar(ttk.Frame):
         if tensor is None:
             self.caption.pack_forget()
         else:
-            shape = format_shape(tensor.shape)
-            self.caption.configure(text=f"{tensor.name or '(unnamed)'}  {tensor.dtype or '?'} ⟨{shape}⟩")
+            self.caption.configure(text=f"{tensor.name or '(unnamed)'}  {tensor_type_text(tensor)}")
             self.caption.pack(anchor="w", fill="x", before=self.histogram)
         stats = self.known_stats(tensor) if tensor is not None else None
         png = histogram_png(stats) if stats is not None else None
