@@ -645,3 +645,26 @@ def test_hidpi_scaling_draws_bigger_and_stays_usable(display, config_home):
         assert window.canvas.zoom == 2.0
     finally:
         root.destroy()
+
+
+def test_ncnn_layers_document_their_parameters_from_our_table(window, monkeypatch):
+    from conftest import CORPUS, require_corpus
+    from litenetron.formats.schemas.ncnn import PARAM_NAMES
+
+    require_corpus()
+    open_via_dialog(window, monkeypatch, CORPUS / "ncnn" / "generated" / "small_cnn.ncnn.param")
+    box = box_of(window, lambda b: b.node is not None and b.node.type.name == "Convolution")
+    click_box(window, box)
+    assert window.sidebar.doc_button.winfo_ismapped()
+    window.sidebar.doc_button.invoke()
+    window.root.update()
+    docs = window.sidebar.doc_window
+    text = docs.text.get("1.0", "end")
+    assert "\nParameters\n" in text and "`" not in text
+    for number, name in PARAM_NAMES["Convolution"].items():
+        assert f"{number}: {name}" in text
+    docs.text.focus_force()
+    window.root.update()
+    docs.text.event_generate("<Escape>")
+    window.root.update()
+    assert not docs.winfo_exists()
