@@ -324,12 +324,14 @@ def test_find_understands_netron_queries_and_selects_edges(window, monkeypatch):
     assert find(window, '"pool"') == [("node", "pool"), ("value", "pool")]   # exact, not res_a.conv.pool…
     # the toggles
     find(window, "stem1 conv")
-    window.find.kinds["connections"].set(False)
-    window.find.kinds["weights"].set(False)
-    window.find.refresh()
+    window.find.toggles["connections"].invoke()    # as a click on the check box does
+    window.find.toggles["weights"].invoke()
+    window.root.update()
     assert [(m.kind, m.text) for m in window.find.matches] == [("node", "stem1.conv")]
-    for toggle in window.find.kinds.values():
-        toggle.set(True)
+    assert window.find.count.cget("text") == "1 found"
+    window.find.toggles["connections"].invoke()
+    window.find.toggles["weights"].invoke()
+    assert all(toggle.get() for toggle in window.find.kinds.values())
     # a long result list scrolls
     assert find(window, "?") and window.find.scrollbar.winfo_ismapped()
     # a connection hit selects the edge, not its node

@@ -124,9 +124,10 @@ class FindPanel(ttk.Frame):
         toggles = ttk.Frame(self)
         toggles.pack(fill="x")
         self.kinds = {kind: tkinter.BooleanVar(master=self, value=True) for kind in KINDS}
-        for kind in KINDS:
-            ttk.Checkbutton(toggles, text=kind.capitalize(), variable=self.kinds[kind],
-                            command=self.refresh).pack(side="left", padx=(0, 6))
+        self.toggles = {kind: ttk.Checkbutton(toggles, text=kind.capitalize(), variable=self.kinds[kind],
+                                              command=self.refresh) for kind in KINDS}
+        for toggle in self.toggles.values():
+            toggle.pack(side="left", padx=(0, 6))
         self.count = ttk.Label(toggles, text="", foreground="#666666")
         self.count.pack(side="right")
         table = ttk.Frame(self)
