@@ -295,6 +295,10 @@ def test_weight_preview_is_shaped_like_the_tensor(window, monkeypatch, long_mode
     assert len(lines) == 9 and lines[-1] == "…"       # 8 rows of 1000, then …
     assert lines[1] == "[" + ", ".join(f"{v:.6g}" for v in array[1, :8].tolist()) + ", …]"
     assert window.sidebar.caption.cget("text").startswith(LONG)
+    # rows wider than the pane scroll sideways; the long node name in the title wraps instead of being cut
+    assert window.sidebar.preview_scroll.winfo_ismapped() and window.sidebar.preview.xview()[1] < 1.0
+    title = window.sidebar.title
+    assert 0 < int(title.cget("wraplength")) <= title.winfo_width()
 
 
 def type_into(window, widget, text: str) -> None:

@@ -77,6 +77,8 @@ class Sidebar(ttk.Frame):
         self.histogram_image: Optional[tkinter.PhotoImage] = None
         self.title = ttk.Label(self, text="", font="TkHeadingFont", padding=(6, 4))
         self.title.pack(fill="x")
+        # a long node name wraps instead of running off the pane
+        self.title.bind("<Configure>", lambda e: self.title.configure(wraplength=max(100, e.width - 12)))
         frame = ttk.Frame(self)
         frame.pack(fill="both", expand=True)
         self.tree = ttk.Treeview(frame, columns=("value", "type"), selectmode="browse")
@@ -110,6 +112,8 @@ class Sidebar(ttk.Frame):
         self.histogram.pack(anchor="w")
         self.preview = tkinter.Text(self.detail, height=6, wrap="none", relief="flat", background="#f7f7f7",
                                     font="TkFixedFont")
+        self.preview_scroll = ttk.Scrollbar(self.detail, orient="horizontal", command=self.preview.xview)
+        self.preview.configure(xscrollcommand=self.preview_scroll.set)   # matrix rows are wider than the pane
         self.buttons = ttk.Frame(self.detail)
         self.buttons.pack(fill="x", side="bottom")
         self.save_button = ttk.Button(self.buttons, text="Save as .npy…", command=self.save_npy)
@@ -386,9 +390,11 @@ class Sidebar(ttk.Frame):
         if stats is not None and stats.preview:
             self.preview.insert("1.0", stats.preview)
             self.preview.configure(height=min(10, stats.preview.count("\n") + 1))
-            self.preview.pack(fill="x", pady=(2, 2), before=self.buttons)
+            self.preview.pack(fill="x", pady=(2, 0), before=self.buttons)
+            self.preview_scroll.pack(fill="x", pady=(0, 2), before=self.buttons)
         else:
             self.preview.pack_forget()
+            self.preview_scroll.pack_forget()
         self.preview.configure(state="disabled")
         if tensor is not None and tensor.loader is not None:
             self.save_button.pack(side="left", padx=(0, 4))
