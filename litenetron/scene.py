@@ -8,6 +8,7 @@ same everywhere.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -22,6 +23,8 @@ Point = Tuple[float, float]
 
 # Tensors up to this many bytes may be read to draw a one-element weight as `name = value`.
 SMALL_TENSOR_BYTES = 1024
+# Drawn after the title of a node that holds graphs (bodies, branches, a called function): double-click opens.
+BODY_MARK = "⊞"
 # Control-dependency values are named like TensorFlow spells them: "^producer".
 CONTROL_PREFIX = "^"
 
@@ -215,6 +218,25 @@ def format_value(value: Any, limit: int = style.MAX_ATTRIBUTE_CHARS) -> str:
     return shorten_end(str(value), limit)
 
 
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_.:]*")
+
+
+def compact_shape(shape) -> str:
+    """A shape short enough to draw: a dimension stored as an expression (`floor(height/2 - 1/2) + 1`, as the
+    torch exporters write them) becomes `?`; plain symbols such as `batch` stay. The sidebar shows it in full."""
+    if shape is None:
+        return "?"
+    dims = [d if not isinstance(d, str) or _SYMBOL.fullmatch(d.strip()) else None for d in shape]
+    return format_shape(tuple(dims))
+
+
+def type_text(dtype: Optional[str], shape) -> str:
+    """`float32 ⟨1×3⟩`; a scalar is its dtype alone (not `int64 ⟨⟩`)."""
+    if shape is not None and len(shape) == 0:
+        return dtype or "?"
+    return f"{dtype or '?'} ⟨{compact_shape(shape)}⟩"
+
+
 def _weight_row(argument: Argument, value: Value) -> Row:
     tensor = value.initializer
     assert tensor is not None
@@ -227,7 +249,7 @@ def _weight_row(argument: Argument, value: Value) -> Row:
             text = ""
         if text:
             return Row("weight", name, shorten_end(f"{name} = {text}", style.MAX_ROW_CHARS))
-    return Row("weight", name, shorten_middle(f"{name} ⟨{format_shape(tensor.shape)}⟩", style.MAX_ROW_CHARS))
+    return Row("weight", name, shorten_middle(f"{name} ⟨{compact_shape(tensor.shape)}⟩", style.MAX_ROW_CHARS))
 
 
 def node_rows(node: Node, options: ViewOptions) -> List[Row]:
@@ -251,7 +273,7 @@ def _pill_rows(argument: Argument) -> List[Row]:
     rows = []
     for value in argument.values:
         if value.type is not None and value.type.shape is not None:
-            text = f"{value.type.dtype or '?'} ⟨{format_shape(value.type.shape)}⟩"
+            text = type_text(value.type.dtype, value.type.shape)
             rows.append(Row("type", value.name, shorten_middle(text, style.MAX_ROW_CHARS)))
     return rows
 
@@ -261,7 +283,7 @@ def edge_label(value: Value, options: ViewOptions) -> str:
     if options.show_names:
         text = printable(value.name)
     elif value.type is not None and value.type.shape:
-        text = format_shape(value.type.shape)
+        text = compact_shape(value.type.shape)
     else:
         text = ""
     return text if len(text) <= style.MAX_LABEL_CHARS else ""
@@ -306,9 +328,10 @@ def pill_box(box_id: int, kind: str, argument: Argument) -> Box:
 
 def node_box(box_id: int, node: Node, options: ViewOptions) -> Box:
     fill, text_color = style.category_colors(node.type.category)
-    title = node.name if options.show_names and node.name else node.type.name
-    return Box(box_id, "node", shorten_middle(title, style.MAX_TITLE_CHARS), fill, text_color,
-               node_rows(node, options), node=node)
+    title = shorten_middle(node.name if options.show_names and node.name else node.type.name, style.MAX_TITLE_CHARS)
+    if node.graphs:  # If/Loop/Scan/While, function calls: a mark says there is a body to open
+        title += f" {BODY_MARK}" if len(node.graphs) == 1 else f" {BODY_MARK}{len(node.graphs)}"
+    return Box(box_id, "node", title, fill, text_color, node_rows(node, options), node=node)
 
 
 def _graph_boxes(graph: Graph, options: ViewOptions) -> List[Box]:

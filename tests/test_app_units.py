@@ -63,7 +63,12 @@ def test_statistics_and_histogram():
     assert stats.zeros == pytest.approx(100 * 2 / 6)
     assert sum(stats.histogram) == 4
     assert histogram_png(stats).startswith(b"\x89PNG")
-    assert compute_stats(numpy.arange(100, dtype=numpy.int64)).preview.endswith("…")
+    assert compute_stats(numpy.arange(100, dtype=numpy.int64)).preview.endswith(", 63, …]")
+    cube = numpy.arange(2 * 10 * 12).reshape(2, 10, 12)
+    lines = compute_stats(cube).preview.splitlines()   # shaped like the tensor: the first matrix, cut
+    assert lines[0] == "[0, :, :]" and lines[-1] == "…" and len(lines) == 10
+    assert lines[2] == "[" + ", ".join(str(v) for v in cube[0, 1, :8]) + ", …]"
+    assert compute_stats(numpy.float32(2.5)).preview == "2.5"
     assert compute_stats(numpy.array(["a", "b"])).minimum is None
 
 

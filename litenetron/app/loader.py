@@ -37,6 +37,7 @@ class TaskRunner:
         self.current: Optional[Task] = None   # the visible task
         self.pending = 0
         self._polling = None
+        self._shown_label = ""
 
     def run(self, label: str, work: Callable[[Task], Any], done: Callable[[Any], None],
             failed: Callable[[BaseException], None], visible: bool = True) -> Task:
@@ -46,6 +47,7 @@ class TaskRunner:
             if self.current is not None:
                 self.current.cancel()
             self.current = task
+            self._shown_label = task.label
             self.on_busy(task)
         self.pending += 1
         threading.Thread(target=self._work, args=(task, work), daemon=True, name=f"litenetron: {label}").start()
@@ -71,6 +73,9 @@ class TaskRunner:
 
     def _poll(self) -> None:
         self._polling = None
+        if self.current is not None and self.current.label != self._shown_label:  # the worker moved on a stage
+            self._shown_label = self.current.label
+            self.on_busy(self.current)
         while True:
             try:
                 task, ok, payload = self.results.get_nowait()

@@ -85,7 +85,7 @@ class Menus:
     def enable(self, has_model: bool) -> None:
         """Grey out the commands that need an open model."""
         needs_model = {"close", "export_png", "export_svg", "find", "zoom_in", "zoom_out", "actual_size", "fit",
-                       "back", "properties", "compare", "partner"}
+                       "back", "toggle_properties", "compare", "partner", "reload", "copy"}
         for command in COMMANDS:
             if command.name in needs_model and not command.submenu:
                 self.menus[command.menu].entryconfigure(command.label, state="normal" if has_model else "disabled")

@@ -23,26 +23,37 @@ from ..model import (
     format_shape,
     internal_error_message,
 )
+from .rowtools import ReadableTree, cell_texts
 from .stats import TensorStats, compute_stats, histogram_png
 
 # Tensors with more elements than this are summarised in a worker thread.
 SYNC_STATS_LIMIT = 200_000
 ATTRIBUTE_TEXT_LIMIT = 200
+LINK_COLOUR = "#1a5fb4"
+FULL_TEXT_LIMIT = 20_000   # what hover and Copy give of an attribute value
 
 # (label, work, done, failed) → starts a background task (TaskRunner.run with visible=False)
 RunInBackground = Callable[..., object]
 
 
 def value_type_text(value: Value) -> Tuple[str, str]:
+    """(dtype, shape) as the sidebar shows them; both empty when nothing is known (not "? ?")."""
     kind = value.type or (value.initializer.type if value.initializer is not None else None)
     if kind is None:
-        return "?", "?"
+        return "", ""
     return kind.dtype or "?", format_shape(kind.shape)
 
 
-def attribute_text(value) -> str:
+def tensor_type_text(tensor: Tensor) -> str:
+    """`float32 ⟨32×3×3×3⟩` with the whole shape; a scalar is its dtype alone (not `float32 ⟨⟩`)."""
+    if tensor.shape is not None and len(tensor.shape) == 0:
+        return tensor.dtype or "?"
+    return f"{tensor.dtype or '?'} ⟨{format_shape(tensor.shape)}⟩"
+
+
+def attribute_text(value, limit: int = ATTRIBUTE_TEXT_LIMIT) -> str:
     if isinstance(value, (list, tuple)):
-        text = ", ".join(attribute_text(item) for item in value)
+        text = ", ".join(attribute_text(item, limit) for item in value[:limit])
     elif isinstance(value, bytes):
         text = repr(value)
     elif isinstance(value, Graph):
@@ -55,7 +66,7 @@ def attribute_text(value) -> str:
         text = f"⟨{format_shape(tuple(value.shape))}⟩ {value.reshape(-1)[:16].tolist()}"
     else:
         text = str(value)
-    return text if len(text) <= ATTRIBUTE_TEXT_LIMIT else text[:ATTRIBUTE_TEXT_LIMIT] + "…"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class Sidebar(ttk.Frame):
@@ -65,6 +76,8 @@ class Sidebar(ttk.Frame):
         self.run_in_background = run_in_background
         self.enter_graph = enter_graph   # a double-click on a node's "graph" row opens that body
         self.activate_row: Optional[Callable[[str], None]] = None   # a double-click on any other row
+        self.follow_link: Optional[Callable[[object], bool]] = None  # a click on a row that leads somewhere
+        self.links: Dict[str, object] = {}        # tree row id → the Node / Value / Tensor it leads to
         self.node: Optional[Node] = None
         # id(tensor) → (tensor, statistics); holding the tensor keeps its id from being reused by another
         self.stats: Dict[int, Tuple[Tensor, TensorStats]] = {}
@@ -75,6 +88,8 @@ class Sidebar(ttk.Frame):
         self.histogram_image: Optional[tkinter.PhotoImage] = None
         self.title = ttk.Label(self, text="", font="TkHeadingFont", padding=(6, 4))
         self.title.pack(fill="x")
+        # a long node name wraps instead of running off the pane
+        self.title.bind("<Configure>", lambda e: self.title.configure(wraplength=max(100, e.width - 12)))
         frame = ttk.Frame(self)
         frame.pack(fill="both", expand=True)
         self.tree = ttk.Treeview(frame, columns=("value", "type"), selectmode="browse")
@@ -86,18 +101,30 @@ class Sidebar(ttk.Frame):
         self.tree.column("type", width=105, stretch=False)
         self.tree.tag_configure("section", font="TkHeadingFont")
         self.tree.tag_configure("hidden", foreground="#999999")
+        self.tree.tag_configure("link", foreground=LINK_COLOUR)
         scroll = ttk.Scrollbar(frame, orient="vertical", command=self.tree.yview)
-        self.tree.configure(yscrollcommand=scroll.set)
-        scroll.pack(side="right", fill="y")
-        self.tree.pack(side="left", fill="both", expand=True)
+        across = ttk.Scrollbar(frame, orient="horizontal", command=self.tree.xview)
+        self.tree.configure(yscrollcommand=scroll.set, xscrollcommand=across.set)
+        frame.rowconfigure(0, weight=1)
+        frame.columnconfigure(0, weight=1)
+        self.tree.grid(row=0, column=0, sticky="nsew")
+        scroll.grid(row=0, column=1, sticky="ns")
+        across.grid(row=1, column=0, sticky="ew")
+        self.full_texts: Dict[Tuple[str, int], str] = {}   # (row, column) → the whole text a cell shortens
+        self.readable = ReadableTree(self.tree, self.full_text)
+        self._fit_pending = False
         self.tree.bind("<<TreeviewSelect>>", self._row_selected)
         self.tree.bind("<Double-1>", self._row_double_click)
+        self.tree.bind("<ButtonRelease-1>", self._row_click, add="+")
         self.detail = ttk.Frame(self, padding=(6, 4))
         self.detail.pack(fill="x")
+        self.caption = ttk.Label(self.detail, font="TkHeadingFont", wraplength=420)  # names the tensor shown
         self.histogram = ttk.Label(self.detail)
         self.histogram.pack(anchor="w")
-        self.preview = tkinter.Text(self.detail, height=4, wrap="word", relief="flat", background="#f7f7f7",
+        self.preview = tkinter.Text(self.detail, height=6, wrap="none", relief="flat", background="#f7f7f7",
                                     font="TkFixedFont")
+        self.preview_scroll = ttk.Scrollbar(self.detail, orient="horizontal", command=self.preview.xview)
+        self.preview.configure(xscrollcommand=self.preview_scroll.set)   # matrix rows are wider than the pane
         self.buttons = ttk.Frame(self.detail)
         self.buttons.pack(fill="x", side="bottom")
         self.save_button = ttk.Button(self.buttons, text="Save as .npy…", command=self.save_npy)
@@ -107,6 +134,8 @@ class Sidebar(ttk.Frame):
 
     def clear(self, title: str = "") -> None:
         self.tree.delete(*self.tree.get_children())
+        self.full_texts.clear()
+        self.links.clear()
         self.tensors.clear()
         self.title.configure(text=title)
         self.op_type = None
@@ -115,9 +144,30 @@ class Sidebar(ttk.Frame):
         self.doc_button.pack_forget()
 
     def row(self, parent: str, name: str, value="", type_text="", iid: Optional[str] = None,
-            tags: Sequence[str] = (), open: bool = True) -> str:
-        return self.tree.insert(parent, "end", iid=iid, text=name, values=(value, type_text), tags=tuple(tags),
-                                open=open)
+            tags: Sequence[str] = (), open: bool = True, full_value: str = "", link=None) -> str:
+        if link is not None:
+            tags = tuple(tags) + ("link",)
+        iid = self.tree.insert(parent, "end", iid=iid, text=name, values=(value, type_text), tags=tuple(tags),
+                               open=open)
+        if full_value and full_value != value:
+            self.full_texts[(iid, 1)] = full_value
+        if link is not None:
+            self.links[iid] = link
+        if not self._fit_pending:  # size the columns once the whole table is built
+            self._fit_pending = True
+            self.after_idle(self._fit)
+        return iid
+
+    def _fit(self) -> None:
+        self._fit_pending = False
+        self.readable.fit_columns()
+
+    def full_text(self, iid: str, column: int) -> str:
+        """The whole text of a cell (attribute values are shortened in the table)."""
+        if (iid, column) in self.full_texts:
+            return self.full_texts[(iid, column)]
+        texts = cell_texts(self.tree, iid)
+        return texts[column] if column < len(texts) else ""
 
     def section(self, title: str, iid: str) -> str:
         return self.row("", title, iid=iid, tags=("section",))
@@ -149,7 +199,8 @@ class Sidebar(ttk.Frame):
             for attribute in node.attributes:
                 tags = () if attribute.visible else ("hidden",)
                 self.row(section, attribute.name, attribute_text(attribute.value), attribute.type,
-                         iid=f"attribute:{attribute.name}", tags=tags)
+                         iid=f"attribute:{attribute.name}", tags=tags,
+                         full_value=attribute_text(attribute.value, FULL_TEXT_LIMIT))
         self._arguments("Inputs", "input", node.inputs)
         self._arguments("Outputs", "output", node.outputs)
         weights = list(node.weights())
@@ -171,12 +222,12 @@ class Sidebar(ttk.Frame):
                 label = value.name or "(none)"
                 if value.initializer is not None:
                     label += "  (weight)"
-                self.row(section, name, label, f"{dtype} {shape}", iid=f"{prefix}:{index}:{position}", tags=tags)
+                self.row(section, name, label, f"{dtype} {shape}".strip(), iid=f"{prefix}:{index}:{position}",
+                         tags=tags, link=value if value.name or value.initializer is not None else None)
 
     def _weight(self, section: str, index: int, argument: Argument, tensor: Tensor) -> None:
         iid = f"weight:{index}"
-        shape = format_shape(tensor.shape)
-        self.row(section, argument.name, tensor.name, f"{tensor.dtype or '?'} ⟨{shape}⟩", iid=iid)
+        self.row(section, argument.name, tensor.name, tensor_type_text(tensor), iid=iid)
         self.tensors[iid] = tensor
         if tensor.size is not None:
             nbytes = f"  ({tensor.nbytes:,} bytes)" if tensor.nbytes is not None else ""
@@ -244,14 +295,15 @@ class Sidebar(ttk.Frame):
         section = self.section("Connection", "connection")
         dtype, shape = value_type_text(value)
         self.row(section, "name", value.name, iid="connection.name")
-        self.row(section, "type", f"{dtype} {shape}", iid="connection.type")
+        self.row(section, "type", f"{dtype} {shape}".strip() or "unknown", iid="connection.type")
         if value.description:
             self.row(section, "description", value.description, iid="connection.description")
         source = producer_text or (f"{producer.type.name} {producer.name}".strip() if producer else "")
-        self.row(section, "producer", source or "(none)", iid="connection.producer")
-        texts = list(consumer_texts) or [f"{node.type.name} {node.name}".strip() for node in consumers]
+        self.row(section, "producer", source or "(none)", iid="connection.producer", link=producer)
+        by_text = {f"{node.type.name} {node.name}".strip(): node for node in consumers}
+        texts = list(consumer_texts) or list(by_text)
         for index, text in enumerate(texts):
-            self.row(section, "consumer", text, iid=f"connection.consumer:{index}")
+            self.row(section, "consumer", text, iid=f"connection.consumer:{index}", link=by_text.get(text))
 
     def show_graph(self, graph: Graph) -> None:
         self.clear(f"Graph {graph.name}".strip())
@@ -260,7 +312,9 @@ class Sidebar(ttk.Frame):
             self.row(section, "name", graph.name, iid="graph.name")
         if graph.description:
             self.row(section, "description", graph.description, iid="graph.description")
-        self.row(section, "nodes", f"{graph.node_count():,}", iid="graph.nodes")
+        self.row(section, "nodes", f"{graph.node_count():,}", "in the file", iid="graph.nodes")
+        if len(graph.nodes) != graph.node_count():  # constants drawn as weights, or nodes fused
+            self.row(section, "drawn", f"{len(graph.nodes):,}", "boxes on the canvas", iid="graph.drawn")
         self.row(section, "parameters", f"{graph.parameters():,}", iid="graph.parameters")
         self._arguments("Inputs", "graph-input", graph.inputs)
         self._arguments("Outputs", "graph-output", graph.outputs)
@@ -296,14 +350,29 @@ class Sidebar(ttk.Frame):
     # -- the weight detail below the table ----------------------------------------------------------------
 
     def _row_selected(self, _event) -> None:
+        """The weight detail follows the selection: a weight's rows show it, an input that is a weight shows
+        its tensor, any other row hides it."""
         selection = self.tree.selection()
         if not selection:
             return
         iid = selection[0]
+        link = self.links.get(iid)
+        if isinstance(link, Value) and link.initializer is not None:
+            self._show_tensor(link.initializer)
+            return
         while iid and iid not in self.tensors:
             iid = self.tree.parent(iid)
-        if iid:
-            self._show_tensor(self.tensors[iid])
+        self._show_tensor(self.tensors[iid] if iid else None)
+
+    def _row_click(self, event) -> None:
+        """A click on the value of a row that leads somewhere follows it (the name column only selects, so a
+        row can be chosen for Copy)."""
+        row = self.tree.identify_row(event.y)
+        if row in self.links and self.tree.identify_column(event.x) == "#1" and self.follow_link is not None:
+            self.follow_link(self.links[row])
+
+    def show_tensor(self, tensor: Optional[Tensor]) -> None:
+        self._show_tensor(tensor)
 
     def _row_double_click(self, event) -> None:
         row = self.tree.identify_row(event.y)
@@ -316,6 +385,11 @@ class Sidebar(ttk.Frame):
 
     def _show_tensor(self, tensor: Optional[Tensor]) -> None:
         self.current = tensor
+        if tensor is None:
+            self.caption.pack_forget()
+        else:
+            self.caption.configure(text=f"{tensor.name or '(unnamed)'}  {tensor_type_text(tensor)}")
+            self.caption.pack(anchor="w", fill="x", before=self.histogram)
         stats = self.known_stats(tensor) if tensor is not None else None
         png = histogram_png(stats) if stats is not None else None
         if png is not None:
@@ -328,9 +402,12 @@ class Sidebar(ttk.Frame):
         self.preview.delete("1.0", "end")
         if stats is not None and stats.preview:
             self.preview.insert("1.0", stats.preview)
-            self.preview.pack(fill="x", pady=(2, 2), before=self.buttons)
+            self.preview.configure(height=min(10, stats.preview.count("\n") + 1))
+            self.preview.pack(fill="x", pady=(2, 0), before=self.buttons)
+            self.preview_scroll.pack(fill="x", pady=(0, 2), before=self.buttons)
         else:
             self.preview.pack_forget()
+            self.preview_scroll.pack_forget()
         self.preview.configure(state="disabled")
         if tensor is not None and tensor.loader is not None:
             self.save_button.pack(side="left", padx=(0, 4))
@@ -356,10 +433,9 @@ class Sidebar(ttk.Frame):
             messagebox.showerror("Save as .npy", internal_error_message(tensor.name, error), parent=self)
 
     def show_documentation(self) -> None:
-        window = tkinter.Toplevel(self)
-        window.title("Operator documentation")
-        text = tkinter.Text(window, wrap="word", width=80, height=30, padx=8, pady=8)
-        text.insert("1.0", self.op_type.describe() if self.op_type is not None else "")
-        text.configure(state="disabled")
-        text.pack(fill="both", expand=True)
-        self.doc_window = window
+        from .docs import DocumentationWindow
+
+        op_type = self.op_type
+        title = f"{op_type.name} — {op_type.domain or 'operator'} documentation" if op_type else \
+            "Operator documentation"
+        self.doc_window = DocumentationWindow(self, title, op_type.describe() if op_type is not None else "")

@@ -45,7 +45,7 @@ def compute_stats(array: Any, bins: int = 64) -> TensorStats:
 
     array = numpy.asarray(array)
     flat = array.reshape(-1)
-    stats = TensorStats(count=int(flat.size), preview=preview_text(flat))
+    stats = TensorStats(count=int(flat.size), preview=shaped_preview(array))
     if flat.size == 0:
         return stats
     if flat.dtype.kind == "b":
@@ -84,6 +84,32 @@ def preview_text(flat: Any, limit: int = PREVIEW_LIMIT) -> str:
         items.append(format_number(item) if isinstance(item, float) else str(item))
     text = ", ".join(items)
     return text + (", …" if flat.size > limit else "")
+
+
+PREVIEW_ROWS = 8
+PREVIEW_COLUMNS = 8
+
+
+def _items(values: Any, limit: int) -> str:
+    texts = [format_number(v) if isinstance(v, float) else str(v) for v in values[:limit].tolist()]
+    return "[" + ", ".join(texts) + (", …" if len(values) > limit else "") + "]"
+
+
+def shaped_preview(array: Any) -> str:
+    """The values laid out like the tensor: a scalar, a row, or the first rows and columns of a matrix
+    (for more dimensions, the matrix at index 0 of the leading ones); `…` where there is more."""
+    if array.ndim == 0:
+        item = array.reshape(-1)[:1].tolist()[0]
+        return format_number(item) if isinstance(item, float) else str(item)
+    if array.ndim == 1 or array.size == 0:
+        return _items(array.reshape(-1), PREVIEW_LIMIT)
+    lead = array.ndim - 2
+    matrix = array[(0,) * lead] if lead else array
+    lines = [_items(row, PREVIEW_COLUMNS) for row in matrix[:PREVIEW_ROWS]]
+    if matrix.shape[0] > PREVIEW_ROWS:
+        lines.append("…")
+    prefix = f"[{', '.join(['0'] * lead + [':', ':'])}]\n" if lead else ""
+    return prefix + "\n".join(lines)
 
 
 def histogram_png(stats: TensorStats, width: int = 260, height: int = 90) -> Optional[bytes]:

@@ -15,14 +15,17 @@ from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
 from ..model import Argument, Graph, Model, ModelError, Node, internal_error_message
-from . import config
+from . import config, preferences
+from .commands import InspectCommands
 from .find import FindPanel, Match
 from .icons import set_window_icon
 from .insight import Insight
 from .keys import COMMANDS_BY_NAME
 from .loader import Task, TaskRunner
 from .menus import Menus
+from .navigate import Navigator
 from .sidebar import Sidebar
+from .theme import Theme
 from .welcome import Welcome
 
 SAMPLE_MODEL = Path(__file__).resolve().parent.parent / "samples" / "resblock.onnx"
@@ -55,7 +58,7 @@ def file_types() -> List[Tuple[str, str]]:
     return [("All model files", " ".join(every))] + families + [("All files", "*")]
 
 
-class MainWindow:
+class MainWindow(InspectCommands):
     def __init__(self, root: tkinter.Tk):
         from ..render.tk_canvas import GraphCanvas
         from ..scene import ViewOptions
@@ -66,9 +69,10 @@ class MainWindow:
         self.stack: List[Tuple[Graph, str]] = []      # the graph shown is the last; Back pops it
         self.scene = None
         self.scenes: Dict[tuple, object] = {}
-        self.options = ViewOptions()
+        self.prefs = preferences.load()
+        self.options = self.prefs.view_options(ViewOptions())
         root.title("litenetron")
-        root.geometry("1280x820")
+        root.geometry(self.prefs.geometry or "1280x820")
         root.minsize(640, 420)
         self.icons = set_window_icon(root)
         style = ttk.Style(root)
@@ -78,6 +82,9 @@ class MainWindow:
         for name, variable in self.menus.checks.items():
             variable.set(getattr(self.options, name))
         self.runner = TaskRunner(root, self._busy)
+        self.bodies: Dict[int, Tuple[Node, int]] = {}  # id(body graph) → (the node holding it, its index)
+        self.opening: Optional[Task] = None
+        self.fullscreen = False
 
         self.toolbar = ttk.Frame(root, padding=(6, 3))
         self.graph_choice = ttk.Combobox(self.toolbar, state="readonly", width=32)
@@ -94,6 +101,9 @@ class MainWindow:
         self.panes = ttk.PanedWindow(self.body, orient="horizontal")
         self.canvas = GraphCanvas(self.panes, self._canvas_selected, self._canvas_activated)
         self.canvas.on_toggle = self.toggle_group
+        self.canvas.wheel_zooms = self.prefs.wheel == "zoom"
+        if self.canvas.ui_scale > 1:  # HiDPI: table rows as tall as their (scaled) text
+            style.configure("Treeview", rowheight=round(20 * self.canvas.ui_scale))
         self.right = ttk.Frame(self.panes)
         self.find = FindPanel(self.right, self._find_chosen)
         self.sidebar = Sidebar(self.right, self._background, self.enter_subgraph)
@@ -108,7 +118,13 @@ class MainWindow:
         self.cancel_button = ttk.Button(self.status, text="Cancel", command=self.runner.cancel)
         self.progress = ttk.Progressbar(self.status, mode="indeterminate", length=160)
         self.insight = Insight(self)
+        self.navigator = Navigator(self)
+        self.sidebar.follow_link = self.navigator.follow
+        self.theme = Theme(root)
+        if self.prefs.theme != "light":
+            self.set_theme(self.prefs.theme)
         self.root.protocol("WM_DELETE_WINDOW", self.command_quit)
+        self.root.bind("<Escape>", lambda _event: self.find.pack_forget(), add="+")  # Esc closes Find anywhere
         self._show_welcome()
 
     # -- commands (named after keys.COMMANDS) -------------------------------------------------------------
@@ -134,6 +150,7 @@ class MainWindow:
         self._show_welcome()
 
     def command_quit(self) -> None:
+        self.save_preferences()
         self.runner.cancel()
         self.runner.close()
         self.root.destroy()
@@ -159,7 +176,7 @@ class MainWindow:
         self.canvas.zoom_by(0.8)
 
     def command_actual_size(self) -> None:
-        self.canvas.set_zoom(1.0)
+        self.canvas.set_zoom(self.canvas.ui_scale)
 
     def command_fit(self) -> None:
         self.canvas.fit()
@@ -169,9 +186,10 @@ class MainWindow:
             self.go_to_level(len(self.stack) - 2)
 
     def command_properties(self) -> None:
-        if self.model is not None:
-            self.sidebar.show_model(self.model)
-            self.insight.model_shown(self.model)
+        if self.model is None:
+            return
+        self.sidebar.show_model(self.model)
+        self.insight.model_shown(self.model)
 
     def legend_text(self) -> str:
         """The status bar legend as one line (what Colour By or a comparison shows)."""
@@ -298,8 +316,16 @@ class MainWindow:
         if not from_menu:  # a key press: the menu did not toggle the variable
             variable.set(not variable.get())
         self.options = replace(self.options, **{name: bool(variable.get())})
+        if self.loading:  # the open in progress lays out with the new options
+            self.save_preferences()
+            return
+        self.save_preferences()
         if self.stack:
             self._lay_out(self.graph)
+
+    @property
+    def loading(self) -> bool:
+        return self.opening is not None and self.runner.current is self.opening
 
     # -- opening ------------------------------------------------------------------------------------------
 
@@ -317,22 +343,24 @@ class MainWindow:
     def open_path(self, path: str) -> None:
         from ..formats import open_model
 
-        options, measure = self.options, self.canvas.measure
+        measure, name = self.canvas.measure, Path(path).name
 
         def work(task: Task):
             model = open_model(path)
             if task.cancelled.is_set() or not model.graphs:
                 return model, None
-            task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes…"
-            return model, prepare_scene(model.graphs[0], options, measure)
+            task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes of {name}…"
+            # the options of now, not of when the open began: a View option changed meanwhile applies
+            return model, prepare_scene(model.graphs[0], self.options, measure)
 
-        self.runner.run(f"Opening {Path(path).name}…", work, lambda result: self.show_opened(path, *result),
-                        lambda error: self._failed(f"Cannot open {Path(path).name}", error, path))
+        self.opening = self.runner.run(f"Reading {name}…", work, lambda result: self.show_opened(path, *result),
+                                       lambda error: self._failed(f"Cannot open {name}", error, path))
 
     def show_opened(self, path: str, model: Model, prepared) -> None:
         self.insight.model_replaced(model)
         self.insight.model_opened()
         self.model, self.path = model, path
+        self.navigator.clear()
         self.scenes.clear()
         self.sidebar.forget_stats()
         self.root.title(Path(path).name)
@@ -345,6 +373,7 @@ class MainWindow:
             self.graph_choice.pack(side="left", padx=(0, 8), before=self.breadcrumb)
         else:
             self.graph_choice.pack_forget()
+        self._update_toolbar()
         if not graphs:
             self.stack = []
             self.canvas.set_scene(None)
@@ -352,7 +381,10 @@ class MainWindow:
             self._update_breadcrumb()
             return
         self.stack = [(graphs[0], graphs[0].name or "main")]
-        self._scene_ready(graphs[0], prepared)
+        if prepared[0].options != self.options:  # changed in the last moment of the load
+            self._lay_out(graphs[0])
+        else:
+            self._scene_ready(graphs[0], prepared)
         self.canvas.canvas.focus_set()
 
     def _failed(self, title: str, error: BaseException, path: str = "", doing: str = "reading") -> None:
@@ -363,7 +395,10 @@ class MainWindow:
         else:  # a bug of ours, never blamed on the file
             reason = internal_error_message(path or self.path or "the model", error, doing)
             traceback.print_exception(type(error), error, error.__traceback__)  # what a bug report needs
-        messagebox.showerror(title, reason.splitlines()[0] if reason else title, parent=self.root)
+            path = ""   # the message names the file already
+        reason = reason.splitlines()[0] if reason else title
+        self.message.configure(text=self.status_text())
+        messagebox.showerror(title, f"{Path(path).name}: {reason}" if path else reason, parent=self.root)
 
     def model_graphs(self) -> List[Graph]:
         return list(self.model.graphs) + list(self.model.functions) if self.model else []
@@ -384,10 +419,14 @@ class MainWindow:
         self._lay_out(graph)
 
     def enter_subgraph(self, node: Node, index: int = 0) -> None:
-        if not node.graphs:
+        """Open one of a node's bodies; from a sibling body of the same node (If's other branch), switch."""
+        if not node.graphs or index >= len(node.graphs):
             return
         graph = node.graphs[index]
+        if len(self.stack) > 1 and any(self.stack[-1][0] is body for body in node.graphs):
+            self.stack.pop()
         self.stack.append((graph, f"{node.name or node.type.name}/{graph.name or index}"))
+        self.bodies[id(graph)] = (node, index)
         self._lay_out(graph)
 
     def go_to_level(self, level: int) -> None:
@@ -410,6 +449,8 @@ class MainWindow:
         if graph is not self.graph:  # the user moved on while it was laid out
             return
         scene, index = prepared
+        self.message.configure(text=f"Drawing {len(scene.boxes):,} boxes…")
+        self.message.update_idletasks()
         self.scenes[(id(graph), astuple(scene.options))] = prepared
         while len(self.scenes) > SCENE_CACHE:
             del self.scenes[next(iter(self.scenes))]
@@ -422,9 +463,9 @@ class MainWindow:
             self.find.set_graph(graph)
         if not same_graph:
             self.sidebar.show_graph(graph)
-        nodes = len(graph.nodes)
-        self.message.configure(text=f"{Path(self.path).name} — {self.model.format} — {nodes:,} nodes")
+        self.message.configure(text=self.status_text())
         self.insight.scene_shown()
+        self.navigator.scene_ready()
         if FIRST_PAINT_FILE:
             self._report_first_paint(scene)
 
@@ -439,9 +480,20 @@ class MainWindow:
                                                       "modules": modules}))
         self.root.after_idle(self.root.destroy)
 
+    def status_text(self) -> str:
+        """What the status bar says when nothing is running: the model, the graph shown and its node count."""
+        if self.model is None or self.graph is None:
+            return ""
+        drawn, counted = len(self.graph.nodes), self.graph.node_count()
+        text = f"{Path(self.path).name} — {self.model.format} — {drawn:,} nodes"
+        if counted != drawn:  # the sidebar's count is the file's: say why they differ
+            text += f" drawn ({counted:,} in the file)"
+        return text
+
     def _update_breadcrumb(self) -> None:
         for child in self.breadcrumb.winfo_children():
             child.destroy()
+        self._update_toolbar()
         if len(self.stack) < 2:
             return
         for level, (_, label) in enumerate(self.stack):
@@ -449,10 +501,24 @@ class MainWindow:
                 ttk.Label(self.breadcrumb, text="›").pack(side="left", padx=2)
             ttk.Button(self.breadcrumb, text=label, style="Toolbutton",
                        command=lambda lv=level: self.go_to_level(lv)).pack(side="left")
+        node, shown = self.bodies.get(id(self.graph), (None, 0))
+        if node is not None and len(node.graphs) > 1:  # the other bodies of this node: If's other branch
+            ttk.Label(self.breadcrumb, text="  also:").pack(side="left")
+            for index, body in enumerate(node.graphs):
+                if index != shown:
+                    ttk.Button(self.breadcrumb, text=body.name or f"#{index}", style="Toolbutton",
+                               command=lambda i=index, n=node: self.enter_subgraph(n, i)).pack(side="left")
 
     # -- canvas and find callbacks ------------------------------------------------------------------------
 
     def _canvas_selected(self, box, edge) -> None:
+        self.show_selection(box, edge)
+
+    def show_selection(self, box, edge) -> None:
+        """The sidebar describes what is selected; the selection goes into the Back/Forward history."""
+        self.navigator.record(node=box.node if box is not None else None,
+                              argument=box.argument if box is not None else None,
+                              value=edge.value if edge is not None else None)
         self._show_location(box)
         if box is not None and box.group is not None:
             from .grouping import show_group
@@ -512,14 +578,15 @@ class MainWindow:
             self.enter_subgraph(box.node)
 
     def _find_chosen(self, match: Match) -> None:
-        box = self.canvas.box_for(node=match.node, argument=match.argument)
-        if box is None and match.node is not None and self.grouping is not None:
-            box = self._reveal(match.node)
-        if box is None:
+        if match.value is not None and self.navigator.select_value(match.value):  # a connection: its edge
             return
-        self.canvas.select(box.id)
-        self.canvas.center_on(box.id)
-        self._canvas_selected(box, None)
+        if match.node is not None and self.grouping is not None and self.canvas.box_for(node=match.node) is None:
+            self._reveal(match.node)   # hidden in a collapsed group: open the groups around it
+        self.navigator.select_box(match.node, match.argument)
+
+    def lay_out_current(self) -> None:
+        self._update_breadcrumb()
+        self._lay_out(self.graph)
 
     def _reveal(self, node: Node):
         """Open the groups around a node hidden in a collapsed group; its box in the new scene."""
@@ -566,8 +633,7 @@ class MainWindow:
             self.progress.stop()
             self.progress.pack_forget()
             self.cancel_button.pack_forget()
-            if self.model is None:
-                self.message.configure(text="")
+            self.message.configure(text=self.status_text())
             return
         self.message.configure(text=task.label)
         self.cancel_button.pack(side="right")
@@ -584,13 +650,22 @@ class MainWindow:
         self.menus.enable(False)
         self.message.configure(text="")
 
+    def _update_toolbar(self) -> None:
+        """The toolbar only while it has something to show (graph choice, breadcrumb): no empty band."""
+        wanted = self.model is not None and (len(self.model_graphs()) > 1 or len(self.stack) > 1)
+        if wanted and not self.toolbar.winfo_manager():
+            self.toolbar.pack(side="top", fill="x", before=self.body)
+        elif not wanted and self.toolbar.winfo_manager():
+            self.toolbar.pack_forget()
+
     def _show_graph_view(self) -> None:
         self.welcome.pack_forget()
-        self.toolbar.pack(side="top", fill="x", before=self.body)
         if not self.panes.winfo_ismapped():
             self.panes.pack(fill="both", expand=True)
             self.root.update_idletasks()
-            self.panes.sashpos(0, int(self.panes.winfo_width() * SIDEBAR_SASH))
+            width = self.panes.winfo_width()
+            saved = self.prefs.sidebar_width
+            self.panes.sashpos(0, width - saved if 100 < saved < width - 100 else int(width * SIDEBAR_SASH))
         self.menus.enable(True)
 
     def _update_recent(self, paths: List[str]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -350,6 +351,17 @@ def _weights(layers: List[Layer], bin_path: Optional[Path], path: Path) -> Tuple
 
 # --- graph -------------------------------------------------------------------------------------------------
 
+@cache
+def layer_documentation(layer_type: str) -> str:
+    """What the documentation window shows for an ncnn layer: its parameter ids and their names (our table)."""
+    names = PARAM_NAMES.get(layer_type)
+    if not names:
+        return ""
+    lines = [f"ncnn layer `{layer_type}`: its parameters are stored as `id=value` pairs.", "", "## Parameters", ""]
+    lines += [f"- `{key}`: {name}" for key, name in sorted(names.items())]
+    return "\n".join(lines)
+
+
 def _attributes(layer: Layer) -> List[Attribute]:
     names = PARAM_NAMES.get(layer.type, {})
     return [Attribute(names.get(key, str(key)), value) for key, value in sorted(layer.params.items())]
@@ -384,8 +396,8 @@ def build_graph(layers: List[Layer], weights: Dict[int, List[Tensor]], name: str
             inputs.append(Argument(tensor.name.rsplit(".", 1)[-1], [Value(tensor.name, tensor.type, tensor)]))
         outputs = [Argument("output" if len(layer.tops) == 1 else f"output{i}", [value(blob)])
                    for i, blob in enumerate(layer.tops)]
-        node = Node(layer.name, OpType(layer.type, _CATEGORY.get(layer.type, "")), inputs, outputs,
-                    _attributes(layer))
+        node = Node(layer.name, OpType(layer.type, _CATEGORY.get(layer.type, ""), layer_documentation(layer.type)),
+                    inputs, outputs, _attributes(layer))
         fused = FUSED_ACTIVATIONS.get(_int(layer.params, 9)) if layer.type in PARAM_NAMES and \
             PARAM_NAMES[layer.type].get(9) == "activation_type" else None
         if fused:

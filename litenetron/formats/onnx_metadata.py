@@ -74,6 +74,48 @@ def table_version() -> str:
     return json.loads(_TABLE.read_text(encoding="utf-8").split(', "ops"', 1)[0] + "}")["onnx_version"]
 
 
+def schema_markdown(schema) -> str:
+    """The sections Netron shows for an operator, as Markdown: summary, attributes (type, default), inputs,
+    outputs and type constraints."""
+    parts = [(schema.doc or "").strip()]
+    if schema.attributes:
+        lines = ["## Attributes", ""]
+        for name, attribute in sorted(schema.attributes.items()):
+            kind = str(attribute.type).rsplit(".", 1)[-1].lower()
+            default = attribute.default_value
+            extra = "required" if attribute.required else ""
+            if default is not None and default.name:
+                extra = f"default {_default_value(default)!r}"
+            lines.append(f"- `{name}`: *{kind}*{', ' + extra if extra else ''} — {attribute.description.strip()}")
+        parts.append("\n".join(lines))
+    for title, params in (("Inputs", schema.inputs), ("Outputs", schema.outputs)):
+        if params:
+            lines = [f"## {title}", ""]
+            for param in params:
+                option = str(param.option).rsplit(".", 1)[-1].lower()
+                note = "" if option == "single" else f" ({option})"
+                lines.append(f"- `{param.name}`{note}: *{param.type_str}* — {param.description.strip()}")
+            parts.append("\n".join(lines))
+    if schema.type_constraints:
+        lines = ["## Type Constraints", ""]
+        for constraint in schema.type_constraints:
+            allowed = ", ".join(constraint.allowed_type_strs)
+            lines.append(f"- `{constraint.type_param_str}`: {allowed} — {constraint.description.strip()}")
+        parts.append("\n".join(lines))
+    parts.append(f"*Since opset {schema.since_version} of {schema.domain or 'ai.onnx'}.*")
+    return "\n\n".join(part for part in parts if part)
+
+
+def _default_value(proto) -> Any:
+    from onnx import helper
+    value = helper.get_attribute_value(proto)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, list):
+        return [item.decode("utf-8", errors="replace") if isinstance(item, bytes) else item for item in value]
+    return value
+
+
 @cache
 def op_schema(op_type: str, domain: str, opset: int) -> Optional[OpSchema]:
     """The newest version of the operator not newer than `opset` (what `onnx.defs.get_schema` answers)."""
@@ -96,9 +138,10 @@ def documentation(op_type: str, domain: str, version: int) -> str:
     except ImportError:
         return ""
     try:
-        return defs.get_schema(op_type, version, "" if domain == "ai.onnx" else domain).doc or ""
+        schema = defs.get_schema(op_type, version, "" if domain == "ai.onnx" else domain)
     except Exception:  # noqa: BLE001 - an operator this onnx release does not know
         return ""
+    return schema_markdown(schema)
 
 
 @lru_cache(maxsize=1)

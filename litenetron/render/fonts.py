@@ -19,7 +19,7 @@ _CANDIDATES = (
     ("Arial", "Arial.ttf", "Arial Bold.ttf"),
 )
 # Pillow's bundled font lacks these glyphs; draw (and measure) plain look-alikes instead of empty boxes.
-_FALLBACK_GLYPHS = str.maketrans({"⟨": "<", "⟩": ">", "×": "x", "…": "..."})
+_FALLBACK_GLYPHS = str.maketrans({"⟨": "<", "⟩": ">", "×": "x", "…": "...", "⊞": "+"})
 
 
 def _font_dirs() -> List[Path]:

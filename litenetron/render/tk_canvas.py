@@ -14,6 +14,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import style
 from ..scene import BOXED_KINDS, Box, Edge, Scene, arrow, row_width, smooth_path
+from .themes import ThemedCanvas
 
 CELL = 256.0           # grid index cell size, scene units
 MARGIN = 200.0         # screen pixels drawn beyond the window edges, so short pans draw little
@@ -24,8 +25,10 @@ HINTING_SLACK = 0.94   # fonts away from zoom 1 are picked a little small: hinti
 HOVER = "#3B82D8"
 OVERVIEW_TEXT_PIXELS = 9  # op types and group names drawn at this size in overview zoom, where they fit
 LABEL_REACH = 150.0    # how far an edge label may stick out beside its route, scene units
-SHIFT_OR_CONTROL = 0x1 | 0x4  # Tk event state bits
-EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥"
+SHIFT_OR_CONTROL = 0x1 | 0x4 | 0x8  # Tk event state bits (Shift, Control, Alt: the zoom and history keys)
+EXTRA_CHARS = "×⟨⟩…·→←↑↓°µ²³±≤≥⊞"
+# DejaVu's tall, thin ⟨ ⟩ read as ( ) at box-row sizes: the screen draws (and measures) chevrons instead.
+ON_SCREEN = str.maketrans({"⟨": "‹", "⟩": "›"})
 
 
 class TkMeasure:
@@ -42,7 +45,7 @@ class TkMeasure:
         self.fallback: Dict[str, int] = {}
         characters = [chr(code) for code in range(32, 127)] + list(EXTRA_CHARS)
         for name, font in self.fonts.items():
-            self.advances[name] = {c: font.measure(c) for c in characters}
+            self.advances[name] = {c: font.measure(c.translate(ON_SCREEN)) for c in characters}
             self.heights[name] = font.metrics("linespace")
             self.fallback[name] = font.measure("W")
         self.cache: Dict[Tuple[str, str], Tuple[float, float]] = {}
@@ -55,6 +58,16 @@ class TkMeasure:
             size = (float(sum(advances.get(c, fallback) for c in text)), float(self.heights[style_name]))
             self.cache[key] = size
         return size
+
+
+def ui_scale(widget: tkinter.Misc) -> float:
+    """How much bigger than a 96 dpi screen to draw (Tk's scaling is pixels per point; 96 dpi is 4/3), in
+    quarter steps, never below 1: a 2× screen gets 2."""
+    try:
+        factor = float(widget.tk.call("tk", "scaling")) / (96 / 72)
+    except (tkinter.TclError, ValueError):
+        return 1.0
+    return max(1.0, round(factor * 4) / 4)
 
 
 def base_font(root: tkinter.Misc, style_name: str, pixels: Optional[int] = None) -> tkfont.Font:
@@ -134,7 +147,7 @@ class GraphCanvas:
     def __init__(self, parent: tkinter.Misc, on_select: Callable[[Optional[Box], Optional[Edge]], None],
                  on_activate: Callable[[Box], None]):
         self.frame = tkinter.Frame(parent, background=style.BACKGROUND)
-        self.canvas = tkinter.Canvas(self.frame, background=style.BACKGROUND, highlightthickness=0,
+        self.canvas = ThemedCanvas(self.frame, background=style.BACKGROUND, highlightthickness=0,
                                      closeenough=3.0, takefocus=True)
         self.canvas.pack(fill="both", expand=True)
         self.on_select, self.on_activate = on_select, on_activate
@@ -142,6 +155,10 @@ class GraphCanvas:
         # one font per text style, resized with the zoom: Tk re-lays out every text item that uses it
         self.fonts: Dict[str, tkfont.Font] = {name: base_font(self.canvas, name) for name in style.FONTS}
         self.overview_font = base_font(self.canvas, "title", OVERVIEW_TEXT_PIXELS)
+        self.canvas.title_font = str(self.fonts["title"])
+        # HiDPI: actual size, line widths and the pointer's reach grow with the screen's scaling
+        self.ui_scale = ui_scale(self.canvas)
+        self.canvas.configure(closeenough=3.0 * self.ui_scale)
         self.scene: Optional[Scene] = None
         self.index: Optional[SceneIndex] = None
         self.zoom = 1.0
@@ -161,6 +178,7 @@ class GraphCanvas:
 
         self.minimap = Minimap(self.frame, self.look_at)
         self.minimap_shown = True
+        self.wheel_zooms = False                # the mouse wheel zooms instead of scrolling (Ctrl+M)
         self._bind()
 
     # -- scene --------------------------------------------------------------------------------------------
@@ -260,9 +278,10 @@ class GraphCanvas:
         """Actual size, centred horizontally; the top of the graph at the top unless it all fits."""
         self.canvas.update_idletasks()
         width, height = self.size()
-        self.zoom = 1.0
-        self.ox = self.scene.width / 2 - width / 2
-        self.oy = -20.0 if self.scene.height + 40 > height else (self.scene.height - height) / 2
+        self.zoom = self.ui_scale
+        self.ox = self.scene.width * self.zoom / 2 - width / 2
+        tall = self.scene.height * self.zoom
+        self.oy = -20.0 if tall + 40 > height else (tall - height) / 2
 
     def fit_zoom(self) -> float:
         width, height = self.size()
@@ -314,8 +333,8 @@ class GraphCanvas:
     def center_on(self, box_id: int) -> None:
         box = self.scene.boxes[box_id]
         width, height = self.size()
-        if self.zoom < 0.5:
-            self.zoom = 1.0
+        if self.zoom < 0.5 * self.ui_scale:
+            self.zoom = self.ui_scale
         self.ox = (box.x + box.width / 2) * self.zoom - width / 2
         self.oy = (box.y + box.height / 2) * self.zoom - height / 2
         self.redraw()
@@ -402,8 +421,9 @@ class GraphCanvas:
                 top = box.row_top(index) * z - oy
                 c.create_rectangle(x0 + inset, top, x1 - inset, top + box.row_height * z, fill=row.fill,
                                    outline="", tags=(tag, "box"))
-            c.create_line(x0, header, x1, header, fill=style.BORDER_COLOR, width=style.BORDER_WIDTH,
-                          tags=(tag, "box"))
+            # inside the outline: a separator reaching it leaves a tick beside the rounded corner
+            c.create_line(x0 + inset, header, x1 - inset, header, fill=style.BORDER_COLOR,
+                          width=style.BORDER_WIDTH * self.ui_scale, tags=(tag, "box"))
         measure = self.measure
         c.create_text(box.title_left(measure(box.title, "title")[0]) * z - ox, y0 + box.title_height * z / 2,
                       text=box.title, anchor="w", fill=box.text_color, font=self.fonts["title"], tags=(tag, "box"))
@@ -417,7 +437,8 @@ class GraphCanvas:
                 c.create_text(left, middle, text=name, anchor="w", font=self.fonts["row_name"], fill=colour,
                               tags=(tag, "box"))
                 left += measure(name, "row_name")[0] * z
-            c.create_text(left, middle, text=rest, anchor="w", font=self.fonts["row"], fill=colour, tags=(tag, "box"))
+            c.create_text(left, middle, text=rest.translate(ON_SCREEN), anchor="w", font=self.fonts["row"],
+                          fill=colour, tags=(tag, "box"))
         return frame
 
     def _overview_text(self, box: Box, x0: float, y0: float, x1: float, y1: float, tag: str) -> None:
@@ -467,18 +488,19 @@ class GraphCanvas:
         return item
 
     def _box_outline(self, box_id: int) -> Tuple[str, float]:
+        scale = self.ui_scale
         if box_id == self.selected_box:
-            return style.SELECTION_COLOR, 2.5
+            return style.SELECTION_COLOR, 2.5 * scale
         if self.hover == ("node", box_id):
-            return HOVER, 2.0
-        return style.BORDER_COLOR, style.BORDER_WIDTH
+            return HOVER, 2.0 * scale
+        return style.BORDER_COLOR, style.BORDER_WIDTH * scale
 
     def _edge_style(self, edge_id: int) -> Tuple[str, float]:
-        width = style.EDGE_WIDTH
+        width, scale = style.EDGE_WIDTH * self.ui_scale, self.ui_scale
         if edge_id == self.selected_edge:
-            return style.SELECTION_COLOR, width + 1.5
+            return style.SELECTION_COLOR, width + 1.5 * scale
         if self.hover == ("edge", edge_id):
-            return HOVER, width + 1
+            return HOVER, width + scale
         return style.EDGE_COLOR, width
 
     def _restyle(self, kind: str, item_id: Optional[int]) -> None:
@@ -538,11 +560,15 @@ class GraphCanvas:
         c.bind("<Prior>", lambda e: self.pan(0, self.size()[1] * 0.8))
         c.bind("<Next>", lambda e: self.pan(0, -self.size()[1] * 0.8))
         for button, step in (("4", 1), ("5", -1)):  # X11 sends wheel steps as buttons 4 and 5
-            c.bind(f"<Button-{button}>", lambda e, s=step: self.pan(0, 60 * s))
+            c.bind(f"<Button-{button}>", lambda e, s=step: self.zoom_by(1.15 ** s, e.x, e.y) if self.wheel_zooms
+                   else self.pan(0, 60 * s))
             c.bind(f"<Shift-Button-{button}>", lambda e, s=step: self.pan(60 * s, 0))
             c.bind(f"<Control-Button-{button}>", lambda e, s=step: self.zoom_by(1.15 ** s, e.x, e.y))
 
     def _on_wheel(self, event) -> None:
+        if self.wheel_zooms:  # Ctrl+M: the wheel zooms about the pointer, as Ctrl+wheel does
+            self.zoom_by(1.15 if event.delta > 0 else 1 / 1.15, event.x, event.y)
+            return
         step = event.delta if abs(event.delta) < 120 else event.delta / 2
         self.pan(0, step)
 
