@@ -109,3 +109,22 @@ def test_the_fuzzer_counts_internal_errors_as_crashes():
     assert fuzz.classify(2, line) == "crash"
     assert fuzz.classify(1, "litenetron: error: m.onnx: file is empty\n") == "clean"
     assert fuzz.classify(0, "") == "ok"
+
+
+def test_a_zip_member_that_needs_a_newer_zip_version_is_a_bad_file(tmp_path):
+    """Fuzz finding: zipfile raises NotImplementedError ("zip file version 12.8") for a central directory entry
+    whose version needed to extract is beyond what it reads; that is a statement about the file."""
+    import zipfile
+
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model/data.pkl", b"\x80\x02}q\x00.")
+    data = bytearray(path.read_bytes())
+    central = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 6, 128)   # version needed to extract: 12.8
+    path.write_bytes(bytes(data))
+    from litenetron.codecs import archive
+    with pytest.raises(archive.ArchiveError, match="zip file version 12.8"):
+        archive.open_zip(path)
+    with pytest.raises(ModelError):
+        open_model(path)

@@ -50,6 +50,8 @@ def open_zip(path: Union[str, Path, IO[bytes]]) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
         raise ArchiveError(f"damaged zip archive ({error})") from error
+    except NotImplementedError as error:  # a member that needs a newer zip version ("zip file version 12.8")
+        raise ArchiveError(f"zip archive this reader cannot open ({error})") from error
     except UnicodeDecodeError as error:  # a member name flagged UTF-8 that is not
         raise ArchiveError(f"damaged zip archive (a member name is not valid {error.encoding})") from error
     if len(archive.infolist()) > MAX_MEMBERS:
