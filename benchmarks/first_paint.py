@@ -142,6 +142,24 @@ def first_paint(path: Path, timeout: float) -> Optional[dict]:
         return {"seconds": data["time"] - start, "boxes": data["boxes"]}
 
 
+def measure_corpus(timeout: float, slowest: int = 10) -> int:
+    """First paint of every corpus model file, once: how many stay within 2 s, and the slowest."""
+    import csv
+
+    with (CORPUS / "MANIFEST.tsv").open(newline="", encoding="utf-8") as stream:
+        rows = [row for row in csv.DictReader(stream, delimiter="\t") if row["nodes"]]
+    figures = []
+    for row in rows:
+        result = first_paint(CORPUS / row["path"], timeout)
+        figures.append((result["seconds"] if result else float("inf"), row["path"]))
+    figures.sort(reverse=True)
+    within = sum(1 for seconds, _ in figures if seconds <= 2.0)
+    print(f"{within} of {len(figures)} corpus models are drawn within 2 s; the slowest:")
+    for seconds, path in figures[:slowest]:
+        print(f"  {seconds:6.2f} s  {path}")
+    return 0
+
+
 def start_xvfb() -> Optional[subprocess.Popen]:
     if os.environ.get("DISPLAY") or not shutil.which("Xvfb"):
         return None
@@ -159,6 +177,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(MODELS), help="measure only these models")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a run counts as failed")
     parser.add_argument("--torch-python", default=TORCH_PYTHON, help="a Python with torch, torchvision, transformers")
+    parser.add_argument("--corpus", action="store_true",
+                        help="one run per corpus model file (MANIFEST rows with a node count): the slowest ones")
     parser.add_argument("--build", nargs=2, metavar=("NAME", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.build:
@@ -166,6 +186,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     server = start_xvfb()
     try:
+        if args.corpus:
+            return measure_corpus(args.timeout)
         print("| model | boxes | first paint (median) | runs |")
         print("|---|---|---|---|")
         for name in args.only or list(MODELS):

@@ -63,9 +63,6 @@ class BinaryReader:
     def uint8(self) -> int:
         return self._scalar("B")
 
-    def int16(self) -> int:
-        return self._scalar("h")
-
     def uint16(self) -> int:
         return self._scalar("H")
 
