@@ -282,6 +282,17 @@ def test_tensor_value_lists_fill_the_shape(tmp_path):
     assert graph.parameters() == 6 + 3 + 2 + 2
 
 
+def test_a_long_string_value_is_read_from_its_reference(tmp_path):
+    """Fuzz finding: strings over the lazy threshold stay BytesRefs, which bytes() cannot convert."""
+    long = b"x" * 5000
+    graph = TF["GraphDef"]()
+    _node(graph, "s", "Const", value=_tensor_attr(7, (2,), string_val=[long, b"short"]))
+    path = tmp_path / "strings.pb"
+    path.write_bytes(graph.SerializeToString())
+    node = open_model(path).graphs[0].nodes[0]
+    assert next(a for a in node.attributes if a.name == "value").value.data().tolist() == ["x" * 5000, "short"]
+
+
 # --- the corpus -----------------------------------------------------------------------------------------
 
 ROWS = manifest_rows("tensorflow")

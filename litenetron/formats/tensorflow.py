@@ -485,7 +485,8 @@ def _shape(proto: Optional[Message]) -> Optional[tuple]:
 
 
 def _text(raw) -> str:
-    raw = bytes(raw) if not isinstance(raw, (bytes, str)) else raw
+    """A string field's text, whether it was copied or referenced (a big string stays a BytesRef)."""
+    raw = to_bytes(raw) if not isinstance(raw, str) else raw
     return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
 
 
