@@ -8,6 +8,8 @@ small shape tensors (Shape → Gather → Concat → Reshape) where onnx, withou
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +52,10 @@ def disagreements(model: onnx.ModelProto, data: bytes) -> list:
             continue
         if elem and mine[0] != elem:
             problems.append((name, reference[name], mine))
+        # a negative size from onnx (the last chunk of an impossible Split) is no size: we say unknown
         elif shape is not None and (mine[1] is None or len(mine[1]) != len(shape) or any(
-                theirs is not None and theirs != dim for theirs, dim in zip(shape, mine[1]))):
+                theirs is not None and not (isinstance(theirs, int) and theirs < 0) and theirs != dim
+                for theirs, dim in zip(shape, mine[1]))):
             problems.append((name, reference[name], mine))
     return problems
 
@@ -60,11 +64,44 @@ def _corpus_onnx():
     return [row for row in manifest_rows("onnx") if row["path"].endswith(".onnx")]
 
 
+_REFERENCE_CHILD = """
+import sys, onnx
+from onnx import shape_inference
+for path in sys.argv[1:]:
+    try:
+        shape_inference.infer_shapes(onnx.load(path, load_external_data=False), check_type=False, strict_mode=False)
+    except Exception:
+        pass
+    print(path, flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def onnx_crashes_on():
+    """Corpus files on which this onnx release's shape inference dies natively (onnx 1.19 segfaults on
+    coreml_OneHotEncoder_BikeSharing.onnx): found in a child process, so the reference never runs here."""
+    remaining = [str(require_corpus() / row["path"]) for row in _corpus_onnx()]
+    crashed = set()
+    while remaining:
+        result = subprocess.run([sys.executable, "-c", _REFERENCE_CHILD, *remaining], capture_output=True, text=True,
+                                timeout=600)
+        done = len(result.stdout.splitlines())
+        if result.returncode == 0:
+            break
+        crashed.add(remaining[done])   # the file the child was on when it died
+        remaining = remaining[done + 1:]
+    return crashed
+
+
 @pytest.mark.parametrize("row", _corpus_onnx(), ids=lambda row: row["path"])
-def test_corpus_shapes_agree_with_onnx_shape_inference(row):
+def test_corpus_shapes_agree_with_onnx_shape_inference(row, onnx_crashes_on):
     path = require_corpus() / row["path"]
     model = onnx.load(str(path), load_external_data=False)
     data = path.read_bytes()
+    if str(path) in onnx_crashes_on:  # no reference to compare with; the viewer still types the graph
+        ours, _ = inferred_types(decode(data, ONNX, "ModelProto"), data)
+        assert ours, "nothing to compare with: ours must still type the graph"
+        return
     try:
         shape_inference.infer_shapes(model, check_type=False, strict_mode=False)
     except Exception:  # noqa: BLE001 - onnx refuses super_resolution.onnx (an old, inconsistent export)
