@@ -128,3 +128,17 @@ def test_a_zip_member_that_needs_a_newer_zip_version_is_a_bad_file(tmp_path):
         archive.open_zip(path)
     with pytest.raises(ModelError):
         open_model(path)
+
+
+def test_an_elementwise_tnn_layer_over_an_unknown_dimension_leaves_it_unknown():
+    """Fuzz finding (kept as a fixture): a TNN Add whose inputs have an unknown dimension broke max()."""
+    graph = open_model(REPO / "tests" / "fixtures" / "fuzz" / "tnn_add_with_unknown_dims.tnnproto").graphs[0]
+    assert graph.nodes
+
+
+def test_an_mxnet_symbol_whose_nodes_are_not_objects_is_a_bad_file(tmp_path):
+    """Fuzz finding: a chunk deleted from a symbol left numbers in its node list."""
+    path = tmp_path / "net-symbol.json"
+    path.write_text('{"nodes": [{"op": "null", "name": "data", "inputs": []}, 3], "heads": [[0, 0, 0]]}')
+    with pytest.raises(ModelError, match="'nodes' must all be JSON objects"):
+        open_model(path)

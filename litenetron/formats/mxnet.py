@@ -232,6 +232,8 @@ def _entry(item, count: int, path: Path) -> Tuple[int, int]:
 
 def _build_graph(symbol: dict, path: Path, params: Optional[List[ArrayEntry]]) -> Graph:
     records = symbol["nodes"]
+    if not all(isinstance(record, dict) for record in records):
+        raise ModelError(path, "the symbol's 'nodes' must all be JSON objects")
     by_name = None
     if params is not None:
         by_name = {}

@@ -324,7 +324,7 @@ def _infer_shape(layer: Layer, get, inputs: List[Optional[tuple]]) -> Optional[t
         return first[:axis] + (sum(shape[axis] for shape in inputs),) + first[axis + 1:]
     if kind in ("Add", "Sub", "Mul", "Div", "Max", "Min"):
         if all(shape and len(shape) == len(first) for shape in inputs):
-            return tuple(max(dims) for dims in zip(*inputs))
+            return tuple(None if None in dims else max(dims) for dims in zip(*inputs))   # unknown stays unknown
         return first
     if kind == "InnerProduct":
         axis = int(get("axis", 1))
