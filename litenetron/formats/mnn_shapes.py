@@ -12,8 +12,8 @@ import math
 from typing import Callable, Dict, List, Optional, Sequence
 
 from ..model import Graph, Node, TensorType
-from .paddle_shapes import _window
 from .tensorflow_shapes import _broadcast
+from .windows import window_output
 
 Shape = tuple
 
@@ -47,8 +47,9 @@ def _spatial(data: Shape, attrs: dict, mode_key: str, ceil: bool) -> Optional[Li
         if pads is None:
             sizes.append(None if size is None else -(-size // stride))
         else:
-            sizes.append(_window(size, attrs.get(f"kernel{axis}", 1), stride, pads[2 * index] + pads[2 * index + 1],
-                                 attrs.get(f"dilate{axis}", 1), ceil))
+            sizes.append(window_output(size, attrs.get(f"kernel{axis}", 1), stride,
+                                       pads[2 * index] + pads[2 * index + 1], attrs.get(f"dilate{axis}", 1), ceil,
+                                       clamp_last=False))
     return sizes
 
 
