@@ -1,7 +1,8 @@
 """Graph ▸ a tree of groups: module paths and name scopes from node names, or repeated blocks where names carry
 no structure; plus which groups are expanded by default.
 
-Readers only supply names. A torch exporter writes `/model/layers.3/self_attn/q_proj/MatMul`, tf2onnx and
+Readers only supply names, or paths where the file states them (`Node.group_path`: Keras nested models).
+A torch exporter writes `/model/layers.3/self_attn/q_proj/MatMul`, tf2onnx and
 TensorFlow `model/block_3/conv1/Conv2D`, TFLite tensor names `net/block_3/relu;net/block_3/conv`, TorchScript and
 weights-only files dotted module paths `features.3.conv`. Every node sits in exactly one group (the root when
 its name says nothing), so collapsing never loses or duplicates a node.
@@ -170,6 +171,14 @@ def _dotted_path(name: str) -> List[str]:
     return parts[:MAX_DEPTH]
 
 
+def stated_paths(graph: Graph) -> Optional[List[List[str]]]:
+    """The group paths the reader took from the file, when it gave any: then they speak for every node (one
+    without a path sits at the top), and names are not read for scopes."""
+    if not any(node.group_path for node in graph.nodes):
+        return None
+    return [list(node.group_path[:MAX_DEPTH]) for node in graph.nodes]
+
+
 def name_paths(graph: Graph) -> List[List[str]]:
     """A scope path per node from its name (empty when the name says nothing)."""
     names = [_scope_name(node) for node in graph.nodes]
@@ -282,12 +291,16 @@ def build_tree(graph: Graph) -> GroupTree:
 
 def _build_tree(graph: Graph) -> GroupTree:
     producers = _producer_index(graph)
-    paths = adopt_sources(name_paths(graph), producers, [node.name for node in graph.nodes])
-    # a scope around (nearly) everything, like `gpu_0/` or a model's own name, tells nothing: look inside it
-    firsts = Counter(path[0] for path in paths if path)
-    if firsts and firsts.most_common(1)[0][1] >= 0.9 * len(paths):
-        outer = firsts.most_common(1)[0][0]
-        paths = [path[1:] if path and path[0] == outer else path for path in paths]
+    # Stated paths are kept as they are: a nested model holding nearly everything (a transfer-learning base)
+    # is still the model's structure, and the layers after it are not its members.
+    paths = stated_paths(graph)
+    if paths is None:
+        paths = adopt_sources(name_paths(graph), producers, [node.name for node in graph.nodes])
+        # a scope around (nearly) everything, like `gpu_0/` or a model's own name, tells nothing: look inside it
+        firsts = Counter(path[0] for path in paths if path)
+        if firsts and firsts.most_common(1)[0][1] >= 0.9 * len(paths):
+            outer = firsts.most_common(1)[0][0]
+            paths = [path[1:] if path and path[0] == outer else path for path in paths]
     if any(paths):
         tree = _finish(graph, _tree_from_paths(graph, paths), "names")
         if tree.root.groups() and tree.root.size and len(tree.root.members) < tree.root.size:

@@ -211,6 +211,9 @@ class Node:
     graphs: List[Graph] = field(default_factory=list)  # If/Loop bodies, functions, submodules
     description: str = ""
     device: str = ""
+    # The groups the file itself places this node in, outermost first (Keras nested models). When any node
+    # of a graph has one, groups.py takes these paths for the whole graph instead of reading scopes from names.
+    group_path: Tuple[str, ...] = ()
 
     def weights(self) -> Iterator[Tuple[Argument, Value]]:
         """The constant inputs, drawn as rows inside the box."""

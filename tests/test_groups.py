@@ -251,3 +251,28 @@ def test_cli_export_default_follows_the_window_rule(deep_path, tmp_path):
     text = path.read_text()
     boxes = text.count('class="box node"') + text.count('class="box group"')
     assert 0 < boxes <= MAX_BOXES + 2  # plus the input and output pills
+
+
+def test_stated_group_paths_win_over_names():
+    """A reader that knows the groups (Keras nested models) states them: names are not read for scopes, a
+    layer after the group does not join it, and a group holding nearly everything is kept."""
+    from litenetron.model import Argument, Graph, Node, OpType, Value
+
+    graph = Graph()
+    previous = None
+    for index in range(12):
+        inside = index < 11
+        node = Node(f"tf.math.op_{index}" if inside else "head/dense", OpType("Dense"),
+                    group_path=("base_1.00_224", "block") if inside and index >= 6 else
+                    ("base_1.00_224",) if inside else ())
+        if previous is not None:
+            node.inputs.append(Argument("inputs", [previous]))
+        previous = Value(f"t{index}")
+        node.outputs.append(Argument("output", [previous]))
+        graph.nodes.append(node)
+    tree = build_tree(graph)
+    assert_partition(tree)
+    assert tree.source == "names"
+    assert [group.path for group in tree.groups()] == ["base_1.00_224", "base_1.00_224/block"]
+    assert [member for member in tree.root.members if isinstance(member, int)] == [11]  # head/dense at the top
+    assert tree.by_key[("base_1.00_224",)].size == 11 and tree.by_key[("base_1.00_224", "block")].size == 5
