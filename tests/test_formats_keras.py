@@ -197,14 +197,15 @@ def test_keras2_functional_lstm_nested_and_shared(tmp_path):
     assert shapes["seq"] == [(None, 12, 16)]
     assert shapes["last"] == [(None, 16)]
     assert shapes["shared"] == [(None, 16), (None, 16)]  # two calls of one layer
-    assert shapes["head"] == [(None, 2)]
+    assert shapes["h1"] == [(None, 8)] and shapes["h2"] == [(None, 2)]  # the nested model's layers, inline
     add = _node(graph, "sum")
     assert [v.name for v in add.inputs[0].values] == ["shared", "shared:1:0"]
     shared = _node(graph, "shared")
     assert [v.name for v in shared.inputs[1].values] == ["shared"]
-    head = _node(graph, "head")
-    assert [n.name for n in head.graphs[0].nodes] == ["h1", "h2"]
-    assert set(_weights(head)) == {"h1/kernel", "h1/bias", "h2/kernel", "h2/bias"}
+    assert [node.name for node in graph.nodes if node.group_path == ("head",)] == ["h1", "h2"]
+    assert [v.name for v in _node(graph, "h1").inputs[0].values] == ["tf.math.multiply"]
+    assert set(_weights(_node(graph, "h1"))) == set(_weights(_node(graph, "h2"))) == {"kernel", "bias"}
+    assert [(a.name, a.values[0].name) for a in graph.outputs] == [("head", "head/h2")]
     assert not _node(graph, "seq").chain  # a recurrent activation is not a fused step
     assert graph.inputs[0].values[0].type.dtype == "int32"
 
@@ -321,9 +322,10 @@ def test_keras3_sequential_lstm_and_nested_model(tmp_path):
     assert graph.node_count() == 4
     assert graph.parameters() == sum(int(np.prod(shape)) for _, shapes in layer_vars.values() for shape in shapes)
     assert list(_weights(_node(graph, "lstm"))) == ["kernel", "recurrent_kernel", "bias"]
-    assert set(_weights(_node(graph, "head"))) == {"h1/kernel", "h1/bias", "h2/kernel", "h2/bias"}
+    assert set(_weights(_node(graph, "h1"))) == set(_weights(_node(graph, "h2"))) == {"kernel", "bias"}
     shapes = {node.name: node.outputs[0].values[0].type.shape for node in graph.nodes}
-    assert shapes == {"notes": (None, 10, 4), "lstm": (None, 10, 16), "gru": (None, 16), "head": (None, 3)}
+    assert shapes == {"notes": (None, 10, 4), "lstm": (None, 10, 16), "gru": (None, 16), "h1": (None, 8),
+                      "h2": (None, 3)}
 
 
 def test_weights_only_files(tmp_path):

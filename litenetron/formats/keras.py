@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Collection, Dict, Iterator, List, Optional, Tuple
 
 from ..codecs import archive
 from ..codecs.binary import open_buffer
 from ..codecs.hdf5 import SIGNATURE, Dataset, File, Group, Hdf5Error
 from ..model import Argument, FormatError, Graph, Model, ModelError, Node, OpType
-from .keras_graph import MAX_NESTING, Weights, build_graph, tensor_value
+from .keras_graph import Weights, build_graph, tensor_value
+from .keras_nested import MAX_NESTING, weight_label
 from .keras_tfjs import manifest_weights
-from .schemas.keras import CATEGORY, VARIABLES
+from .schemas.keras import CATEGORY, MODEL_CLASSES, VARIABLES
 
 NAME = "Keras"
 EXTENSIONS = (".h5", ".hdf5", ".keras", ".json")  # what the Open dialog offers
@@ -101,10 +102,10 @@ def _read_hdf5(h5: File, format_name: str, config: Optional[dict] = None, metada
     if isinstance(h5.get("layers"), Group):  # Keras 3 weights file
         weights = _keras3_weights(h5, _layer_classes(config), _layer_classes(config, nested=True), groups)
     elif isinstance(h5.get("model_weights"), Group):
-        weights = _keras2_weights(h5["model_weights"])
+        weights = _keras2_weights(h5["model_weights"], _nested_models(config))
         version = version or _text(h5["model_weights"].attrs.get("keras_version"))
     elif _attribute_list(attrs, "layer_names") is not None:
-        weights = _keras2_weights(h5.root)
+        weights = _keras2_weights(h5.root, _nested_models(config))
     else:
         weights = _plain_weights(h5.root)
     model = Model(format_name, producer=f"Keras {version}".strip(), version=version)
@@ -195,8 +196,16 @@ def _attribute_list(attrs: dict, name: str) -> Optional[List[str]]:
     return values
 
 
-def _keras2_weights(group: Group) -> Weights:
-    """Layer → weights from `layer_names` / `weight_names` (Keras 2 `.h5`, full model or weights only)."""
+def _nested_models(config: Optional[dict]) -> set:
+    """The names of a model config's layers that are models with layers of their own."""
+    return {name for name, (class_name, layer_config) in _layer_classes(config).items()
+            if class_name in MODEL_CLASSES and isinstance(layer_config.get("layers"), list)}
+
+
+def _keras2_weights(group: Group, models: Collection[str] = ()) -> Weights:
+    """Layer → weights from `layer_names` / `weight_names` (Keras 2 `.h5`, full model or weights only).
+
+    A nested model's weights (a layer in `models`) keep their whole path (`Conv1/kernel`): it names the inner layer."""
     weights: Weights = {}
     names = _attribute_list(group.attrs, "layer_names") or group.keys()
     for layer in names:
@@ -214,7 +223,7 @@ def _keras2_weights(group: Group) -> Weights:
             entries = [(path[len(layer_group.path):].lstrip("/"), item)
                        for path, item in layer_group.walk() if isinstance(item, Dataset)]
         labels = [_weight_label(weight) for weight, _ in entries]
-        if len(set(labels)) < len(labels):  # nested models: inner layers share weight names
+        if layer in models or len(set(labels)) < len(labels):  # nested models: inner layers share weight names
             labels = [weight.split(":", 1)[0] for weight, _ in entries]
         weights[layer] = [(label, dataset) for label, (_, dataset) in zip(labels, entries)]
     return weights
@@ -222,12 +231,7 @@ def _keras2_weights(group: Group) -> Weights:
 
 def _weight_label(path: str) -> str:
     """`dense/kernel:0` → `kernel`; `bidirectional/forward_lstm/lstm_cell/kernel:0` → `forward_lstm/kernel`."""
-    parts = [part for part in path.split(":", 1)[0].split("/") if part]
-    if len(parts) > 1:
-        parts = parts[1:]
-    if len(parts) > 1 and parts[-2].endswith("_cell"):
-        del parts[-2]
-    return "/".join(parts) or path
+    return weight_label(path.split(":", 1)[0].split("/")) or path
 
 
 def _natural(name: str) -> Tuple:
