@@ -15,6 +15,7 @@ from test_app import click, pump, settle
 from conftest import cli_info
 from litenetron.formats import open_model
 from litenetron.groups import build_tree
+from litenetron.model import ModelError
 
 h5py = pytest.importorskip("h5py")
 
@@ -264,3 +265,38 @@ def test_window_collapses_and_expands_a_nested_model_by_double_click(display, tm
         assert any(box.node is not None and box.node.name == "Conv1" for box in window.scene.boxes)
     finally:
         root.destroy()
+
+
+def _slots(item):
+    """Every (container, key) of a JSON document."""
+    if isinstance(item, dict):
+        for key in item:
+            yield item, key
+            yield from _slots(item[key])
+    elif isinstance(item, list):
+        for index in range(len(item)):
+            yield item, index
+            yield from _slots(item[index])
+
+
+def test_config_values_of_the_wrong_kind_raise_model_error_only(tmp_path):
+    """Nested configs whose fields hold the wrong JSON kinds (a hostile file) open or fail with ModelError."""
+    with zipfile.ZipFile(FIXTURES / "twice.keras") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    original = json.loads(members["config.json"])
+    rng = np.random.default_rng(11)
+    replacements = [None, 0, -1, 7, "x", [], {}, [["x", 0, 0]], "encoder", {"class_name": "Sequential"}, [1, 2]]
+    path = tmp_path / "odd.keras"
+    for _ in range(300):
+        config = json.loads(json.dumps(original))
+        slots = list(_slots(config))
+        for _ in range(3):
+            container, key = slots[int(rng.integers(len(slots)))]
+            container[key] = replacements[int(rng.integers(len(replacements)))]
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, json.dumps(config) if name == "config.json" else data)
+        try:
+            build_tree(open_model(path).graphs[0])
+        except ModelError:
+            pass

@@ -19,7 +19,7 @@ from ..codecs.binary import open_buffer
 from ..codecs.hdf5 import SIGNATURE, Dataset, File, Group, Hdf5Error
 from ..model import Argument, FormatError, Graph, Model, ModelError, Node, OpType
 from .keras_graph import Weights, build_graph, tensor_value
-from .keras_nested import MAX_NESTING, weight_label
+from .keras_nested import MAX_NESTING, layer_entries, weight_label
 from .keras_tfjs import manifest_weights
 from .schemas.keras import CATEGORY, MODEL_CLASSES, VARIABLES
 
@@ -269,18 +269,15 @@ def _layer_classes(config: Optional[dict], nested: bool = False, depth: int = 0
     """Layer name → (class name, config) for a model config's layers (wrappers by their inner layer);
     with `nested`, the layers of nested models too."""
     layers: Dict[str, Tuple[str, dict]] = {}
-    body = (config or {}).get("config")
-    entries = body if isinstance(body, list) else (body or {}).get("layers") if isinstance(body, dict) else None
-    for layer in entries or ():
-        if not isinstance(layer, dict):
-            continue
+    for layer in (layer_entries(config) if isinstance(config, dict) else None) or ():
         layer_config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
         name = layer.get("name") or layer_config.get("name")
         inner = layer_config.get("layer")
         if isinstance(inner, dict) and layer.get("class_name") in ("Bidirectional", "TimeDistributed"):
-            layers[str(name)] = (inner.get("class_name", ""), inner.get("config") or {})
+            inner_config = inner.get("config") if isinstance(inner.get("config"), dict) else {}
+            layers[str(name)] = (str(inner.get("class_name", "")), inner_config)
         else:
-            layers[str(name)] = (layer.get("class_name", ""), layer_config)
+            layers[str(name)] = (str(layer.get("class_name", "")), layer_config)
         if nested and depth < MAX_NESTING and isinstance(layer_config.get("layers"), list):
             for key, value in _layer_classes(layer, True, depth + 1).items():
                 layers.setdefault(key, value)

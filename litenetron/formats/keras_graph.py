@@ -52,10 +52,21 @@ def _input_shape(config: dict) -> Optional[tuple]:
     return (None, *inner) if shape is None and inner is not None else shape
 
 
+def _mapping(value: Any) -> dict:
+    """A config field that should be an object (a hostile file may put anything there)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _is_ref(entry: Any) -> bool:
+    """A (layer, call, tensor) reference: `[name, int, int, ...]`."""
+    return isinstance(entry, list) and len(entry) >= 3 and isinstance(entry[0], str) and \
+        all(isinstance(number, int) and number >= 0 for number in entry[1:3])
+
+
 def _dtype(config: dict) -> Optional[str]:
     dtype = config.get("dtype")
     if isinstance(dtype, dict):  # Keras 3 DTypePolicy
-        dtype = (dtype.get("config") or {}).get("name")
+        dtype = _mapping(dtype.get("config")).get("name")
     if isinstance(dtype, str):
         return {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(dtype, dtype)
     return None
@@ -67,10 +78,10 @@ def _history(item: Any, refs: List[Tuple[Ref, Optional[tuple]]], depth: int = 0)
         return
     if isinstance(item, dict):
         if item.get("class_name") == "__keras_tensor__":
-            config = item.get("config") or {}
-            history = config.get("keras_history") or []
-            if len(history) >= 3 and isinstance(history[0], str):
-                refs.append(((history[0], int(history[1]), int(history[2])), _shape(config.get("shape"))))
+            config = _mapping(item.get("config"))
+            history = config.get("keras_history")
+            if _is_ref(history):
+                refs.append(((history[0], history[1], history[2]), _shape(config.get("shape"))))
             return
         for value in item.values():
             _history(value, refs, depth + 1)
@@ -97,7 +108,8 @@ def _triples(item: Any, refs: List[Tuple[Ref, Optional[tuple]]], depth: int = 0)
 def _calls(layer: dict) -> List[List[Tuple[Ref, Optional[tuple]]]]:
     """The inputs of each call of a functional layer, Keras 2 or Keras 3 spelling."""
     calls = []
-    for node in layer.get("inbound_nodes") or ():
+    nodes = layer.get("inbound_nodes")
+    for node in nodes if isinstance(nodes, list) else ():
         refs: List[Tuple[Ref, Optional[tuple]]] = []
         if isinstance(node, dict):
             _history(node.get("args"), refs)
@@ -105,8 +117,8 @@ def _calls(layer: dict) -> List[List[Tuple[Ref, Optional[tuple]]]]:
         elif isinstance(node, list):
             # A call is a list of [layer, call, tensor, kwargs] entries; TF op layers store one bare entry.
             for entry in ([node] if node and isinstance(node[0], str) else node):
-                if isinstance(entry, list) and len(entry) >= 3 and isinstance(entry[0], str):
-                    refs.append(((entry[0], int(entry[1]), int(entry[2])), None))
+                if _is_ref(entry):
+                    refs.append(((entry[0], entry[1], entry[2]), None))
                     if len(entry) > 3:  # TF op layers pass further tensors as [name, call, tensor] kwargs
                         _triples(entry[3], refs)
         calls.append(refs)
@@ -121,8 +133,8 @@ def _refs(spec: Any) -> List[Ref]:
         spec = [spec]
     refs = []
     for entry in spec:
-        if isinstance(entry, list) and len(entry) >= 3 and isinstance(entry[0], str):
-            refs.append((entry[0], int(entry[1]), int(entry[2])))
+        if _is_ref(entry):
+            refs.append((entry[0], entry[1], entry[2]))
     return refs
 
 
@@ -258,7 +270,7 @@ class _Builder:
                 graph.nodes.append(self.node(graph, scope, name, class_name, layer_config, layer, calls))
             previous = name
             if not functional and index + 1 < len(entries):  # the next layer's build shape is our output
-                following = entries[index + 1].get("build_config") or {}
+                following = _mapping(entries[index + 1].get("build_config"))
                 for outer in range(scope.times):
                     self.set_shape(self.value(scope.key((name, 0, 0), outer)),
                                    _shape(following.get("input_shape")), None)
@@ -341,7 +353,7 @@ class _Builder:
             graph.inputs.append(Argument(name, [graph_input]))
             node.inputs.append(Argument("input", [graph_input]))
             self.outputs(node, scope, 0, [shape], dtype)
-        build = _shape((layer.get("build_config") or {}).get("input_shape"))
+        build = _shape(_mapping(layer.get("build_config")).get("input_shape"))
         if dtype is None:  # layers saved without a dtype compute in their input's type
             dtype = next((value.type.dtype for call in calls for value, _ in call), None)
         # Call by call: a shared layer's later call may consume its own earlier output.
@@ -366,7 +378,7 @@ class _Builder:
         activation = config.get("activation")
         inner = config.get("layer")
         if class_name == "TimeDistributed" and isinstance(inner, dict):
-            activation = (inner.get("config") or {}).get("activation")
+            activation = _mapping(inner.get("config")).get("activation")
         if isinstance(activation, dict):
             activation = activation.get("class_name")
         # A recurrent layer's activation acts inside its cell: an attribute, not a fused step after it.
