@@ -14,6 +14,7 @@ from ..codecs.hdf5 import Dataset
 from ..model import Argument, Attribute, FormatError, Graph, Node, OpType, Tensor, TensorType, Value
 from .keras_shapes import output_shapes
 from .schemas.keras import CATEGORY, DEFAULTS, HIDDEN_ATTRIBUTES, MODEL_CLASSES
+from .stages import SHAPES, stage
 
 # Layer name → (weight name, dataset); a dataset is anything with `shape`, `dtype_name`, `size` and `read()`.
 Weights = Dict[str, List[Tuple[str, Dataset]]]
@@ -268,4 +269,5 @@ def build_graph(model_config: dict, weights: Weights, depth: int = 0) -> Graph:
     """The graph of a Keras model config (`{"class_name": ..., "config": {...}}`) with its weights."""
     if not isinstance(model_config, dict):
         raise FormatError("model config is not a JSON object")
-    return _Builder(weights, depth).build(model_config)
+    with stage(SHAPES):  # shapes are worked out layer by layer as the graph is built
+        return _Builder(weights, depth).build(model_config)

@@ -33,6 +33,7 @@ from ..model import (
     element_count,
 )
 from .schemas.tensorflow import CATEGORIES, DTYPE_NAMES, DTYPES, INPUT_NAMES, TENSORFLOW, VALUE_FIELDS
+from .stages import SHAPES, stage
 from .tensorflow_bundle import Bundle, BundleError, find_bundle
 from .tensorflow_shapes import infer_shapes
 
@@ -353,7 +354,8 @@ def _graph(node_defs: List[Message], functions: Dict[str, Graph], signature: Opt
         _attach_calls(node, functions)
     graph.stored_operators = operators
     graph.stored_parameters = parameters
-    infer_shapes(graph, constants)
+    with stage(SHAPES):
+        infer_shapes(graph, constants)
     return graph
 
 

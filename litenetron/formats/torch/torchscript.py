@@ -29,6 +29,7 @@ from ...codecs import archive
 from ...codecs.pickle_objects import Object, PickleError
 from ...model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from ..schemas.torchscript import CATEGORY_OF
+from ..stages import SHAPES, stage
 from . import pickled, torchscript_shapes
 from .pickled import TorchTensor
 from .pytorch import chain_in_order
@@ -87,7 +88,8 @@ def read(path: Path) -> Model:
     note = ""
     if code.method(module, "forward") is not None:
         try:
-            Interpreter(code, graph, constants).run(module, inputs)
+            with stage(SHAPES):  # the forward code is followed call by call, each output's shape worked out
+                Interpreter(code, graph, constants).run(module, inputs)
         except PickleError as error:  # too large to inline: show the modules instead
             graph = Graph(name=graph.name)
             note = f" ({error}; showing the module tree)"
