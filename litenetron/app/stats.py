@@ -125,7 +125,7 @@ class HistogramColours:
 
 LIGHT_HISTOGRAM = HistogramColours(background="#FFFFFF", bars="#4A78B8", axis="#888888", text="#444444")
 HISTOGRAM_SIZE = (260, 90)   # at 96 dpi; a 2x screen gets twice the pixels, drawn at that size, not enlarged
-NARROWEST = 80               # at 96 dpi: below this the labels would overlap
+NARROWEST = 80               # at 96 dpi: narrower, the bars and the min/max labels are no longer readable
 LABEL_PIXELS = 10            # the size of the min/max text at 96 dpi
 
 
