@@ -72,6 +72,8 @@ def test_at_2x_the_histogram_has_twice_the_pixels_and_fits_a_narrow_pane(display
     from litenetron.app.window import MainWindow
 
     root = tkinter.Tk()
+    # Tk keeps the scaling per display, for every root of the process: put it back for the tests that follow
+    original = root.tk.call("tk", "scaling")
     root.tk.call("tk", "scaling", 2 * 96 / 72)   # a 2x screen
     try:
         window = MainWindow(root)
@@ -88,6 +90,7 @@ def test_at_2x_the_histogram_has_twice_the_pixels_and_fits_a_narrow_pane(display
         image = window.sidebar.histogram_image
         assert image.width() <= window.sidebar.detail.winfo_width() and image.height() == 2 * 90
     finally:
+        root.tk.call("tk", "scaling", original)
         root.destroy()
 
 
