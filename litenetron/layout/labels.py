@@ -108,10 +108,10 @@ def place_labels(graph: LayeredGraph, labels: Sequence[Optional[Tuple[float, flo
     return spots
 
 
-def _candidates(spot: Point, size: Tuple[float, float], points: Sequence[Point]) -> List[Point]:
+def _candidates(spot: Point, size: Tuple[float, float], points: Sequence[Point], at_target: bool) -> List[Point]:
     """Label centres along one route, nearest to its source first: the reserved spot beside the trunk and
-    its mirror on the left, the ends of every vertical run (right, then left of the line), then just before
-    the target."""
+    its mirror on the left, the ends of every vertical run (right, then left of the line), then (with
+    `at_target`) just before the target."""
     width, height = size
     across = LABEL_OFFSET + width / 2
     trunk_x = spot[0] - across
@@ -122,7 +122,7 @@ def _candidates(spot: Point, size: Tuple[float, float], points: Sequence[Point])
             top, bottom = min(a[1], b[1]) + room / 2, max(a[1], b[1]) - room / 2
             for y in (top, bottom):
                 found += [(a[0] + across, y), (a[0] - across, y)]
-    if len(points) >= 2:
+    if at_target and len(points) >= 2:
         (_, y0), (x1, y1) = points[-2], points[-1]
         y = y1 - room / 2 if y1 >= y0 else y1 + room / 2
         found += [(x1 + across, y), (x1 - across, y)]
@@ -169,10 +169,19 @@ def clear_labels(graph: LayeredGraph, labels: Sequence[Optional[Tuple[float, flo
         else:
             obstacles.add_rect(rect, owner_of[i])
     tallest = max(graph.layer_height, default=0.0)
+    # beside the end of an edge a label names that edge only when no other tensor's arrow ends near it
+    ends: Dict[int, List[Tuple[float, int]]] = {}
+    target_of: Dict[int, int] = {}
+    for j, i in enumerate(graph.origin):
+        upper, lower = graph.edges[j]
+        target_of[i] = upper if graph.flipped[j] else lower
+        ends.setdefault(target_of[i], []).append((routes[i][-1][0], graph.edge_chain[j]))
     for i in crossed:
         owner = owner_of[i]
         best, best_cost = spots[i], None
-        for candidate in _candidates(spots[i], labels[i], routes[i]):
+        end_x, reach = routes[i][-1][0], 2 * (LABEL_OFFSET + labels[i][0])
+        alone = all(abs(x - end_x) > reach for x, other in ends[target_of[i]] if other != owner)
+        for candidate in _candidates(spots[i], labels[i], routes[i], alone):
             rect = label_rect(candidate, labels[i])
             covered = obstacles.overlaps(rect, owner) + _boxes_under(graph, rect, tallest)
             cost = OVERLAP_COST * covered + obstacles.crossings(rect, owner)
