@@ -5,6 +5,8 @@ a short vertical trunk and the label stands right of the trunk. All consumers of
 and the label spot; a source with several labelled tensors stacks their labels in rows beside the trunk.
 Downward edges use the top of the gap below the source, reversed edges (cycles) the bottom of the gap above
 it. The boxes' right extents reserve the label width, so labels of neighbouring sources do not meet.
+Other tensors' routes may still pass through that spot; `clear_labels` then moves the label along its own
+route to a spot no route, box or label touches (`clearance` answers the geometry).
 """
 
 from __future__ import annotations
