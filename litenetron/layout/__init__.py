@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .acyclic import back_edges
 from .dummies import build_layered
-from .labels import LABEL_OFFSET, place_labels, reserve_label_room
+from .labels import LABEL_OFFSET, clear_labels, place_labels, reserve_label_room
 from .order import order_layers, tuck_feeders
 from .position import horizontal_positions, vertical_positions
 from .rank import rank_nodes
@@ -142,6 +142,7 @@ def _layout(sizes, edges, label_sizes, edge_groups, horizontal: bool, node_separ
             points.reverse()
         routes[i] = points
     label_positions = place_labels(graph, labels, rows, routes)
+    clear_labels(graph, labels, routes, label_positions)
     for i, (v, w) in enumerate(edges):
         if v == w:
             routes[i] = self_loop(xs[v], ys[v], half_w[v], half_h[v], loop_reach)
