@@ -84,5 +84,7 @@ def _section(title: str, lines: Iterable[str]) -> str:
 
 def _attribute_line(row: AttributeRow) -> str:
     name, kind, default, text = row
-    extra = f", default {default!r}" if default is not None else ""
-    return f"- `{name}`: *{kind}*{extra} — {text}"
+    line = f"- `{name}`" + (f": *{kind}*" if kind else "")
+    if default is not None:
+        line += f", default {default!r}"
+    return line + (f" — {text}" if text else "")
