@@ -711,9 +711,9 @@ def test_ncnn_layers_document_their_parameters_from_our_table(window, monkeypatc
     window.root.update()
     docs = window.sidebar.doc_window
     text = docs.text.get("1.0", "end")
-    assert "\nParameters\n" in text and "`" not in text
+    assert "\nAttributes\n" in text and "`" not in text   # the shared renderer's sections (formats/op_docs.py)
     for number, name in PARAM_NAMES["Convolution"].items():
-        assert f"{number}: {name}" in text
+        assert f"{name} — parameter id {number}\n" in text
     docs.text.focus_force()
     window.root.update()
     docs.text.event_generate("<Escape>")

@@ -5,6 +5,7 @@ documented operator is named in its documentation, and opening a model imports n
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -121,3 +122,44 @@ def test_opening_models_of_every_documented_family_imports_no_doc_table():
                             env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]" and len(paths) >= 10
+
+
+@pytest.mark.gui
+def test_the_window_imports_a_doc_table_only_when_the_documentation_opens(display, tmp_path):
+    """The real window in a fresh process: after the first picture of a TFLite model and after a node is clicked
+    (its Documentation button shown), no table is imported; the button's click imports the TFLite one."""
+    model = require_corpus() / "tflite" / "generated" / "small_cnn.tflite"
+    script = f"""
+import json, sys, tkinter
+sys.path.insert(0, {str(REPO / 'tests')!r})
+from test_app import click_box, settle
+from litenetron.app.window import MainWindow
+
+def tables():
+    return sorted(n for n in sys.modules if n.startswith("litenetron.formats.schemas.") and n.endswith("_docs"))
+
+root = tkinter.Tk()
+root.geometry("1200x800+0+0")
+window = MainWindow(root)
+root.update()
+window.open_path({str(model)!r})
+settle(window)
+painted = tables()
+click_box(window, next(b for b in window.scene.boxes if b.node is not None and b.node.type.name == "Conv2D"))
+button = window.sidebar.doc_button
+selected = tables() if button.winfo_ismapped() else "no Documentation button"
+x, y = button.winfo_width() // 2, button.winfo_height() // 2
+button.event_generate("<Enter>", x=x, y=y)
+for event in ("<ButtonPress-1>", "<ButtonRelease-1>"):
+    button.event_generate(event, x=x, y=y, button=1)
+root.update()
+print(json.dumps([painted, selected, tables(), window.sidebar.doc_window.title()]))
+root.destroy()
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "DISPLAY": display, "PYTHONPATH": str(REPO),
+                                 "XDG_CONFIG_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    painted, selected, opened, title = json.loads(result.stdout.strip().splitlines()[-1])
+    assert painted == [] and selected == []
+    assert opened == ["litenetron.formats.schemas.tflite_docs"] and title.startswith("Conv2D — ")
