@@ -24,8 +24,8 @@ DOCUMENTED = {
         "DepthwiseConv2D", "Dequantize", "Div", "ExpandDims", "FullyConnected", "Gather", "HardSwish",
         "LeakyRelu", "Logistic", "MaxPool2D", "Maximum", "Mean", "Minimum", "Mul", "Pack", "Pad", "Padv2",
         "Prelu", "Quantize", "Relu", "Relu6", "Reshape", "ResizeBilinear", "ResizeNearestNeighbor", "Slice",
-        "Softmax", "Split", "Squeeze", "StridedSlice", "Sub", "Sum", "Tanh", "Transpose", "TransposeConv",
-        "UnidirectionalSequenceLstm", "Svdf")),
+        "Softmax", "Split", "Squeeze", "StridedSlice", "Sub", "Sum", "Svdf", "Tanh", "Transpose",
+        "TransposeConv", "UnidirectionalSequenceLstm")),
     "keras": frozenset((
         "Activation", "Add", "AveragePooling2D", "BatchNormalization", "Bidirectional", "Concatenate", "Conv1D",
         "Conv2D", "Conv2DTranspose", "Dense", "DepthwiseConv2D", "Dropout", "Embedding", "Flatten",
@@ -59,8 +59,7 @@ def documentation_source(family: str, name: str) -> Optional[Callable[[], str]]:
 def documentation(family: str, name: str) -> str:
     """The Markdown for one operator of one family, from that family's table (imported here, on first use)."""
     table = importlib.import_module(f".schemas.{family}_docs", __package__)
-    entry = table.OPERATORS.get(name)
-    return markdown(*entry, common=table.COMMON) if entry is not None else ""
+    return markdown(*table.OPERATORS[name], common=table.COMMON)
 
 
 def markdown(summary: str, attributes: Sequence[AttributeRow] = (), inputs: Sequence[SlotRow] = (),

@@ -45,7 +45,8 @@ OPERATORS = {
                 (("pool", "PoolMethod", "MAX", "MAX, AVE (average) or STOCHASTIC"), *_SPATIAL, _ENGINE,
                  ("global_pooling", "bool", False, "pool over the whole spatial extent"),
                  ("round_mode", "RoundMode", "CEIL", "how the output size is rounded: CEIL or FLOOR"),
-                 ("ceil_mode", "bool", True, "the same choice in forks that predate round_mode")), _IN, _OUT),
+                 ("ceil_mode", "bool", None, "round the output size up (true) or down: forks' round_mode")),
+                _IN, _OUT),
     "InnerProduct": ("Fully connected layer: every output is a weighted sum of all inputs (from `axis` on) plus "
                      "a bias.",
                      (("num_output", "uint", None, "number of outputs"),
