@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..codecs.hdf5 import Dataset
 from ..model import Argument, Attribute, FormatError, Graph, Node, OpType, Tensor, TensorType, Value
 from .keras_shapes import output_shapes
+from .op_docs import documentation_source
 from .schemas.keras import CATEGORY, DEFAULTS, HIDDEN_ATTRIBUTES, MODEL_CLASSES
 from .stages import SHAPES, stage
 
@@ -211,7 +212,8 @@ class _Builder:
         return ref
 
     def node(self, graph: Graph, name: str, class_name: str, config: dict, layer: dict, calls) -> Node:
-        node = Node(name, OpType(class_name, CATEGORY.get(class_name, "Layer")))
+        node = Node(name, OpType(class_name, CATEGORY.get(class_name, "Layer"),
+                                 documentation_source=documentation_source("keras", class_name)))
         dtype = _dtype(config)
         subgraph = None
         if class_name in MODEL_CLASSES and isinstance(config.get("layers"), list):

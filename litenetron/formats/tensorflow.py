@@ -32,6 +32,7 @@ from ..model import (
     Value,
     element_count,
 )
+from .op_docs import documentation_source
 from .schemas.tensorflow import CATEGORIES, DTYPE_NAMES, DTYPES, INPUT_NAMES, TENSORFLOW, VALUE_FIELDS
 from .stages import SHAPES, stage
 from .tensorflow_bundle import Bundle, BundleError, find_bundle
@@ -368,7 +369,9 @@ def _port_key(key: str) -> Tuple[int, str]:
 def _node(node_def: Message, attrs: Dict[str, Message], values: Dict[str, Value], folded: Dict[str, Tensor],
           referenced: set) -> Node:
     name, op = node_def.get("name", ""), node_def.get("op", "")
-    node = Node(name=name, type=OpType(op, _CATEGORY.get(op, "")), device=node_def.get("device", ""))
+    node = Node(name=name, type=OpType(op, _CATEGORY.get(op, ""),
+                                       documentation_source=documentation_source("tensorflow", op)),
+                device=node_def.get("device", ""))
     arg_names = INPUT_NAMES.get(op, ())
     controls: List[Value] = []
     for index, reference in enumerate(node_def.get("input", [])):

@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ...codecs import archive
 from ...codecs.pickle_objects import Object, PickleError
 from ...model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..op_docs import documentation_source
 from ..schemas.torchscript import CATEGORY_OF
 from ..stages import SHAPES, stage
 from . import pickled, torchscript_shapes
@@ -517,7 +518,8 @@ class Interpreter:
         if len(self.graph.nodes) >= MAX_NODES:
             raise PickleError(f"forward graph has more than {MAX_NODES} operators")
         name = qualified.rsplit(".", 1)[-1]
-        node = Node(prefix, OpType(name, CATEGORY_OF.get(name) or CATEGORY_OF.get(name.strip("_"), "")))
+        node = Node(prefix, OpType(name, CATEGORY_OF.get(name) or CATEGORY_OF.get(name.strip("_"), ""),
+                                  documentation_source=documentation_source("torch", name.strip("_"))))
         names = self.code.functions.get(qualified) or torchscript_shapes.argument_names(name)
         for index, value in enumerate(args):
             self._argument(node, names[index] if index < len(names) else f"arg{index}", value)
