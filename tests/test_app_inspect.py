@@ -671,6 +671,7 @@ def test_hidpi_scaling_draws_bigger_and_stays_usable(display, config_home):
     from litenetron.app.window import MainWindow
 
     root = tkinter.Tk()
+    original = root.tk.call("tk", "scaling")   # per display, shared by every root of the process: restored below
     root.tk.call("tk", "scaling", 2 * 96 / 72)   # a 2× screen
     try:
         window = MainWindow(root)
@@ -695,6 +696,7 @@ def test_hidpi_scaling_draws_bigger_and_stays_usable(display, config_home):
         window.command_actual_size()
         assert window.canvas.zoom == 2.0
     finally:
+        root.tk.call("tk", "scaling", original)
         root.destroy()
 
 
