@@ -14,6 +14,7 @@ from tkinter import filedialog, messagebox, ttk
 from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
+from ..gc_pause import collector_paused
 from ..model import Argument, Graph, Model, ModelError, Node, internal_error_message
 from . import config, preferences
 from .commands import InspectCommands
@@ -43,8 +44,9 @@ def prepare_scene(graph: Graph, options, measure, keep=None) -> tuple:
     from ..render.tk_canvas import SceneIndex
     from .grouping import initial_scene
 
-    scene = initial_scene(graph, options, measure, keep)
-    return scene, SceneIndex(scene)
+    with collector_paused():
+        scene = initial_scene(graph, options, measure, keep)
+        return scene, SceneIndex(scene)
 
 
 def file_types() -> List[Tuple[str, str]]:
@@ -256,12 +258,13 @@ class MainWindow(InspectCommands, GroupCommands):
         measure, name = self.canvas.measure, Path(path).name
 
         def work(task: Task):
-            model = open_model(path)
-            if task.cancelled.is_set() or not model.graphs:
-                return model, None
-            task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes of {name}…"
-            # the options of now, not of when the open began: a View option changed meanwhile applies
-            return model, prepare_scene(model.graphs[0], self.options, measure)
+            with collector_paused():  # one collection at the end, not one per stage
+                model = open_model(path)
+                if task.cancelled.is_set() or not model.graphs:
+                    return model, None
+                task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes of {name}…"
+                # the options of now, not of when the open began: a View option changed meanwhile applies
+                return model, prepare_scene(model.graphs[0], self.options, measure)
 
         self.opening = self.runner.run(f"Reading {name}…", work, lambda result: self.show_opened(path, *result),
                                        lambda error: self._failed(f"Cannot open {name}", error, path))
