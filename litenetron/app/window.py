@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
 from ..formats.stages import READING, SHAPES
+from ..gc_pause import collector_paused
 from ..model import Argument, Graph, Model, ModelError, Node, internal_error_message
 from . import config, preferences
 from .commands import InspectCommands
@@ -49,8 +50,9 @@ def prepare_scene(graph: Graph, options, measure, keep=None) -> tuple:
     from ..render.tk_canvas import SceneIndex
     from .grouping import initial_scene
 
-    scene = initial_scene(graph, options, measure, keep)
-    return scene, SceneIndex(scene)
+    with collector_paused():
+        scene = initial_scene(graph, options, measure, keep)
+        return scene, SceneIndex(scene)
 
 
 def file_types() -> List[Tuple[str, str]]:
@@ -268,13 +270,13 @@ class MainWindow(InspectCommands, GroupCommands):
             task.label = OPEN_STAGES[stage].format(name)
 
         def work(task: Task):
-            with listening(lambda stage: enter(task, stage)):
+            with collector_paused(), listening(lambda stage: enter(task, stage)):  # one collection, at the end
                 model = open_model(path)
-            if task.cancelled.is_set() or not model.graphs:
-                return model, None
-            step[0], task.label = "layout", LAYOUT_STAGE.format(len(model.graphs[0].nodes), name)
-            # the options of now, not of when the open began: a View option changed meanwhile applies
-            return model, prepare_scene(model.graphs[0], self.options, measure)
+                if task.cancelled.is_set() or not model.graphs:
+                    return model, None
+                step[0], task.label = "layout", LAYOUT_STAGE.format(len(model.graphs[0].nodes), name)
+                # the options of now, not of when the open began: a View option changed meanwhile applies
+                return model, prepare_scene(model.graphs[0], self.options, measure)
 
         self.opening = self.runner.run(OPEN_STAGES[READING].format(name), work,
                                        lambda result: self.show_opened(path, *result),
