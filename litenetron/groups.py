@@ -10,12 +10,12 @@ its name says nothing), so collapsing never loses or duplicates a node.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
+from .gc_pause import collector_paused
 from .model import Graph, Node
 
 # Graphs up to this many nodes open flat; bigger ones open at the deepest level that shows at most MAX_BOXES.
@@ -279,14 +279,8 @@ def _finish(graph: Graph, root: Group, source: str) -> GroupTree:
 
 def build_tree(graph: Graph) -> GroupTree:
     """Groups from the names when they carry scopes, else from repeated runs of operators."""
-    # Many small lists over a big model's heap: the cyclic collector would rescan that heap again and again.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():  # many small lists over a big model's heap
         return _build_tree(graph)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _build_tree(graph: Graph) -> GroupTree:

@@ -385,6 +385,51 @@ def test_documentation_is_rendered_with_netron_sections_and_esc_closes_it(window
     assert not docs.winfo_exists()
 
 
+
+def press_button(window, button) -> None:
+    """A real click on a ttk button: the pointer enters it, presses and releases over it."""
+    window.root.update()
+    x, y = button.winfo_width() // 2, button.winfo_height() // 2
+    button.event_generate("<Enter>", x=x, y=y)
+    button.event_generate("<ButtonPress-1>", x=x, y=y, button=1)
+    button.event_generate("<ButtonRelease-1>", x=x, y=y, button=1)
+    window.root.update()
+
+
+@pytest.mark.parametrize("model, op, attribute", [
+    ("tflite/generated/small_cnn.tflite", "Conv2D", "stride_w"),
+    ("keras/generated/small_cnn.keras", "Dense", "units"),
+])
+def test_tflite_and_keras_nodes_open_our_documentation_and_esc_closes_it(window, monkeypatch, model, op,
+                                                                           attribute):
+    from conftest import CORPUS, require_corpus
+
+    require_corpus()
+    open_via_dialog(window, monkeypatch, CORPUS / model)
+    click_box(window, node_box(window, op))
+    assert window.sidebar.node is not None and window.sidebar.node.type.name == op
+    assert window.sidebar.doc_button.winfo_ismapped()
+    press_button(window, window.sidebar.doc_button)
+    docs = window.sidebar.doc_window
+    assert docs.winfo_exists() and docs.title().startswith(f"{op} — ")
+    text = docs.text.get("1.0", "end")
+    assert text.startswith(f"{op}\n")
+    for section in ("Attributes", "Inputs", "Outputs"):
+        start = docs.text.search(f"\n{section}\n", "1.0")
+        assert start, section
+        assert "heading2" in docs.text.tag_names(f"{start} + 1 chars")
+    assert "heading1" in docs.text.tag_names("1.0")
+    assert docs.text.tag_cget("heading2", "font") != docs.text.tag_cget("paragraph", "font")
+    assert "`" not in text and "## " not in text
+    name = docs.text.search(attribute, docs.text.search("\nAttributes\n", "1.0"))
+    assert "inline-code" in docs.text.tag_names(name)
+    docs.text.focus_force()
+    window.root.update()
+    docs.text.event_generate("<Escape>")
+    window.root.update()
+    assert not docs.winfo_exists()
+
+
 if_model = app_tests.if_model
 
 
@@ -626,6 +671,7 @@ def test_hidpi_scaling_draws_bigger_and_stays_usable(display, config_home):
     from litenetron.app.window import MainWindow
 
     root = tkinter.Tk()
+    original = root.tk.call("tk", "scaling")   # per display, shared by every root of the process: restored below
     root.tk.call("tk", "scaling", 2 * 96 / 72)   # a 2× screen
     try:
         window = MainWindow(root)
@@ -650,6 +696,7 @@ def test_hidpi_scaling_draws_bigger_and_stays_usable(display, config_home):
         window.command_actual_size()
         assert window.canvas.zoom == 2.0
     finally:
+        root.tk.call("tk", "scaling", original)
         root.destroy()
 
 
@@ -666,9 +713,9 @@ def test_ncnn_layers_document_their_parameters_from_our_table(window, monkeypatc
     window.root.update()
     docs = window.sidebar.doc_window
     text = docs.text.get("1.0", "end")
-    assert "\nParameters\n" in text and "`" not in text
+    assert "\nAttributes\n" in text and "`" not in text   # the shared renderer's sections (formats/op_docs.py)
     for number, name in PARAM_NAMES["Convolution"].items():
-        assert f"{number}: {name}" in text
+        assert f"{name} — parameter id {number}\n" in text
     docs.text.focus_force()
     window.root.update()
     docs.text.event_generate("<Escape>")

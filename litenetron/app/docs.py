@@ -96,7 +96,7 @@ def render(text: tkinter.Text, markdown: str) -> None:
     text.tag_configure("heading1", font=(family, size + 6, "bold"), spacing1=6, spacing3=6)
     text.tag_configure("heading2", font=(family, size + 3, "bold"), spacing1=10, spacing3=4)
     text.tag_configure("heading3", font=(family, size + 1, "bold"), spacing1=8, spacing3=2)
-    text.tag_configure("paragraph", font=(family, size), spacing3=6)
+    text.tag_configure("paragraph", font=(family, size), spacing1=6, spacing3=6)   # apart from a list above
     text.tag_configure("bullet", font=(family, size), lmargin1=12, lmargin2=30, spacing3=3)
     text.tag_configure("code", font=(fixed, size), background="#f0f0f0", lmargin1=12, lmargin2=12, spacing3=6)
     text.tag_configure("inline-code", font=(fixed, size), background="#f0f0f0")

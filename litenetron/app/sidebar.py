@@ -23,14 +23,26 @@ from ..model import (
     format_shape,
     internal_error_message,
 )
+from ..render.tk_canvas import ui_scale
 from .rowtools import ReadableTree, cell_texts
-from .stats import TensorStats, compute_stats, histogram_png
+from .stats import (
+    LIGHT_HISTOGRAM,
+    HistogramColours,
+    TensorStats,
+    compute_stats,
+    histogram_png,
+    histogram_width,
+)
+from .theme import FIELD_DARK, MUTED_DARK, TEXT_DARK
 
 # Tensors with more elements than this are summarised in a worker thread.
 SYNC_STATS_LIMIT = 200_000
 ATTRIBUTE_TEXT_LIMIT = 200
 LINK_COLOUR = "#1a5fb4"
 FULL_TEXT_LIMIT = 20_000   # what hover and Copy give of an attribute value
+DETAIL_PADDING = 6
+# On the dark theme's field colour, like the table above it; the bars a lighter blue to stand out on it.
+DARK_HISTOGRAM = HistogramColours(background=FIELD_DARK, bars="#6C9BE0", axis=MUTED_DARK, text=TEXT_DARK)
 
 # (label, work, done, failed) → starts a background task (TaskRunner.run with visible=False)
 RunInBackground = Callable[..., object]
@@ -86,6 +98,7 @@ class Sidebar(ttk.Frame):
         self.current: Optional[Tensor] = None
         self.op_type: Optional[OpType] = None   # the node type whose documentation the button shows
         self.histogram_image: Optional[tkinter.PhotoImage] = None
+        self.histogram_colours = LIGHT_HISTOGRAM
         self.title = ttk.Label(self, text="", font="TkHeadingFont", padding=(6, 4))
         self.title.pack(fill="x")
         # a long node name wraps instead of running off the pane
@@ -116,12 +129,15 @@ class Sidebar(ttk.Frame):
         self.tree.bind("<<TreeviewSelect>>", self._row_selected)
         self.tree.bind("<Double-1>", self._row_double_click)
         self.tree.bind("<ButtonRelease-1>", self._row_click, add="+")
-        self.detail = ttk.Frame(self, padding=(6, 4))
+        self.detail = ttk.Frame(self, padding=(DETAIL_PADDING, 4))
         self.detail.pack(fill="x")
+        # the histogram and the caption's wrapping follow the pane's width (a 2x histogram may not fit it)
+        self.detail.bind("<Configure>", self._detail_resized, add="+")
         self.caption = ttk.Label(self.detail, font="TkHeadingFont", wraplength=420)  # names the tensor shown
         self.histogram = ttk.Label(self.detail)
         self.histogram.pack(anchor="w")
         self.preview = tkinter.Text(self.detail, height=6, wrap="none", relief="flat", background="#f7f7f7",
+                                    highlightthickness=0,   # the ring is light grey in either theme
                                     font="TkFixedFont")
         self.preview_scroll = ttk.Scrollbar(self.detail, orient="horizontal", command=self.preview.xview)
         self.preview.configure(xscrollcommand=self.preview_scroll.set)   # matrix rows are wider than the pane
@@ -383,6 +399,11 @@ class Sidebar(ttk.Frame):
         elif row and self.activate_row is not None:
             self.activate_row(row)
 
+    def set_dark(self, dark: bool) -> None:
+        """Follow the window's theme; the weight shown is drawn again in its colours."""
+        self.histogram_colours = DARK_HISTOGRAM if dark else LIGHT_HISTOGRAM
+        self._draw_histogram()
+
     def _show_tensor(self, tensor: Optional[Tensor]) -> None:
         self.current = tensor
         if tensor is None:
@@ -391,13 +412,7 @@ class Sidebar(ttk.Frame):
             self.caption.configure(text=f"{tensor.name or '(unnamed)'}  {tensor_type_text(tensor)}")
             self.caption.pack(anchor="w", fill="x", before=self.histogram)
         stats = self.known_stats(tensor) if tensor is not None else None
-        png = histogram_png(stats) if stats is not None else None
-        if png is not None:
-            self.histogram_image = tkinter.PhotoImage(master=self, data=base64.b64encode(png).decode("ascii"))
-            self.histogram.configure(image=self.histogram_image, text="")
-        else:
-            self.histogram_image = None
-            self.histogram.configure(image="", text="")
+        self._draw_histogram()
         self.preview.configure(state="normal")
         self.preview.delete("1.0", "end")
         if stats is not None and stats.preview:
@@ -413,6 +428,30 @@ class Sidebar(ttk.Frame):
             self.save_button.pack(side="left", padx=(0, 4))
         else:
             self.save_button.pack_forget()
+
+    def _room(self) -> Optional[int]:
+        """The width free for the histogram and the caption, once the pane is on screen."""
+        room = self.detail.winfo_width() - 2 * DETAIL_PADDING
+        return room if room > 0 and self.detail.winfo_ismapped() else None
+
+    def _detail_resized(self, _event) -> None:
+        room = self._room()
+        if room is not None:
+            self.caption.configure(wraplength=room)
+        if self.histogram_image is not None and self.histogram_image.width() != histogram_width(ui_scale(self), room):
+            self._draw_histogram()
+
+    def _draw_histogram(self) -> None:
+        """The histogram of the tensor shown, in the theme's colours at the screen's scale, as wide as the pane
+        allows (none when its statistics are not known yet)."""
+        stats = self.known_stats(self.current) if self.current is not None else None
+        png = histogram_png(stats, self.histogram_colours, ui_scale(self), self._room()) if stats is not None else None
+        if png is not None:
+            self.histogram_image = tkinter.PhotoImage(master=self, data=base64.b64encode(png).decode("ascii"))
+            self.histogram.configure(image=self.histogram_image, text="")
+        else:
+            self.histogram_image = None
+            self.histogram.configure(image="", text="")
 
     def save_npy(self) -> None:
         tensor = self.current

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, List, Optional, Tuple
 
 # Elements shown in the value preview.
@@ -112,27 +113,68 @@ def shaped_preview(array: Any) -> str:
     return prefix + "\n".join(lines)
 
 
-def histogram_png(stats: TensorStats, width: int = 260, height: int = 90) -> Optional[bytes]:
-    """The histogram as PNG bytes (bars plus min/max labels), None when there is nothing to draw."""
+@dataclass(frozen=True)
+class HistogramColours:
+    """The histogram's palette; the sidebar passes the one of the window's theme."""
+
+    background: str
+    bars: str
+    axis: str
+    text: str
+
+
+LIGHT_HISTOGRAM = HistogramColours(background="#FFFFFF", bars="#4A78B8", axis="#888888", text="#444444")
+HISTOGRAM_SIZE = (260, 90)   # at 96 dpi; a 2x screen gets twice the pixels, drawn at that size, not enlarged
+NARROWEST = 80               # at 96 dpi: narrower, the bars and the min/max labels are no longer readable
+LABEL_PIXELS = 10            # the size of the min/max text at 96 dpi
+
+
+@lru_cache(maxsize=4)
+def _label_font(pixels: int):
+    from PIL import ImageFont
+
+    from ..render.fonts import find_font_files
+
+    files = find_font_files()
+    if files is None:
+        return ImageFont.load_default(size=pixels)
+    return ImageFont.truetype(str(files[1]), pixels)
+
+
+def histogram_width(scale: float = 1.0, room: Optional[int] = None) -> int:
+    """The histogram's width in pixels: its 96 dpi width times `scale`, or the `room` there is when less."""
+    width = round(HISTOGRAM_SIZE[0] * scale)
+    return width if room is None else max(round(NARROWEST * scale), min(width, room))
+
+
+def histogram_png(stats: TensorStats, colours: HistogramColours = LIGHT_HISTOGRAM, scale: float = 1.0,
+                  room: Optional[int] = None) -> Optional[bytes]:
+    """The histogram as PNG bytes (bars plus min/max labels) in `colours`, `scale` times the 96 dpi size in
+    pixels with text and lines to match, narrower when only `room` pixels are free; None when there is nothing
+    to draw."""
     if not stats.histogram or max(stats.histogram) == 0:
         return None
     from PIL import Image, ImageDraw
 
-    image = Image.new("RGB", (width, height), "white")
+    width, height = histogram_width(scale, room), round(HISTOGRAM_SIZE[1] * scale)
+    line = max(1, round(scale))
+    font = _label_font(max(1, round(LABEL_PIXELS * scale)))
+    ascent, descent = font.getmetrics()
+    image = Image.new("RGB", (width, height), colours.background)
     draw = ImageDraw.Draw(image)
-    label_height = 12
-    plot = height - label_height - 2
+    plot = height - (ascent + descent) - 2 * line   # the baseline of the bars, above the labels
     peak = max(stats.histogram)
     bar = width / len(stats.histogram)
     for index, count in enumerate(stats.histogram):
         if count:
-            top = plot - max(1.0, plot * count / peak)
-            draw.rectangle([index * bar, top, (index + 1) * bar - 1, plot], fill="#4a78b8")
-    draw.line([0, plot, width, plot], fill="#888888")
+            top = plot - max(float(line), plot * count / peak)
+            draw.rectangle([round(index * bar), round(top), round((index + 1) * bar) - 1, plot], fill=colours.bars)
+    draw.line([0, plot, width, plot], fill=colours.axis, width=line)
     low, high = stats.edges
-    draw.text((1, plot + 1), format_number(low), fill="#444444")
+    label_top = plot + line + 1
+    draw.text((line, label_top), format_number(low), fill=colours.text, font=font)
     right = format_number(high)
-    draw.text((width - 1 - draw.textlength(right), plot + 1), right, fill="#444444")
+    draw.text((width - line - draw.textlength(right, font=font), label_top), right, fill=colours.text, font=font)
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()

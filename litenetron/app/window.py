@@ -14,6 +14,8 @@ from tkinter import filedialog, messagebox, ttk
 from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
+from ..formats.stages import READING, SHAPES
+from ..gc_pause import collector_paused
 from ..model import Argument, Graph, Model, ModelError, Node, internal_error_message
 from . import config, preferences
 from .commands import InspectCommands
@@ -35,6 +37,11 @@ SCENE_CACHE = 8
 # benchmarks/first_paint.py: when set, the first drawn scene writes its wall-clock time there and the app quits.
 FIRST_PAINT_FILE = os.environ.get("LITENETRON_FIRST_PAINT", "")
 SIDEBAR_SASH = 0.66  # share of the window width the graph gets at first
+# What the status bar says while the reader is in each of its stages (formats.stages), then after it, and what
+# an internal error met in that stage says was being done.
+OPEN_STAGES = {READING: "Reading {}…", SHAPES: "Inferring shapes of {}…"}
+LAYOUT_STAGE = "Laying out {:,} nodes of {}…"
+DOING = {READING: "reading", SHAPES: "inferring shapes of", "layout": "laying out"}
 
 
 def prepare_scene(graph: Graph, options, measure, keep=None) -> tuple:
@@ -43,8 +50,9 @@ def prepare_scene(graph: Graph, options, measure, keep=None) -> tuple:
     from ..render.tk_canvas import SceneIndex
     from .grouping import initial_scene
 
-    scene = initial_scene(graph, options, measure, keep)
-    return scene, SceneIndex(scene)
+    with collector_paused():
+        scene = initial_scene(graph, options, measure, keep)
+        return scene, SceneIndex(scene)
 
 
 def file_types() -> List[Tuple[str, str]]:
@@ -252,19 +260,27 @@ class MainWindow(InspectCommands, GroupCommands):
 
     def open_path(self, path: str) -> None:
         from ..formats import open_model
+        from ..formats.stages import listening
 
         measure, name = self.canvas.measure, Path(path).name
+        step = [READING]   # the stage the worker is in, for the message of an internal error
+
+        def enter(task: Task, stage: str) -> None:
+            step[0] = stage
+            task.label = OPEN_STAGES[stage].format(name)
 
         def work(task: Task):
-            model = open_model(path)
-            if task.cancelled.is_set() or not model.graphs:
-                return model, None
-            task.label = f"Laying out {len(model.graphs[0].nodes):,} nodes of {name}…"
-            # the options of now, not of when the open began: a View option changed meanwhile applies
-            return model, prepare_scene(model.graphs[0], self.options, measure)
+            with collector_paused(), listening(lambda stage: enter(task, stage)):  # one collection, at the end
+                model = open_model(path)
+                if task.cancelled.is_set() or not model.graphs:
+                    return model, None
+                step[0], task.label = "layout", LAYOUT_STAGE.format(len(model.graphs[0].nodes), name)
+                # the options of now, not of when the open began: a View option changed meanwhile applies
+                return model, prepare_scene(model.graphs[0], self.options, measure)
 
-        self.opening = self.runner.run(f"Reading {name}…", work, lambda result: self.show_opened(path, *result),
-                                       lambda error: self._failed(f"Cannot open {name}", error, path))
+        self.opening = self.runner.run(OPEN_STAGES[READING].format(name), work,
+                                       lambda result: self.show_opened(path, *result),
+                                       lambda error: self._failed(f"Cannot open {name}", error, path, DOING[step[0]]))
 
     def show_opened(self, path: str, model: Model, prepared) -> None:
         self.insight.model_replaced(model)
@@ -358,9 +374,15 @@ class MainWindow(InspectCommands, GroupCommands):
     def _scene_ready(self, graph: Graph, prepared) -> None:
         if graph is not self.graph:  # the user moved on while it was laid out
             return
-        scene, index = prepared
-        self.message.configure(text=f"Drawing {len(scene.boxes):,} boxes…")
+        self.message.configure(text=f"Drawing {len(prepared[0].boxes):,} boxes…")
         self.message.update_idletasks()
+        try:
+            self._draw_scene(graph, prepared)
+        except Exception as error:  # noqa: BLE001 - a bug of ours: said so, and the status bar not left "Drawing"
+            self._failed("Cannot draw the graph", error, doing="drawing")
+
+    def _draw_scene(self, graph: Graph, prepared) -> None:
+        scene, index = prepared
         self.scenes[(id(graph), astuple(scene.options))] = prepared
         while len(self.scenes) > SCENE_CACHE:
             del self.scenes[next(iter(self.scenes))]

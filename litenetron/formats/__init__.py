@@ -12,6 +12,7 @@ import importlib
 from pathlib import Path
 from typing import Dict, List, Tuple, Union
 
+from ..gc_pause import collector_paused
 from ..model import DECODE_ERRORS, Model, ModelError
 
 # Family modules, most specific first: a module earlier in the list wins a file that several would claim.
@@ -121,7 +122,8 @@ def open_model(path: Union[str, Path]) -> Model:
                 claimed = False
             if not claimed:
                 continue
-            model = module.read(path)
+            with collector_paused():
+                model = module.read(path)
         except ModelError:
             raise
         except OSError as error:

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Tuple
 from ..codecs.protobuf import Message, decode, open_buffer, parse_text, peek_fields
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
 from . import caffe_shapes
+from .op_docs import documentation_source
 from .schemas.caffe import BLOB_NAMES, CAFFE, CATEGORIES, ENUMS, V1_TYPE_NAMES, V1_TYPES
 
 NAME = "Caffe"
@@ -186,7 +187,8 @@ def _net_input_shape(net: Message, index: int) -> Optional[tuple]:
 def _node(layer: Message, weights: Dict[str, List[Message]], current: Dict[str, Value],
           versions: Dict[str, int]) -> Node:
     name, kind = _layer_name(layer), _layer_type(layer)
-    node = Node(name=name, type=OpType(kind, _CATEGORY.get(kind, "")))
+    node = Node(name=name, type=OpType(kind, _CATEGORY.get(kind, ""),
+                                       documentation_source=documentation_source("caffe", kind)))
     bottoms = list(layer.get("bottom", []))
     tops = list(layer.get("top", []))
     inputs = [current.setdefault(bottom, Value(bottom)) for bottom in bottoms]

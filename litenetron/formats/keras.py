@@ -21,6 +21,7 @@ from ..model import Argument, FormatError, Graph, Model, ModelError, Node, OpTyp
 from .keras_graph import Weights, build_graph, tensor_value
 from .keras_nested import MAX_NESTING, layer_entries, weight_label
 from .keras_tfjs import manifest_weights
+from .op_docs import documentation_source
 from .schemas.keras import CATEGORY, MODEL_CLASSES, VARIABLES
 
 NAME = "Keras"
@@ -372,7 +373,8 @@ def _weights_graph(weights: Weights, groups: Dict[str, str]) -> Graph:
         if not entries:
             continue
         class_name = _guess_class(groups.get(layer, layer))
-        node = Node(layer, OpType(class_name, CATEGORY.get(class_name, "Layer")))
+        node = Node(layer, OpType(class_name, CATEGORY.get(class_name, "Layer"),
+                                  documentation_source=documentation_source("keras", class_name)))
         node.inputs = [Argument(label, [tensor_value(layer, label, dataset)]) for label, dataset in entries]
         graph.nodes.append(node)
     return graph

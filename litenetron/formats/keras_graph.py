@@ -20,7 +20,9 @@ from ..codecs.hdf5 import Dataset
 from ..model import Argument, Attribute, FormatError, Graph, Node, OpType, Tensor, TensorType, Value
 from .keras_nested import MAX_NESTING, is_model, layer_entries, layer_name, leaf_layers, place_weights
 from .keras_shapes import output_shapes
+from .op_docs import documentation_source
 from .schemas.keras import CATEGORY, DEFAULTS, HIDDEN_ATTRIBUTES
+from .stages import SHAPES, stage
 
 # Layer name → (weight name, dataset); a dataset is anything with `shape`, `dtype_name`, `size` and `read()`.
 Weights = Dict[str, List[Tuple[str, Dataset]]]
@@ -340,7 +342,9 @@ class _Builder:
 
     def node(self, graph: Graph, scope: _Scope, name: str, class_name: str, config: dict, layer: dict, calls
              ) -> Node:
-        node = Node(name, OpType(class_name, CATEGORY.get(class_name, "Layer")), group_path=scope.path)
+        node = Node(name, OpType(class_name, CATEGORY.get(class_name, "Layer"),
+                                 documentation_source=documentation_source("keras", class_name)),
+                    group_path=scope.path)
         dtype = _dtype(config)
         subgraph = None
         if is_model(layer):
@@ -397,4 +401,5 @@ def build_graph(model_config: dict, weights: Weights, depth: int = 0) -> Graph:
     """The graph of a Keras model config (`{"class_name": ..., "config": {...}}`) with its weights."""
     if not isinstance(model_config, dict):
         raise FormatError("model config is not a JSON object")
-    return _Builder(weights, depth).build(model_config)
+    with stage(SHAPES):  # shapes are worked out layer by layer as the graph is built
+        return _Builder(weights, depth).build(model_config)

@@ -22,6 +22,7 @@ from .mnn_shapes import infer_shapes
 from .mnn_weights import WeightSource, blob_tensor, table_weights
 from .schemas.mnn import ENUMS, TABLES, UNIONS
 from .schemas.tensorflow import DTYPES
+from .stages import SHAPES, stage
 
 NAME = "MNN"
 EXTENSIONS = (".mnn",)
@@ -279,7 +280,8 @@ def _graph(name: str, ops: List[Table], names: List[str], describes: List[Table]
             node.attributes.append(Attribute("parameter", f"union member {op.main_type}", visible=False))
         graph.nodes.append(node)
     graph.stored_parameters = sum(tensor.size or 0 for tensor in tensors)
-    infer_shapes(graph, constants)
+    with stage(SHAPES):
+        infer_shapes(graph, constants)
     return graph, values
 
 

@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 from ..codecs.binary import BinaryReader, array_loader, open_buffer
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from .op_docs import markdown
 from .schemas.ncnn import CATEGORIES, FUSED_ACTIVATIONS, LAYER_TYPES, PARAM_NAMES
 
 NAME = "ncnn"
@@ -357,9 +358,8 @@ def layer_documentation(layer_type: str) -> str:
     names = PARAM_NAMES.get(layer_type)
     if not names:
         return ""
-    lines = [f"ncnn layer `{layer_type}`: its parameters are stored as `id=value` pairs.", "", "## Parameters", ""]
-    lines += [f"- `{key}`: {name}" for key, name in sorted(names.items())]
-    return "\n".join(lines)
+    return markdown(f"ncnn layer `{layer_type}`: its parameters are stored as `id=value` pairs.",
+                    [(name, "", None, f"parameter id {key}") for key, name in sorted(names.items())])
 
 
 def _attributes(layer: Layer) -> List[Attribute]:

@@ -12,6 +12,7 @@ from .onnx_infer import infer_model, merge_shapes
 from .onnx_shapes import infer_types_isolated, is_invented_symbol, strip_weights
 from .onnx_tensors import sparse_tensor_from_proto, tensor_from_proto
 from .schemas.onnx import ATTRIBUTE_TYPES, DATA_TYPES, ONNX
+from .stages import SHAPES, stage
 
 NAME = "ONNX"
 EXTENSIONS = (".onnx", ".onnxtxt", ".pb", ".pbtxt")  # what the Open dialog offers
@@ -128,7 +129,8 @@ class _ModelReader:
 
     def model(self) -> Model:
         proto = self.proto
-        inferred, note = inferred_types(self.proto, self.model_bytes)
+        with stage(SHAPES):
+            inferred, note = inferred_types(self.proto, self.model_bytes)
         for function in proto.functions:
             self.functions[(function.domain, function.name)] = Graph(name=function.name)
         for function in proto.functions:

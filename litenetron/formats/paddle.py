@@ -31,6 +31,7 @@ from .paddle_pir import looks_like_pir, read_pir
 from .paddle_shapes import infer_shapes
 from .paddle_weights import SavedTensors
 from .schemas.paddle import ATTR_FIELDS, ATTR_TYPES, DATA_TYPES, OP_CATEGORIES, PADDLE
+from .stages import SHAPES, stage
 
 NAME = "PaddlePaddle"
 EXTENSIONS = (".pdmodel", ".pdiparams", ".paddle", ".json", "__model__")  # what the Open dialog offers
@@ -230,7 +231,8 @@ class _ProgramReader:
         block = self.blocks[index]
         variables = self._vars(index)
         types = {name: var_type(var) for name, var in variables.items()}
-        infer_shapes(block.ops, types)
+        with stage(SHAPES):
+            infer_shapes(block.ops, types)
         graph = Graph(name=f"block {index}" if index else "main")
         feeds: List[Tuple[int, Argument]] = []
         fetches: List[Tuple[int, Argument]] = []

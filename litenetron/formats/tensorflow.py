@@ -32,7 +32,9 @@ from ..model import (
     Value,
     element_count,
 )
+from .op_docs import documentation_source
 from .schemas.tensorflow import CATEGORIES, DTYPE_NAMES, DTYPES, INPUT_NAMES, TENSORFLOW, VALUE_FIELDS
+from .stages import SHAPES, stage
 from .tensorflow_bundle import Bundle, BundleError, find_bundle
 from .tensorflow_shapes import infer_shapes
 
@@ -353,7 +355,8 @@ def _graph(node_defs: List[Message], functions: Dict[str, Graph], signature: Opt
         _attach_calls(node, functions)
     graph.stored_operators = operators
     graph.stored_parameters = parameters
-    infer_shapes(graph, constants)
+    with stage(SHAPES):
+        infer_shapes(graph, constants)
     return graph
 
 
@@ -366,7 +369,9 @@ def _port_key(key: str) -> Tuple[int, str]:
 def _node(node_def: Message, attrs: Dict[str, Message], values: Dict[str, Value], folded: Dict[str, Tensor],
           referenced: set) -> Node:
     name, op = node_def.get("name", ""), node_def.get("op", "")
-    node = Node(name=name, type=OpType(op, _CATEGORY.get(op, "")), device=node_def.get("device", ""))
+    node = Node(name=name, type=OpType(op, _CATEGORY.get(op, ""),
+                                       documentation_source=documentation_source("tensorflow", op)),
+                device=node_def.get("device", ""))
     arg_names = INPUT_NAMES.get(op, ())
     controls: List[Value] = []
     for index, reference in enumerate(node_def.get("input", [])):

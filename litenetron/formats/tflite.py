@@ -17,6 +17,7 @@ from ..codecs.arrays import decode_array
 from ..codecs.flatbuffers import FlatBufferError, Reader, Table, VectorRef, decode_flexbuffer, file_identifier
 from ..codecs.protobuf import open_buffer
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from .op_docs import documentation_source
 from .schemas.tflite import BUILTIN_OPERATORS, ENUMS, TABLES, UNIONS
 
 NAME = "TensorFlow Lite"
@@ -222,7 +223,7 @@ def _node(operator: Table, codes: List[Table], values: List[Value], index: int, 
         type_ = OpType(code.custom_code or "Custom", "Custom")
     else:
         name = operator_name(builtin)
-        type_ = OpType(name, CATEGORIES.get(name, ""))
+        type_ = OpType(name, CATEGORIES.get(name, ""), documentation_source=documentation_source("tflite", name))
     type_.version = code.version
     node = Node(f"{type_.name}_{index}", type_)
     names = INPUT_NAMES.get(raw, ())

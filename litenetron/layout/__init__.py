@@ -10,13 +10,13 @@ POSITIONS.json` is the benchmark engine.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..gc_pause import collector_paused
 from .acyclic import back_edges
 from .dummies import build_layered
-from .labels import LABEL_OFFSET, place_labels, reserve_label_room
+from .labels import LABEL_OFFSET, clear_labels, place_labels, reserve_label_room
 from .order import order_layers, tuck_feeders
 from .position import horizontal_positions, vertical_positions
 from .rank import rank_nodes
@@ -53,17 +53,10 @@ def layout(sizes: Sequence[Tuple[float, float]], edges: Sequence[Tuple[int, int]
     `minlens`: minimum layer distance per edge (default 1). `horizontal` lays out left to right.
     Deterministic: the same input always gives the same output.
     """
-    # The phases build hundreds of thousands of small lists and tuples but never a reference cycle, so
-    # the cyclic collector would only rescan them again and again (a third of the time on big graphs).
-    # The state is restored as found (the first of two concurrent layouts switches it back on).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # The phases build hundreds of thousands of small lists and tuples but never a reference cycle.
+    with collector_paused():
         return _layout(sizes, edges, label_sizes, edge_groups, horizontal, node_separation, rank_separation,
                        minlens)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _layout(sizes, edges, label_sizes, edge_groups, horizontal: bool, node_separation: float,
@@ -142,6 +135,7 @@ def _layout(sizes, edges, label_sizes, edge_groups, horizontal: bool, node_separ
             points.reverse()
         routes[i] = points
     label_positions = place_labels(graph, labels, rows, routes)
+    clear_labels(graph, labels, routes, label_positions)
     for i, (v, w) in enumerate(edges):
         if v == w:
             routes[i] = self_loop(xs[v], ys[v], half_w[v], half_h[v], loop_reach)

@@ -5,12 +5,16 @@ a short vertical trunk and the label stands right of the trunk. All consumers of
 and the label spot; a source with several labelled tensors stacks their labels in rows beside the trunk.
 Downward edges use the top of the gap below the source, reversed edges (cycles) the bottom of the gap above
 it. The boxes' right extents reserve the label width, so labels of neighbouring sources do not meet.
+Other tensors' routes may still pass through that spot; `clear_labels` then moves the label along its own
+route to a spot no route, box or label touches (`clearance` answers the geometry).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .clearance import Obstacles, label_rect
 from .layered import LayeredGraph
 
 Point = Tuple[float, float]
@@ -20,6 +24,8 @@ Point = Tuple[float, float]
 LABEL_OFFSET = 6.0
 LABEL_PAD = 4.0
 LABEL_SPREAD = 10.0
+# a candidate spot over a box or another label costs this many crossings (the scene would drop the label)
+OVERLAP_COST = 100
 
 
 class LabelRows:
@@ -102,3 +108,88 @@ def place_labels(graph: LayeredGraph, labels: Sequence[Optional[Tuple[float, flo
             near = start + side * row_of[chain] * rows.height[key]
             spots[i] = (x + LABEL_OFFSET + width / 2, near + side * height / 2)
     return spots
+
+
+def _candidates(spot: Point, size: Tuple[float, float], points: Sequence[Point], at_target: bool) -> List[Point]:
+    """Label centres along one route, nearest to its source first: the reserved spot beside the trunk and
+    its mirror on the left, the ends of every vertical run (right, then left of the line), then (with
+    `at_target`) just before the target."""
+    width, height = size
+    across = LABEL_OFFSET + width / 2
+    trunk_x = spot[0] - across
+    found = [spot, (trunk_x - across, spot[1])]
+    room = height + 2 * LABEL_PAD
+    for a, b in zip(points, points[1:]):
+        if a[0] == b[0] and abs(b[1] - a[1]) >= room:
+            top, bottom = min(a[1], b[1]) + room / 2, max(a[1], b[1]) - room / 2
+            for y in (top, bottom):
+                found += [(a[0] + across, y), (a[0] - across, y)]
+    if at_target and len(points) >= 2:
+        (_, y0), (x1, y1) = points[-2], points[-1]
+        y = y1 - room / 2 if y1 >= y0 else y1 + room / 2
+        found += [(x1 + across, y), (x1 - across, y)]
+    return found
+
+
+def _boxes_under(graph: LayeredGraph, rect: Tuple[float, float, float, float], tallest: float) -> int:
+    """How many boxes `rect` overlaps: only the layers whose band it reaches are looked at (the reserved
+    spots are clear of boxes by construction, so only the few labels that move ask)."""
+    x0, y0, x1, y1 = rect
+    xs, ys, half_w, half_h, count = graph.x, graph.y, graph.half_w, graph.half_h, graph.count
+    centres, heights = graph.layer_y, graph.layer_height
+    first = bisect_left(centres, y0 - tallest / 2)
+    hits = 0
+    for r in range(first, len(centres)):
+        if centres[r] - heights[r] / 2 >= y1:
+            break
+        for v in graph.layers[r]:
+            if v < count and xs[v] - half_w[v] < x1 and x0 < xs[v] + half_w[v] and ys[v] - half_h[v] < y1 \
+                    and y0 < ys[v] + half_h[v]:
+                hits += 1
+    return hits
+
+
+def clear_labels(graph: LayeredGraph, labels: Sequence[Optional[Tuple[float, float]]],
+                 routes: List[List[Point]], spots: List[Optional[Point]]) -> None:
+    """Move (in place) each label that another tensor's route crosses to the first spot along its own route
+    that no other route, box or label touches, else to the least crossed one. Labels that are clear where
+    `place_labels` put them stay there."""
+    if not any(spot is not None for spot in spots):
+        return
+    obstacles = Obstacles()
+    owner_of: Dict[int, int] = {}
+    for j, i in enumerate(graph.origin):
+        owner_of[i] = graph.edge_chain[j]
+        obstacles.add_route(routes[i], graph.edge_chain[j])
+    crossed = []
+    for i, spot in enumerate(spots):
+        if spot is None or i not in owner_of:
+            continue
+        rect = label_rect(spot, labels[i])
+        if obstacles.crossings(rect, owner_of[i]):
+            crossed.append(i)
+        else:
+            obstacles.add_rect(rect, owner_of[i])
+    tallest = max(graph.layer_height, default=0.0)
+    # beside the end of an edge a label names that edge only when no other tensor's arrow ends near it
+    ends: Dict[int, List[Tuple[float, int]]] = {}
+    target_of: Dict[int, int] = {}
+    for j, i in enumerate(graph.origin):
+        upper, lower = graph.edges[j]
+        target_of[i] = upper if graph.flipped[j] else lower
+        ends.setdefault(target_of[i], []).append((routes[i][-1][0], graph.edge_chain[j]))
+    for i in crossed:
+        owner = owner_of[i]
+        best, best_cost = spots[i], None
+        end_x, reach = routes[i][-1][0], 2 * (LABEL_OFFSET + labels[i][0])
+        alone = all(abs(x - end_x) > reach for x, other in ends[target_of[i]] if other != owner)
+        for candidate in _candidates(spots[i], labels[i], routes[i], alone):
+            rect = label_rect(candidate, labels[i])
+            covered = obstacles.overlaps(rect, owner) + _boxes_under(graph, rect, tallest)
+            cost = OVERLAP_COST * covered + obstacles.crossings(rect, owner)
+            if best_cost is None or cost < best_cost:
+                best, best_cost = candidate, cost
+                if not cost:
+                    break
+        spots[i] = best
+        obstacles.add_rect(label_rect(best, labels[i]), owner)

@@ -31,6 +31,7 @@ from ...model import (
     TensorType,
     Value,
 )
+from ..op_docs import documentation_source
 from . import aten_ops
 from .export_json import JsonError, as_dict, as_list, as_str, dims, dtype_name, symbol_text
 
@@ -270,8 +271,9 @@ class _GraphBuilder:
         target = as_str(item.get("target", ""), "target")
         namespace, operator, overload = aten_ops.split_target(target)
         name = item.get("name") if isinstance(item.get("name"), str) else f"{operator}_{index}"
+        docs = documentation_source("torch", aten_ops.base_name(operator)) if namespace == "aten" else None
         node = Node(name, OpType(aten_ops.display_name(namespace, operator, overload),
-                                 aten_ops.category(namespace, operator), domain=namespace))
+                                 aten_ops.category(namespace, operator), domain=namespace, documentation_source=docs))
         for position, named in enumerate(as_list(item.get("inputs", []), "node inputs")):
             named = as_dict(named, "node input")
             label = named.get("name") if isinstance(named.get("name"), str) else f"arg{position}"

@@ -28,7 +28,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ...codecs import archive
 from ...codecs.pickle_objects import Object, PickleError
 from ...model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, Tensor, TensorType, Value
+from ..op_docs import documentation_source
 from ..schemas.torchscript import CATEGORY_OF
+from ..stages import SHAPES, stage
 from . import pickled, torchscript_shapes
 from .pickled import TorchTensor
 from .pytorch import chain_in_order
@@ -87,7 +89,8 @@ def read(path: Path) -> Model:
     note = ""
     if code.method(module, "forward") is not None:
         try:
-            Interpreter(code, graph, constants).run(module, inputs)
+            with stage(SHAPES):  # the forward code is followed call by call, each output's shape worked out
+                Interpreter(code, graph, constants).run(module, inputs)
         except PickleError as error:  # too large to inline: show the modules instead
             graph = Graph(name=graph.name)
             note = f" ({error}; showing the module tree)"
@@ -515,7 +518,8 @@ class Interpreter:
         if len(self.graph.nodes) >= MAX_NODES:
             raise PickleError(f"forward graph has more than {MAX_NODES} operators")
         name = qualified.rsplit(".", 1)[-1]
-        node = Node(prefix, OpType(name, CATEGORY_OF.get(name) or CATEGORY_OF.get(name.strip("_"), "")))
+        node = Node(prefix, OpType(name, CATEGORY_OF.get(name) or CATEGORY_OF.get(name.strip("_"), ""),
+                                  documentation_source=documentation_source("torch", name.strip("_"))))
         names = self.code.functions.get(qualified) or torchscript_shapes.argument_names(name)
         for index, value in enumerate(args):
             self._argument(node, names[index] if index < len(names) else f"arg{index}", value)
