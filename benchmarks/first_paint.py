@@ -68,8 +68,10 @@ def build_torch(name: str, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         torch.onnx.export(module, inputs, str(out), input_names=names, opset_version=17, dynamo=False)
-    except TypeError:  # a torch without the legacy exporter switch
-        torch.onnx.export(module, inputs, str(out), input_names=names, opset_version=17)
+    except Exception as error:  # no legacy exporter, or one that cannot trace this transformers release
+        print(f"{name}: the legacy exporter failed ({type(error).__name__}); exporting with dynamo",
+              file=sys.stderr)
+        torch.onnx.export(module, inputs, str(out), input_names=names, opset_version=18, dynamo=True)
 
 
 def build_synthetic(out: Path, count: int = 100_000) -> None:
