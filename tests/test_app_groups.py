@@ -195,3 +195,34 @@ def test_expand_to_level(opened, monkeypatch):
     pump(opened.root, lambda: opened.sliced is None)
     assert sum(1 for box in opened.scene.boxes if box.kind == "frame") == LAYERS
     assert all(box.group.depth == 2 for box in opened.scene.boxes if box.kind == "group")
+
+
+def test_dark_theme_reaches_the_minimap_and_the_scrollbars(opened):
+    from litenetron.app import theme as app_theme
+    from litenetron.render import themes
+
+    def choose_theme(label: str) -> None:
+        menu = opened.menus.submenus["Theme"]
+        menu.invoke(menu.index(label))   # what a click on the item does
+        opened.root.update()
+
+    box = group_box(opened, "layers.3/self_attn")   # an expanded group: a frame in the minimap
+    x0, y0, x1, y1 = centre_on_screen(opened, box)
+    click(opened, (x0 + x1) / 2, (y0 + y1) / 2 + 4, double=True)
+    minimap = opened.canvas.minimap.canvas
+
+    def frame_outlines():
+        return {minimap.itemcget(item, "outline").upper() for item in minimap.find_all()
+                if minimap.type(item) == "rectangle" and minimap.itemcget(item, "outline")}
+
+    choose_theme("Dark")
+    try:
+        assert minimap.cget("background").upper() == themes.DARK_BACKGROUND
+        assert minimap.cget("highlightbackground").upper() == themes.DARK_BORDER
+        assert themes.DARK_BORDER in frame_outlines()
+        assert str(opened.theme.style.lookup("TScrollbar", "troughcolor")).upper() == app_theme.FIELD_DARK
+    finally:
+        choose_theme("Light")
+    assert minimap.cget("background").upper() == "#FAFAFA"
+    assert themes.DARK_BORDER not in frame_outlines()
+    assert str(opened.theme.style.lookup("TScrollbar", "troughcolor")).upper() != app_theme.FIELD_DARK

@@ -38,6 +38,7 @@ class InspectCommands:
         dark = self.theme.name == "dark"
         self.sidebar.tree.tag_configure("link", foreground=DARK_LINK_COLOUR if dark else LINK_COLOUR)
         self.sidebar.set_dark(dark)
+        self.canvas.minimap.set_dark(dark)
         self.canvas.redraw()
         self.prefs.theme = self.theme.name
         self.save_preferences()

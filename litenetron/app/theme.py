@@ -29,6 +29,10 @@ DARK_STYLE: Dict[Tuple[str, str], str] = {
     ("TButton", "background"): "#383838",
     ("TEntry", "fieldbackground"): FIELD_DARK,
     ("TCombobox", "fieldbackground"): FIELD_DARK,
+    ("TScrollbar", "troughcolor"): FIELD_DARK,   # clam gives scrollbars their own light trough and thumb
+    ("TScrollbar", "background"): "#4A4A4A",
+    ("TScrollbar", "arrowcolor"): TEXT_DARK,
+    ("TProgressbar", "troughcolor"): FIELD_DARK,
 }
 TEXT_WIDGET_DARK = {"background": FIELD_DARK, "foreground": TEXT_DARK, "insertbackground": TEXT_DARK}
 MENU_DARK = {"background": WINDOW_DARK, "foreground": TEXT_DARK, "activebackground": SELECT_DARK,

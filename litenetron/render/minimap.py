@@ -12,12 +12,18 @@ from typing import Callable, Optional, Tuple
 
 from .. import style
 from ..scene import Scene
+from . import themes
 
 WIDTH, HEIGHT = 220, 160      # pixels, the largest the overview gets
 PAD = 6
 MAX_RECTANGLES = 1200          # more boxes than this: every n-th one (frames always)
 VIEWPORT_COLOR = "#E0201B"
 FILL = "#FAFAFA"
+FRAME_OUTLINE = "#9AA5B1"
+# the dark theme's page, group frames and border (render/themes.py's palette)
+DARK_COLOURS = {"page": themes.DARK_BACKGROUND, "frame": themes.DARK_BODY, "frame outline": themes.DARK_BORDER,
+                "border": themes.DARK_BORDER}
+LIGHT_COLOURS = {"page": FILL, "frame": None, "frame outline": FRAME_OUTLINE, "border": style.BORDER_COLOR}
 
 
 class Minimap:
@@ -31,6 +37,7 @@ class Minimap:
         self.scale = 1.0
         self.left = self.top = 0.0
         self.viewport: Optional[int] = None
+        self.colours = LIGHT_COLOURS
         self.canvas.bind("<ButtonPress-1>", self._on_click)
         self.canvas.bind("<B1-Motion>", self._on_click)
 
@@ -43,6 +50,13 @@ class Minimap:
 
     def hide(self) -> None:
         self.canvas.place_forget()
+
+    def set_dark(self, dark: bool) -> None:
+        """Follow View ▸ Theme: the page, frames and border in the dark palette (operator colours stay)."""
+        self.colours = DARK_COLOURS if dark else LIGHT_COLOURS
+        self.canvas.configure(background=self.colours["page"], highlightbackground=self.colours["border"])
+        if self.scene is not None:
+            self.set_scene(self.scene)
 
     def set_scene(self, scene: Optional[Scene]) -> None:
         """Draw the overview of a scene (the canvas keeps the drawing's proportions)."""
@@ -63,7 +77,8 @@ class Minimap:
             x0, y0 = self.to_map(box.x, box.y)
             x1, y1 = self.to_map(box.x + box.width, box.y + box.height)
             if box.kind == "frame":
-                c.create_rectangle(x0, y0, x1, y1, outline="#9AA5B1", fill=box.body_fill)
+                c.create_rectangle(x0, y0, x1, y1, outline=self.colours["frame outline"],
+                                   fill=self.colours["frame"] or box.body_fill)
             else:
                 c.create_rectangle(x0, y0, max(x1, x0 + 1), max(y1, y0 + 1), outline="", fill=box.fill)
         self.viewport = c.create_rectangle(0, 0, 0, 0, outline=VIEWPORT_COLOR, width=2)
