@@ -276,3 +276,38 @@ def test_stated_group_paths_win_over_names():
     assert [group.path for group in tree.groups()] == ["base_1.00_224", "base_1.00_224/block"]
     assert [member for member in tree.root.members if isinstance(member, int)] == [11]  # head/dense at the top
     assert tree.by_key[("base_1.00_224",)].size == 11 and tree.by_key[("base_1.00_224", "block")].size == 5
+
+
+def test_torch_dynamo_name_scopes_in_node_metadata_give_module_groups(tmp_path):
+    """torch's dynamo exporter names nodes `node_Gemm_3` and states the module scopes in each node's metadata."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    nodes, previous = [], "x"
+    for layer in range(3):
+        for step, op in enumerate(("Relu", "Sigmoid", "Neg")):
+            node = helper.make_node(op, [previous], [f"t{layer}_{step}"], name=f"node_{op}_{layer}")
+            module = f"h.{layer}.mlp.c_fc" if step < 2 else f"h.{layer}.mlp"
+            scopes = ["", f"h.{layer}", f"h.{layer}.mlp", *([module] if step < 2 else []), op.lower()]
+            node.metadata_props.add(key="pkg.torch.onnx.name_scopes", value=repr(scopes))
+            nodes.append(node)
+            previous = f"t{layer}_{step}"
+    nodes.append(helper.make_node("Identity", [previous], ["y"], name="node_Identity_9"))  # no scopes: the top
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    path = tmp_path / "dynamo.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+    graph = open_model(path).graphs[0]
+    assert graph.nodes[0].group_path == ("h", "0", "mlp", "c_fc")
+    assert graph.nodes[2].group_path == ("h", "0", "mlp")
+    assert graph.nodes[-1].group_path == ()
+    tree = build_tree(graph)
+    assert_partition(tree)
+    assert tree.source == "names"
+    layers = {group.name: group for group in tree.groups()}
+    assert {"h.0/mlp", "h.1/mlp", "h.2/mlp"} <= set(layers)   # h.N holds only its mlp: one group, both names
+    assert layers["h.1/mlp"].repeats == 3
+    assert sorted(graph.nodes[i].name for i in layers["h.1/mlp"].node_indices()) == \
+        ["node_Neg_1", "node_Relu_1", "node_Sigmoid_1"]
+    assert tree.owner[len(graph.nodes) - 1] is tree.root

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from ..codecs.protobuf import Message, decode, matches_signature, open_buffer, parse_text, to_bytes
 from ..model import Argument, Attribute, Graph, Model, ModelError, Node, OpType, TensorType, Value
@@ -220,7 +221,8 @@ class _ModelReader:
         category = onnx_metadata.category(proto.op_type, domain) or ("Custom" if function else "")
         op_type = OpType(proto.op_type, category, "", domain, schema.since_version if schema else None,
                          onnx_metadata.documentation_source(schema))
-        node = Node(proto.name, op_type, description=proto.doc_string)
+        node = Node(proto.name, op_type, description=proto.doc_string,
+                    group_path=_module_path(proto.metadata_props))
         node.inputs = self._arguments(proto.input, schema.inputs if schema else [], "input", value)
         node.outputs = self._arguments(proto.output, schema.outputs if schema else [], "output", value)
         node.attributes = [self._attribute(attribute, schema, node, inferred, depth)
@@ -307,3 +309,20 @@ def _same(default, value) -> bool:
     if isinstance(default, float) and isinstance(value, float):
         return abs(default - value) <= 1e-6 * max(1.0, abs(default))
     return default == value
+
+
+# torch's dynamo exporter names nodes `node_Gemm_346` but states each node's module scopes in its metadata:
+# `['', 'h.0', 'h.0.attn', 'h.0.attn.c_attn', 'addmm']` (the root, the modules outermost first, the op).
+TORCH_NAME_SCOPES = "pkg.torch.onnx.name_scopes"
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
+
+
+def _module_path(metadata_props) -> Tuple[str, ...]:
+    """The node's module path (`h`, `0`, `attn`, `c_attn`) from the torch exporter's name scopes, else ()."""
+    for entry in metadata_props:
+        if entry.key == TORCH_NAME_SCOPES:
+            scopes = [single or double for single, double in _QUOTED.findall(entry.value)]
+            modules = [scope for scope in scopes[:-1] if scope]
+            return tuple(part for part in modules[-1].split(".") if part) if modules else ()
+    return ()
+
