@@ -288,7 +288,9 @@ def _build_tree(graph: Graph) -> GroupTree:
     # Stated paths are kept as they are: a nested model holding nearly everything (a transfer-learning base)
     # is still the model's structure, and the layers after it are not its members.
     paths = stated_paths(graph)
-    if paths is None:
+    if paths is not None:
+        paths = adopt_between(paths, producers)
+    else:
         paths = adopt_sources(name_paths(graph), producers, [node.name for node in graph.nodes])
         # a scope around (nearly) everything, like `gpu_0/` or a model's own name, tells nothing: look inside it
         firsts = Counter(path[0] for path in paths if path)
@@ -338,6 +340,22 @@ def adopt_sources(paths: List[List[str]], producers: Sequence[Sequence[int]],
     for index in range(len(result)):
         if not result[index] and sources[index] and consumers[index]:
             result[index] = _common([result[c] for c in consumers[index]])
+    return result
+
+
+def adopt_between(paths: List[List[str]], producers: Sequence[Sequence[int]]) -> List[List[str]]:
+    """A node without a stated path (one an optimizer added, like the Split after a torch attention
+    projection) joins the scope shared by every node it reads and every node reading it; a layer between
+    a nested model and the top level shares nothing with both, and a model's input and output layers have
+    no neighbour on one side, so they stay at the top."""
+    consumers: List[List[int]] = [[] for _ in paths]
+    for consumer, inputs in enumerate(producers):
+        for source in inputs:
+            consumers[source].append(consumer)
+    result = [list(path) for path in paths]
+    for index, path in enumerate(paths):
+        if not path and producers[index] and consumers[index]:  # sources and sinks stay where they were put
+            result[index] = _common([result[n] for n in list(producers[index]) + consumers[index]])
     return result
 
 
