@@ -220,6 +220,9 @@ def test_dark_theme_reaches_the_minimap_and_the_scrollbars(opened):
         assert minimap.cget("background").upper() == themes.DARK_BACKGROUND
         assert minimap.cget("highlightbackground").upper() == themes.DARK_BORDER
         assert themes.DARK_BORDER in frame_outlines()
+        frame = group_box(opened, "layers.3/self_attn", "frame")   # its body on the canvas goes dark too
+        body = opened.canvas.drawn_boxes[frame.id]
+        assert opened.canvas.canvas.itemcget(body, "fill").upper() == themes.DARK_GROUP_FRAME
         assert str(opened.theme.style.lookup("TScrollbar", "troughcolor")).upper() == app_theme.FIELD_DARK
     finally:
         choose_theme("Light")

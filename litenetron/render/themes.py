@@ -15,10 +15,12 @@ DARK_ROW_TEXT = "#DFDFDF"
 DARK_BORDER = "#6A6A6A"
 DARK_EDGE = "#A0A0A0"
 DARK_LABEL = "#B8B8B8"
+DARK_GROUP_FRAME = "#262B31"  # an expanded group's body (light: a pale grey-blue); its header keeps its colour
 
 # item kind → {light colour: dark colour}; a box's header band and title are left as they are.
 DARK_PALETTE: Dict[str, Dict[str, str]] = {
-    "frame": {style.ROW_FILL.upper(): DARK_BODY, style.BORDER_COLOR.upper(): DARK_BORDER},
+    "frame": {style.ROW_FILL.upper(): DARK_BODY, style.BORDER_COLOR.upper(): DARK_BORDER,
+              style.FRAME_FILL.upper(): DARK_GROUP_FRAME},
     "row-text": {style.ROW_TEXT_COLOR.upper(): DARK_ROW_TEXT},
     "edge": {style.EDGE_COLOR.upper(): DARK_EDGE},
     "label": {style.LABEL_COLOR.upper(): DARK_LABEL},
