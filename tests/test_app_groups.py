@@ -128,7 +128,18 @@ def test_minimap_click_moves_the_view(opened):
     assert minimap.shown
 
 
-def test_expand_all_runs_in_slices_and_can_be_cancelled(opened):
+def test_expand_all_runs_in_slices_and_can_be_cancelled(opened, monkeypatch):
+    from litenetron.grouped_scene import GroupedLayout
+
+    # Each group's layout takes a few milliseconds more, as on a slow machine: the count of frames drawn
+    # meanwhile then tells whether the window kept handling events, however fast this machine is.
+    lay_out = GroupedLayout._lay_out
+
+    def slow_lay_out(*args, **kwargs):
+        time.sleep(0.005)
+        return lay_out(*args, **kwargs)
+
+    monkeypatch.setattr(GroupedLayout, "_lay_out", slow_lay_out)
     graph = opened.scene.graph
     before = [(box.kind, box.title) for box in opened.scene.boxes]
     # Cancel in the status bar stops an Expand All and leaves the picture as it was
