@@ -50,3 +50,15 @@ def test_opening_a_model_pauses_the_collector(monkeypatch):
     monkeypatch.setattr(onnx_family, "read", read)
     formats.open_model(SAMPLE_MODEL)
     assert seen == [False] and gc.isenabled()
+
+
+def test_kept_objects_are_frozen_until_thawed():
+    from litenetron.gc_pause import thaw
+
+    gc.enable()
+    thaw()
+    with collector_paused(keep=True):
+        kept = [[index] for index in range(1000)]  # what the window keeps
+    assert gc.get_freeze_count() >= len(kept) and gc.isenabled()
+    thaw()
+    assert gc.get_freeze_count() == 0

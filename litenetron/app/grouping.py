@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Set, Tuple
 
+from ..gc_pause import collector_paused
 from ..grouped_scene import GroupedLayout, format_count
 from ..groups import Group, GroupTree, build_tree, default_expansion
 from ..model import Graph, Node
@@ -76,15 +77,16 @@ class BackgroundLayout:
         from ..render.tk_canvas import SceneIndex
 
         try:
-            for result in self.state.layout.steps(self.expanded):
-                if self.cancelled.is_set():
-                    return
-                if isinstance(result, Scene):
-                    result.grouping = self.state.with_expanded(self.expanded)
-                    self.results.put(("done", (result, SceneIndex(result))))
-                else:
-                    self.results.put(("progress", result))
-                time.sleep(0)  # let the Tk thread run between groups
+            with collector_paused(keep=True):  # the window keeps the scenes: no collection stall after them
+                for result in self.state.layout.steps(self.expanded):
+                    if self.cancelled.is_set():
+                        return
+                    if isinstance(result, Scene):
+                        result.grouping = self.state.with_expanded(self.expanded)
+                        self.results.put(("done", (result, SceneIndex(result))))
+                    else:
+                        self.results.put(("progress", result))
+                    time.sleep(0)  # let the Tk thread run between groups
         except BaseException as error:  # handed to the window, which shows it
             self.results.put(("failed", error))
 

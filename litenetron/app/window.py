@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
 from ..formats.stages import READING, SHAPES
-from ..gc_pause import collector_paused
+from ..gc_pause import collector_paused, thaw
 from ..model import Argument, Graph, Model, ModelError, Node, internal_error_message
 from . import config, preferences
 from .commands import InspectCommands
@@ -50,7 +50,7 @@ def prepare_scene(graph: Graph, options, measure, keep=None) -> tuple:
     from ..render.tk_canvas import SceneIndex
     from .grouping import initial_scene
 
-    with collector_paused():
+    with collector_paused(keep=True):  # the window keeps its scenes
         scene = initial_scene(graph, options, measure, keep)
         return scene, SceneIndex(scene)
 
@@ -270,7 +270,9 @@ class MainWindow(InspectCommands, GroupCommands):
             task.label = OPEN_STAGES[stage].format(name)
 
         def work(task: Task):
-            with collector_paused(), listening(lambda stage: enter(task, stage)):  # one collection, at the end
+            thaw()  # the model shown until now is let go: its objects are the collector's again
+            # no collection while the model is built, none after it either: the window keeps it
+            with collector_paused(keep=True), listening(lambda stage: enter(task, stage)):
                 model = open_model(path)
                 if task.cancelled.is_set() or not model.graphs:
                     return model, None

@@ -16,7 +16,7 @@ from . import themes
 
 WIDTH, HEIGHT = 220, 160      # pixels, the largest the overview gets
 PAD = 6
-MAX_RECTANGLES = 1200          # more boxes than this: every n-th one (frames always)
+MAX_RECTANGLES = 1200          # more boxes than this: every n-th one (outer group frames always)
 VIEWPORT_COLOR = "#E0201B"
 FILL = "#FAFAFA"
 FRAME_OUTLINE = "#9AA5B1"
@@ -72,7 +72,8 @@ class Minimap:
         self.left, self.top = PAD, PAD
         step = max(1, len(scene.boxes) // MAX_RECTANGLES)
         for index, box in enumerate(scene.boxes):
-            if box.kind != "frame" and index % step:
+            # sampled alike, but for the outer frames (the blocks' outlines are the overview's landmarks)
+            if index % step and not (box.kind == "frame" and box.group is not None and box.group.depth <= 1):
                 continue
             x0, y0 = self.to_map(box.x, box.y)
             x1, y1 = self.to_map(box.x + box.width, box.y + box.height)
