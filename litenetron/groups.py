@@ -1,7 +1,8 @@
 """Graph ▸ a tree of groups: module paths and name scopes from node names, or repeated blocks where names carry
 no structure; plus which groups are expanded by default.
 
-Readers only supply names, or paths where the file states them (`Node.group_path`: Keras nested models).
+Readers only supply names, or paths where the file states them (`Node.group_path`: Keras nested models, the
+module scopes torch's dynamo exporter writes into ONNX node metadata).
 A torch exporter writes `/model/layers.3/self_attn/q_proj/MatMul`, tf2onnx and
 TensorFlow `model/block_3/conv1/Conv2D`, TFLite tensor names `net/block_3/relu;net/block_3/conv`, TorchScript and
 weights-only files dotted module paths `features.3.conv`. Every node sits in exactly one group (the root when
@@ -333,10 +334,7 @@ def adopt_sources(paths: List[List[str]], producers: Sequence[Sequence[int]],
             result[index] = _common(weights)
         elif graph_names[index] and all(result[p] == result[inputs[0]] for p in inputs):
             result[index] = list(result[inputs[0]])
-    consumers: List[List[int]] = [[] for _ in paths]
-    for consumer, inputs in enumerate(producers):
-        for source in inputs:
-            consumers[source].append(consumer)
+    consumers = _consumer_index(producers)
     for index in range(len(result)):
         if not result[index] and sources[index] and consumers[index]:
             result[index] = _common([result[c] for c in consumers[index]])
@@ -348,10 +346,7 @@ def adopt_between(paths: List[List[str]], producers: Sequence[Sequence[int]]) ->
     projection) joins the scope shared by every node it reads and every node reading it; a layer between
     a nested model and the top level shares nothing with both, and a model's input and output layers have
     no neighbour on one side, so they stay at the top."""
-    consumers: List[List[int]] = [[] for _ in paths]
-    for consumer, inputs in enumerate(producers):
-        for source in inputs:
-            consumers[source].append(consumer)
+    consumers = _consumer_index(producers)
     result = [list(path) for path in paths]
     for index, path in enumerate(paths):
         if not path and producers[index] and consumers[index]:  # sources and sinks stay where they were put
@@ -372,6 +367,15 @@ def _producer_index(graph: Graph) -> List[List[int]]:
                     producers.setdefault(value.name, index)
     return [[producers[value.name] for argument in node.inputs for value in argument.values
              if value.initializer is None and value.name in producers] for node in graph.nodes]
+
+
+def _consumer_index(producers: Sequence[Sequence[int]]) -> List[List[int]]:
+    """For each node, the nodes (by index) that read its outputs: `_producer_index` turned around."""
+    consumers: List[List[int]] = [[] for _ in producers]
+    for consumer, inputs in enumerate(producers):
+        for source in inputs:
+            consumers[source].append(consumer)
+    return consumers
 
 
 def _similar(a: Counter, b: Counter, length: int) -> bool:

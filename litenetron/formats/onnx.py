@@ -325,4 +325,3 @@ def _module_path(metadata_props) -> Tuple[str, ...]:
             modules = [scope for scope in scopes[:-1] if scope]
             return tuple(part for part in modules[-1].split(".") if part) if modules else ()
     return ()
-
